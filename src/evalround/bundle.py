@@ -1,0 +1,98 @@
+"""Candidate bundles: one self-contained zip per candidate. Pure, except ``write_bundle``.
+
+A bundle holds the variant notebooks, their data, a README with the time budgets and
+how to submit, and the requirements. It holds no part of evalround, no generator,
+no reference answers and no hidden parameter.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import nbformat
+from nbformat import NotebookNode
+
+from evalround.course import Candidate, write_atomic
+from evalround.exercise import Manifest
+
+BUNDLE_INFO = "bundle.json"
+REQUIREMENTS = """\
+# Packages for the evalround take-home. Python 3.10 or newer.
+jupyterlab>=4
+pandas>=2.0
+numpy>=1.24
+scipy>=1.10
+matplotlib>=3.7
+ipywidgets>=8
+# Optional: nbgrader adds a Validate button that runs the public checks.
+nbgrader>=0.9
+"""
+_ZIP_DATE = (2026, 1, 1, 0, 0, 0)
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("evalround", "templates"),
+    keep_trailing_newline=True,
+    autoescape=False,
+)
+
+
+@dataclass(frozen=True)
+class BundleExercise:
+    """One exercise inside a bundle: its notebook (variant injected) and data files."""
+
+    manifest: Manifest
+    notebook: NotebookNode
+    data: Mapping[str, bytes]
+
+
+def bundle_files(candidate: Candidate, exercises: list[BundleExercise]) -> dict[str, bytes]:
+    """Path inside the bundle -> bytes. The same inputs give the same bytes."""
+    rows = [
+        {
+            "slug": e.manifest.slug,
+            "title": e.manifest.title,
+            "round": e.manifest.round,
+            "time_budget_minutes": e.manifest.time_budget_minutes,
+            "total_points": e.manifest.total_points,
+            "auto_points": sum(q.points for q in e.manifest.auto_questions),
+            "written_points": sum(q.points for q in e.manifest.written_questions),
+        }
+        for e in exercises
+    ]
+    readme = _ENV.get_template("bundle_README.md.j2").render(candidate=candidate, exercises=rows)
+    info = {"format": 1, "candidate_id": candidate.id,
+            "exercises": [e.manifest.slug for e in exercises]}
+    files: dict[str, bytes] = {
+        "README.md": readme.encode(),
+        "requirements.txt": REQUIREMENTS.encode(),
+        BUNDLE_INFO: (json.dumps(info, indent=1) + "\n").encode(),
+    }
+    for e in exercises:
+        slug = e.manifest.slug
+        files[f"{slug}/{slug}.ipynb"] = nbformat.writes(e.notebook).encode("utf-8")
+        for name, data in e.data.items():
+            files[f"{slug}/data/{name}"] = data
+    return files
+
+
+def zip_bytes(top: str, files: Mapping[str, bytes]) -> bytes:
+    """A zip with fixed dates and order, so identical files give identical bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(f"{top}/{name}", date_time=_ZIP_DATE)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, files[name])
+    return buffer.getvalue()
+
+
+def write_bundle(bundle_dir: Path, candidate: Candidate, files: Mapping[str, bytes]) -> Path:
+    path = bundle_dir / f"{candidate.id}.zip"
+    write_atomic(path, zip_bytes(candidate.id, files))
+    return path

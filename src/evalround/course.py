@@ -1,0 +1,238 @@
+"""The course folder: a stock nbgrader course directory plus evalround's records.
+
+Layout (nbgrader's own folders are untouched in meaning)::
+
+    nbgrader_config.py, gradebook.db, source/, release/, submitted/, autograded/, feedback/
+    bundles/<candidate>.zip         what each candidate receives
+    .evalround/secret               the course secret every variant derives from
+    .evalround/candidates.json      the candidates assigned so far
+    .evalround/variants/<exercise>/<candidate>.json     parameters, data hashes, key
+    .evalround/submissions/<candidate>/<exercise>/      every collected submission
+    .evalround/grades/<exercise>/<candidate>.json       answers, scores, key used
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evalround.exercise import Exercise
+from evalround.variant import AnswerKey, Variant
+
+RECORDS = ".evalround"
+CANDIDATE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+NBGRADER_CONFIG = '''\
+# nbgrader configuration for an evalround course. Stock nbgrader commands and the
+# formgrader work on this folder; `evalround grade` autogrades with per-candidate keys.
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = {course_id!r}
+c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE"}}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+c.Execute.timeout = 60
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".evalround*"]
+'''
+
+
+class CourseError(Exception):
+    """The course folder or one of its records is missing or wrong."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    name: str = ""
+    email: str = ""
+
+    @property
+    def first_last(self) -> dict[str, str]:
+        first, _, last = self.name.partition(" ")
+        return {"first_name": first, "last_name": last, "email": self.email}
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write via a temporary file and rename, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_candidates(path: Path) -> list[Candidate]:
+    """Read ``candidates.csv``: a ``candidate_id`` column, optional ``name`` and ``email``."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CourseError(f"{path}: no such candidates file") from None
+    except UnicodeDecodeError:
+        raise CourseError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
+    reader = csv.DictReader(text.splitlines())
+    if not reader.fieldnames or "candidate_id" not in reader.fieldnames:
+        raise CourseError(f"{path}: the first line must name a candidate_id column")
+    out: list[Candidate] = []
+    seen: dict[str, int] = {}
+    for line, row in enumerate(reader, start=2):
+        cid = (row.get("candidate_id") or "").strip()
+        if not cid:
+            continue
+        if not CANDIDATE_ID.match(cid):
+            raise CourseError(
+                f"{path}, line {line}: candidate id {cid!r} must be letters, digits, '.', "
+                f"'_' or '-' (it becomes a folder name)"
+            )
+        if cid in seen:
+            raise CourseError(f"{path}, line {line}: candidate {cid} is listed twice "
+                              f"(first on line {seen[cid]})")
+        seen[cid] = line
+        out.append(Candidate(cid, (row.get("name") or "").strip(),
+                             (row.get("email") or "").strip()))
+    if not out:
+        raise CourseError(f"{path}: lists no candidates")
+    return out
+
+
+class Course:
+    """An initialised course folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        if not (self.root / RECORDS / "secret").exists():
+            raise CourseError(
+                f"{self.root} is not an evalround course (no {RECORDS}/secret). "
+                f"Run `evalround init {root}` first."
+            )
+
+    @property
+    def records(self) -> Path:
+        return self.root / RECORDS
+
+    @property
+    def secret(self) -> bytes:
+        return bytes.fromhex((self.records / "secret").read_text().strip())
+
+    @property
+    def is_demo(self) -> bool:
+        return (self.records / "demo").exists()
+
+    def source_dir(self, exercise: str) -> Path:
+        return self.root / "source" / exercise
+
+    def release_dir(self, exercise: str) -> Path:
+        return self.root / "release" / exercise
+
+    def submitted_dir(self, candidate: str, exercise: str) -> Path:
+        return self.root / "submitted" / candidate / exercise
+
+    def autograded_dir(self, candidate: str, exercise: str) -> Path:
+        return self.root / "autograded" / candidate / exercise
+
+    def bundle_dir(self) -> Path:
+        return self.root / "bundles"
+
+    def variant_path(self, exercise: str, candidate: str) -> Path:
+        return self.records / "variants" / exercise / f"{candidate}.json"
+
+    def grade_path(self, exercise: str, candidate: str) -> Path:
+        return self.records / "grades" / exercise / f"{candidate}.json"
+
+    def archive_dir(self, candidate: str, exercise: str) -> Path:
+        return self.records / "submissions" / candidate / exercise
+
+    # -- candidates -------------------------------------------------------------
+
+    def candidates(self) -> dict[str, Candidate]:
+        path = self.records / "candidates.json"
+        if not path.exists():
+            return {}
+        raw = json.loads(path.read_text())
+        return {c["id"]: Candidate(c["id"], c.get("name", ""), c.get("email", "")) for c in raw}
+
+    def save_candidates(self, candidates: dict[str, Candidate]) -> None:
+        payload = [c.__dict__ for c in sorted(candidates.values(), key=lambda c: c.id)]
+        write_atomic(self.records / "candidates.json", json.dumps(payload, indent=1))
+
+    # -- variants ----------------------------------------------------------------
+
+    def save_variant(
+        self, variant: Variant, files_sha256: dict[str, str], key: AnswerKey
+    ) -> None:
+        payload = {
+            "exercise_id": variant.exercise_id,
+            "exercise": variant.exercise_slug,
+            "candidate": variant.candidate_id,
+            "variant_id": variant.variant_id,
+            "seed": str(variant.seed),
+            "public": variant.public,
+            "hidden": variant.hidden,
+            "files_sha256": files_sha256,
+            "key": key.values,
+            "key_sha256": key.sha256,
+        }
+        write_atomic(
+            self.variant_path(variant.exercise_slug, variant.candidate_id),
+            json.dumps(payload, indent=1, sort_keys=True),
+        )
+
+    def load_variant(self, exercise: str, candidate: str) -> dict[str, Any]:
+        path = self.variant_path(exercise, candidate)
+        if not path.exists():
+            raise CourseError(
+                f"candidate {candidate} was never assigned {exercise} in {self.root} "
+                f"(no {path.relative_to(self.root)})"
+            )
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
+
+    def assigned(self, exercise: str) -> list[str]:
+        folder = self.records / "variants" / exercise
+        return sorted(p.stem for p in folder.glob("*.json")) if folder.exists() else []
+
+    def assigned_exercises(self) -> list[str]:
+        folder = self.records / "variants"
+        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.exists() else []
+
+
+def init_course(root: Path, secret: bytes | None = None, course_id: str = "evalround",
+                demo: bool = False) -> Course:
+    """Create (or reuse) a course folder. An existing secret is never replaced."""
+    root.mkdir(parents=True, exist_ok=True)
+    records = root / RECORDS
+    records.mkdir(exist_ok=True)
+    (records / "exchange").mkdir(exist_ok=True)  # nbgrader's exchange, unused but checked
+    secret_path = records / "secret"
+    if not secret_path.exists():
+        value = secret if secret is not None else secrets.token_bytes(32)
+        write_atomic(secret_path, value.hex() + "\n")
+        secret_path.chmod(0o600)
+    elif secret is not None and bytes.fromhex(secret_path.read_text().strip()) != secret:
+        raise CourseError(
+            f"{root} already has a different course secret; variants would change. "
+            f"Use a new folder."
+        )
+    if demo:
+        (records / "demo").write_text("this course was made by `evalround demo`\n")
+    config = root / "nbgrader_config.py"
+    if not config.exists():
+        config.write_text(NBGRADER_CONFIG.format(course_id=course_id))
+    for name in ("source", "release", "submitted", "autograded", "feedback"):
+        (root / name).mkdir(exist_ok=True)
+    return Course(root)
+
+
+def exercise_record_path(course: Course, exercise: Exercise) -> Path:
+    return course.records / "assignments" / f"{exercise.slug}.json"

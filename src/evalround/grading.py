@@ -1,0 +1,214 @@
+"""Grade: every submission against its own variant's key, scored outside the kernel.
+
+For each submission: rebuild the notebook from the release copy and the candidate's
+answer cells, restore the variant's parameters and data from evalround's records, run
+it (``execution``), read the answers, score them (``scoring``), write the autograded
+notebook and the gradebook (``nbgrader_adapter``), and last the grade record, which
+names the submission and the key it was graded with.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+from tqdm import tqdm
+
+from evalround import nbgrader_adapter
+from evalround.assignment import notebook_name, release_notebook, variant_for
+from evalround.course import Course, CourseError, write_atomic
+from evalround.execution import ExecutionResult, Limits, LocalRunner, NotebookRunner
+from evalround.exercise import Exercise
+from evalround.notebook import grade_id, rebuild_for_grading
+from evalround.scoring import QuestionScore, score_answers
+from evalround.variant import DATA_DIR, AnswerKey
+
+
+@dataclass(frozen=True)
+class GradeRecord:
+    """One graded submission: what was graded, against which key, and the outcome."""
+
+    candidate: str
+    exercise: str
+    variant_id: str
+    submission_sha256: str
+    key_sha256: str
+    answers: dict[str, Any]
+    scores: dict[str, float]
+    max_scores: dict[str, float]
+    failure: str | None
+    seconds: float
+    sandbox: str
+    graded_at: str
+
+    @property
+    def auto_points(self) -> float:
+        return round(sum(self.scores.values()), 4)
+
+    @property
+    def auto_max(self) -> float:
+        return round(sum(self.max_scores.values()), 4)
+
+
+@dataclass(frozen=True)
+class GradingJob:
+    """A submission ready to run: the rebuilt notebook and its working copy."""
+
+    exercise: Exercise
+    candidate: str
+    variant_id: str
+    submission_sha256: str
+    key: AnswerKey
+    notebook: NotebookNode
+    workdir: Path
+
+
+def load_record(course: Course, exercise: str, candidate: str) -> GradeRecord | None:
+    path = course.grade_path(exercise, candidate)
+    if not path.exists():
+        return None
+    return GradeRecord(**json.loads(path.read_text()))
+
+
+def pending(course: Course, exercises: list[Exercise], force: bool = False
+            ) -> list[tuple[Exercise, str]]:
+    """Submissions whose current version has no grade yet (all of them with ``force``)."""
+    out = []
+    for exercise in exercises:
+        for candidate in course.assigned(exercise.slug):
+            path = course.submitted_dir(candidate, exercise.slug) / notebook_name(exercise.slug)
+            if not path.exists():
+                continue
+            record = load_record(course, exercise.slug, candidate)
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if force or record is None or record.submission_sha256 != digest:
+                out.append((exercise, candidate))
+    return out
+
+
+def prepare(course: Course, exercise: Exercise, candidate: str) -> GradingJob:
+    """Rebuild the submission and lay out its working copy with the variant's own data."""
+    slug = exercise.slug
+    raw = (course.submitted_dir(candidate, slug) / notebook_name(slug)).read_bytes()
+    submitted = nbformat.reads(raw.decode("utf-8"), as_version=4)
+    variant, data, key = variant_for(course, exercise, candidate)
+    rebuilt = rebuild_for_grading(
+        release_notebook(course, slug), submitted, variant.injected_parameters
+    )
+    workdir = course.records / "work" / slug / candidate
+    shutil.rmtree(workdir, ignore_errors=True)
+    shutil.rmtree(workdir.parent / f".{candidate}.control", ignore_errors=True)
+    (workdir / DATA_DIR).mkdir(parents=True)
+    for name, content in data.files.items():
+        (workdir / DATA_DIR / name).write_bytes(content)
+    return GradingJob(exercise, candidate, variant.variant_id,
+                      hashlib.sha256(raw).hexdigest(), key, rebuilt, workdir)
+
+
+def annotate(nb: NotebookNode, scores: dict[str, QuestionScore], failure: str | None
+             ) -> NotebookNode:
+    """The notebook graders see: each test cell shows its hidden-check result."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        gid = grade_id(cell)
+        if cell.cell_type == "code" and gid in scores:
+            text = scores[gid].report() + "\n"
+            if failure:
+                text += f"  (run failed: {failure})\n"
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    return nb
+
+
+def finish(course: Course, job: GradingJob, result: ExecutionResult, sandbox: str
+           ) -> GradeRecord:
+    """Score, then write the autograded notebook, the gradebook and the grade record."""
+    manifest = job.exercise.manifest
+    slug = job.exercise.slug
+    scores = score_answers(manifest, job.key.values, result.answers)
+    graded = annotate(result.notebook, scores, result.failure)
+    out_dir = course.autograded_dir(job.candidate, slug)
+    write_atomic(out_dir / notebook_name(slug), nbformat.writes(graded))
+    stamp_file = course.submitted_dir(job.candidate, slug) / "timestamp.txt"
+    stamp = stamp_file.read_text().strip() if stamp_file.exists() else ""
+    write_atomic(out_dir / "timestamp.txt", stamp)
+    timestamp = _parse_stamp(stamp)
+    nbgrader_adapter.record_autograde(
+        course.root, slug, job.candidate, slug,
+        {qid: s.points for qid, s in scores.items()}, graded, timestamp,
+    )
+    record = GradeRecord(
+        candidate=job.candidate,
+        exercise=slug,
+        variant_id=job.variant_id,
+        submission_sha256=job.submission_sha256,
+        key_sha256=job.key.sha256,
+        answers=result.answers,
+        scores={qid: s.points for qid, s in scores.items()},
+        max_scores={qid: s.max_points for qid, s in scores.items()},
+        failure=result.failure,
+        seconds=round(result.seconds, 3),
+        sandbox=sandbox,
+        graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+    write_atomic(course.grade_path(slug, job.candidate), json.dumps(asdict(record), indent=1))
+    shutil.rmtree(job.workdir, ignore_errors=True)
+    shutil.rmtree(job.workdir.parent / f".{job.candidate}.control", ignore_errors=True)
+    return record
+
+
+def _parse_stamp(stamp: str) -> datetime:
+    for fmt in ("%Y-%m-%d %H:%M:%S.%f %Z", "%Y-%m-%d %H:%M:%S %Z"):
+        try:
+            return datetime.strptime(stamp, fmt).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    return datetime.now(timezone.utc)
+
+
+def grade(
+    course: Course,
+    exercises: list[Exercise],
+    runner: NotebookRunner | None = None,
+    limits: Limits | None = None,
+    jobs: int = 1,
+    force: bool = False,
+    progress: bool = True,
+) -> list[GradeRecord]:
+    """Grade every pending submission; ``jobs`` notebooks run at once.
+
+    Notebooks run in worker threads (each in its own child process); scoring and
+    every write to the gradebook happen here, one at a time.
+    """
+    runner = runner or LocalRunner()
+    limits = limits or Limits()
+    todo = pending(course, exercises, force)
+    names = {e.slug: [f.name for f in e.manifest.answer_fields] for e in exercises}
+    records: list[GradeRecord] = []
+    bar = tqdm(total=len(todo), desc="grade", unit="submission", disable=not progress)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures: list[tuple[GradingJob, Future[ExecutionResult]]] = []
+        for exercise, candidate in todo:
+            try:
+                job = prepare(course, exercise, candidate)
+            except (CourseError, UnicodeDecodeError, ValueError) as exc:
+                raise CourseError(
+                    f"cannot grade {candidate}'s {exercise.slug}: {exc}"
+                ) from exc
+            futures.append(
+                (job, pool.submit(runner.run, job.notebook, job.workdir,
+                                  names[exercise.slug], limits))
+            )
+        for job, future in futures:
+            records.append(finish(course, job, future.result(), runner.name))
+            bar.update(1)
+    bar.close()
+    return records

@@ -1,0 +1,304 @@
+"""Notebook transforms: compile an exercise, inject a variant, rebuild a submission.
+
+Every function takes a notebook and returns a new one; none touches the disk.
+
+- ``compile_source``: the exercise's notebook -> the nbgrader source notebook, with the
+  test cells written from the manifest (public checks, then the hidden check).
+- ``inject_parameters``: papermill's injection, normalised so the same variant always
+  gives the same bytes.
+- ``rebuild_for_grading``: a submitted notebook -> the notebook evalround runs. Only
+  the candidate's answer cells and the cells they added survive; everything else
+  comes from the release copy, and the parameters come from evalround's records.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+from papermill.parameterize import parameterize_notebook
+
+from evalround.exercise import AnswerField, ExerciseError, Manifest
+
+PUBLIC_CHECKS_ID = "public_checks"
+PARAMETERS_TAG = "parameters"
+INJECTED_TAG = "injected-parameters"
+
+PUBLIC_CHECKS_SOURCE = '''\
+# Public checks: they test the type and range of each answer, never its value.
+# Do not edit this cell: it is restored when your submission is graded.
+import numbers as _numbers
+
+
+def public_check(name, value, kind, low=None, high=None):
+    if value is None:
+        raise AssertionError(f"{name} is not answered yet: it is still None.")
+    if kind in ("float", "int"):
+        if isinstance(value, bool) or not isinstance(value, _numbers.Real):
+            raise AssertionError(f"{name} should be a number, not {type(value).__name__}.")
+        if kind == "int" and float(value) != int(value):
+            raise AssertionError(f"{name} should be a whole number.")
+        if value != value:
+            raise AssertionError(f"{name} is NaN.")
+        if low is not None and value < low or high is not None and value > high:
+            raise AssertionError(f"{name} should lie between {low} and {high}.")
+    elif kind == "str":
+        if not isinstance(value, str):
+            raise AssertionError(f"{name} should be text (a str), not {type(value).__name__}.")
+    elif kind == "list[str]":
+        if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+            raise AssertionError(f"{name} should be a list of text values.")
+'''
+
+
+def _nbgrader(cell: NotebookNode) -> dict[str, Any]:
+    meta: dict[str, Any] = cell.get("metadata", {}).get("nbgrader", {})
+    return meta
+
+
+def grade_id(cell: NotebookNode) -> str | None:
+    gid = _nbgrader(cell).get("grade_id")
+    return gid if isinstance(gid, str) else None
+
+
+def _tags(cell: NotebookNode) -> list[str]:
+    tags = cell.get("metadata", {}).get("tags", [])
+    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+
+
+def _check_line(field: AnswerField) -> str:
+    low = "None" if field.min is None else repr(field.min)
+    high = "None" if field.max is None else repr(field.max)
+    return (
+        f'public_check("{field.name}", globals().get("{field.name}"), '
+        f'"{field.type}", {low}, {high})'
+    )
+
+
+def test_cell_source(question_id: str, title: str, fields: tuple[AnswerField, ...]) -> str:
+    label = question_id.upper()
+    lines = [
+        f"# {label} public checks: types and ranges only. Passing them does not mean",
+        "# the answer is right; the hidden checks run when your submission is graded.",
+        *(_check_line(f) for f in fields),
+        f'print("{label}: public checks passed.")',
+        "### BEGIN HIDDEN TESTS",
+        f'__import__("evalround.scoring", fromlist=["x"]).stock_check("{question_id}", globals())',
+        "### END HIDDEN TESTS",
+    ]
+    return "\n".join(lines)
+
+
+def _locked_code_cell(source: str, gid: str) -> NotebookNode:
+    cell = nbformat.v4.new_code_cell(source=source)
+    cell.metadata["nbgrader"] = {
+        "grade": False,
+        "grade_id": gid,
+        "locked": True,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
+    return cell
+
+
+def compile_source(manifest: Manifest, exercise_nb: NotebookNode, where: str) -> NotebookNode:
+    """The nbgrader source notebook for an exercise, with checked structure.
+
+    Raises ExerciseError naming ``where`` and the cell when the structure is wrong.
+    """
+    nb = copy.deepcopy(exercise_nb)
+    by_id: dict[str, NotebookNode] = {}
+    params_index = -1
+    for index, cell in enumerate(nb.cells):
+        gid = grade_id(cell)
+        if gid is None:
+            raise ExerciseError(f"{where}: cell {index} has no nbgrader grade_id")
+        if gid in by_id:
+            raise ExerciseError(f"{where}: grade_id {gid!r} is used by two cells")
+        by_id[gid] = cell
+        if PARAMETERS_TAG in _tags(cell):
+            params_index = index
+    if params_index < 0:
+        raise ExerciseError(f"{where}: no code cell is tagged 'parameters'")
+    params_src = nb.cells[params_index].source
+    for name in ["variant_id", "data_dir", *manifest.parameters]:
+        if not re.search(rf"^{re.escape(name)}\s*=", params_src, flags=re.M):
+            raise ExerciseError(f"{where}: the parameters cell does not set {name}")
+    for q in manifest.questions:
+        if q.kind == "auto":
+            answer = by_id.get(q.answer_cell_id)
+            test = by_id.get(q.id)
+            if answer is None or not _nbgrader(answer).get("solution"):
+                raise ExerciseError(f"{where}: no answer cell {q.answer_cell_id!r} for {q.id}")
+            for f in q.answers:
+                if not re.search(rf"^{re.escape(f.name)}\s*=\s*None", answer.source, re.M):
+                    raise ExerciseError(
+                        f"{where}: answer cell {q.answer_cell_id} must first set "
+                        f"{f.name} = None"
+                    )
+            if test is None or not _nbgrader(test).get("grade") or test.cell_type != "code":
+                raise ExerciseError(f"{where}: no test cell {q.id!r} (grade: true, code)")
+            test.source = test_cell_source(q.id, q.title, q.answers)
+            test.outputs = []
+            meta = _nbgrader(test)
+        else:
+            cell = by_id.get(q.id)
+            if cell is None or cell.cell_type != "markdown":
+                raise ExerciseError(f"{where}: no markdown answer cell {q.id!r}")
+            meta = _nbgrader(cell)
+            if not (meta.get("solution") and meta.get("grade")):
+                raise ExerciseError(f"{where}: cell {q.id} must be solution and grade")
+        if float(meta.get("points", -1)) != q.points:
+            raise ExerciseError(
+                f"{where}: cell {q.id} is worth {meta.get('points')} points, "
+                f"the manifest says {q.points:g}"
+            )
+    if PUBLIC_CHECKS_ID not in by_id:
+        nb.cells.insert(params_index + 1, _locked_code_cell(PUBLIC_CHECKS_SOURCE, PUBLIC_CHECKS_ID))
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return normalise(nb)
+
+
+def normalise(nb: NotebookNode) -> NotebookNode:
+    """Drop papermill's run metadata and number the cell ids, for stable bytes."""
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("papermill", None)
+    for index, cell in enumerate(nb.cells):
+        cell.metadata.pop("papermill", None)
+        if "execution" in cell.metadata:
+            cell.metadata.pop("execution")
+        cell["id"] = f"cell-{index:03d}"
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    return nb
+
+
+def inject_parameters(nb: NotebookNode, parameters: Mapping[str, Any]) -> NotebookNode:
+    """papermill's injection (``--prepare-only``), normalised for reproducible bytes."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        cell.metadata.setdefault("tags", [])  # papermill reads tags on every cell
+    nb.metadata.setdefault("papermill", {})
+    injected = parameterize_notebook(nb, dict(parameters))
+    for cell in injected.cells:
+        if not cell.metadata.get("tags"):
+            cell.metadata.pop("tags", None)
+    for cell in injected.cells:
+        if INJECTED_TAG in _tags(cell):
+            cell.source = (
+                "# Parameters of your variant, injected by evalround (papermill).\n"
+                "# Editing them changes nothing at grading: they are re-injected.\n"
+                + cell.source
+            )
+    return normalise(injected)
+
+
+def solution_ids(template: NotebookNode) -> set[str]:
+    return {
+        gid
+        for cell in template.cells
+        if (gid := grade_id(cell)) is not None and _nbgrader(cell).get("solution")
+    }
+
+
+def rebuild_for_grading(
+    template: NotebookNode, submitted: NotebookNode, parameters: Mapping[str, Any]
+) -> NotebookNode:
+    """The notebook evalround executes for a submission.
+
+    ``template`` is the release notebook (no variant injected). From ``submitted`` it
+    keeps the answer cells (by grade_id) and the cells the candidate added, each placed
+    after the template cell it followed. Locked cells, test cells and the parameters
+    come from the template and ``parameters``, whatever the submission did to them.
+    """
+    answers = solution_ids(template)
+    known = {gid for cell in template.cells if (gid := grade_id(cell)) is not None}
+    answer_source: dict[str, str] = {}
+    added: dict[str | None, list[NotebookNode]] = {}
+    anchor: str | None = None
+    for cell in submitted.cells:
+        tags = _tags(cell)
+        if PARAMETERS_TAG in tags or INJECTED_TAG in tags:
+            continue
+        gid = grade_id(cell)
+        if gid in known:
+            anchor = gid
+            if gid in answers and gid not in answer_source:
+                answer_source[gid] = _source_text(cell)
+            continue
+        if cell.get("cell_type") not in ("code", "markdown"):
+            continue
+        # A cell the candidate added, or one claiming a grade_id the exercise does not
+        # have: it runs as plain candidate code and is never graded.
+        fresh = (
+            nbformat.v4.new_code_cell(source=_source_text(cell))
+            if cell.get("cell_type") == "code"
+            else nbformat.v4.new_markdown_cell(source=_source_text(cell))
+        )
+        added.setdefault(anchor, []).append(fresh)
+    cells: list[NotebookNode] = list(added.get(None, []))
+    for cell in template.cells:
+        cell = copy.deepcopy(cell)
+        gid = grade_id(cell)
+        if gid in answer_source:
+            cell.source = answer_source[gid]
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cells.append(cell)
+        cells.extend(added.get(gid, []))
+    rebuilt = copy.deepcopy(template)
+    rebuilt.cells = cells
+    return inject_parameters(rebuilt, parameters)
+
+
+def _source_text(cell: NotebookNode) -> str:
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(str(s) for s in source)
+    return str(source)
+
+
+def answer_cell_sources(nb: NotebookNode) -> dict[str, str]:
+    """grade_id -> source of every answer cell in a notebook."""
+    return {
+        gid: _source_text(cell)
+        for cell in nb.cells
+        if (gid := grade_id(cell)) is not None and _nbgrader(cell).get("solution")
+    }
+
+
+def fill_answers(
+    nb: NotebookNode,
+    manifest: Manifest,
+    values: Mapping[str, Any],
+    written: Mapping[str, str] | None = None,
+) -> NotebookNode:
+    """A copy of ``nb`` whose answer cells assign ``values`` as literals.
+
+    Used by simulated candidates and by ``validate``. Variables missing from
+    ``values`` are left unanswered (None).
+    """
+    nb = copy.deepcopy(nb)
+    by_id = {grade_id(c): c for c in nb.cells}
+    for q in manifest.auto_questions:
+        lines = [f"{f.name} = {values.get(f.name)!r}" for f in q.answers]
+        by_id[q.answer_cell_id].source = "\n".join(lines) + "\n"
+    for qid, text in (written or {}).items():
+        by_id[qid].source = text
+    return nb
+
+
+def solution_code(source_nb: NotebookNode) -> dict[str, str]:
+    """The reference solution of every answer cell, from the source notebook."""
+    out: dict[str, str] = {}
+    for gid, src in answer_cell_sources(source_nb).items():
+        out[gid] = re.sub(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", "", src, flags=re.M)
+    return out

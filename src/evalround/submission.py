@@ -1,0 +1,227 @@
+"""Collect: take submitted bundles into ``submitted/``, refusing anything unsafe or wrong.
+
+A submission is a zip (``<candidate>.zip``) or a folder (``<candidate>/``), as the
+bundle was sent. Only the exercise notebooks are taken. Every accepted version is
+archived under ``.evalround/submissions/`` before ``submitted/`` is updated, so no
+earlier submission is ever lost; the newest accepted version is the one graded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import stat
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+
+import nbformat
+
+from evalround.assignment import notebook_name, release_notebook
+from evalround.course import Course, write_atomic
+from evalround.notebook import grade_id
+
+MAX_ARCHIVE_BYTES = 50 * 1024 * 1024
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+MAX_MEMBERS = 5000
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
+
+
+class SubmissionError(Exception):
+    """A submission cannot be taken. The message names the file, candidate and reason."""
+
+
+@dataclass(frozen=True)
+class CollectOutcome:
+    """What happened to one notebook (or one whole submission, when it was refused)."""
+
+    source: Path
+    candidate: str
+    exercise: str
+    status: str  # accepted | unchanged | rejected
+    message: str
+
+    def line(self) -> str:
+        return f"{self.status:9} {self.candidate or '?'} {self.exercise or '-'}: {self.message}"
+
+
+def _candidate_from_path(path: Path) -> str:
+    return path.name[: -len(".zip")] if path.name.endswith(".zip") else path.name
+
+
+def _read_zip(path: Path) -> dict[str, bytes]:
+    """Safe members of a zip, by relative path. Refuses zip slip, links and bombs."""
+    size = path.stat().st_size
+    if size > MAX_ARCHIVE_BYTES:
+        raise SubmissionError(f"the archive is {size} bytes, over {MAX_ARCHIVE_BYTES}")
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise SubmissionError("not a valid zip archive") from None
+    with zf:
+        members = zf.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise SubmissionError(f"the archive has {len(members)} entries, over {MAX_MEMBERS}")
+        total = 0
+        out: dict[str, bytes] = {}
+        for info in members:
+            name = info.filename
+            pure = PurePosixPath(name.replace("\\", "/"))
+            if pure.is_absolute() or ".." in pure.parts or ":" in pure.parts[0]:
+                raise SubmissionError(f"entry {name!r} points outside the folder (zip slip)")
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise SubmissionError(f"entry {name!r} is a symbolic link")
+            if info.is_dir() or not name.endswith(".ipynb"):
+                continue
+            total += info.file_size
+            if info.file_size > MAX_NOTEBOOK_BYTES or total > MAX_UNPACKED_BYTES:
+                raise SubmissionError(f"entry {name!r} unpacks too large (zip bomb?)")
+            with zf.open(info) as fh:
+                data = fh.read(MAX_NOTEBOOK_BYTES + 1)
+            if len(data) > MAX_NOTEBOOK_BYTES:
+                raise SubmissionError(f"entry {name!r} unpacks too large (zip bomb?)")
+            out[str(pure)] = data
+        return out
+
+
+def _read_folder(path: Path) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for file in sorted(path.rglob("*.ipynb")):
+        rel = file.relative_to(path)
+        if ".ipynb_checkpoints" in rel.parts:
+            continue
+        linked = [path.joinpath(*rel.parts[: i + 1]) for i in range(len(rel.parts))]
+        if any(p.is_symlink() for p in linked):
+            raise SubmissionError(f"{rel.as_posix()} is or lies under a symbolic link")
+        if file.stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise SubmissionError(f"{rel.as_posix()} is over {MAX_NOTEBOOK_BYTES} bytes")
+        out[rel.as_posix()] = file.read_bytes()
+    return out
+
+
+def _find_notebook(files: dict[str, bytes], exercise: str) -> bytes | None:
+    """The exercise's notebook, at ``<ex>/<ex>.ipynb`` under at most one top folder."""
+    wanted = f"{exercise}/{notebook_name(exercise)}"
+    hits = [
+        name
+        for name in files
+        if ".ipynb_checkpoints" not in name and (name == wanted or name.endswith("/" + wanted))
+        and name.count("/") <= 2
+    ]
+    if len(hits) > 1:
+        raise SubmissionError(f"{len(hits)} copies of {wanted}: {', '.join(sorted(hits))}")
+    return files[hits[0]] if hits else None
+
+
+def check_notebook(data: bytes, expected_ids: set[str], exercise: str) -> nbformat.NotebookNode:
+    """Parse and check a submitted notebook, or say in plain words what is wrong."""
+    if not data.strip():
+        raise SubmissionError("the notebook file is empty")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SubmissionError("the notebook is not UTF-8 text") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SubmissionError(f"the notebook is not valid JSON ({exc.msg}, line {exc.lineno})")\
+            from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+        raise SubmissionError("the file is JSON but not a notebook (no cell list)")
+    if raw.get("nbformat") != 4:
+        raise SubmissionError(
+            f"the notebook uses nbformat {raw.get('nbformat')}; only version 4 "
+            f"(Jupyter 4.x and later) is accepted"
+        )
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:
+        raise SubmissionError(f"the notebook cannot be read: {exc}") from None
+    present = {gid for cell in nb.cells if (gid := grade_id(cell)) is not None}
+    if not present & expected_ids:
+        raise SubmissionError(
+            f"the notebook has none of the cells of {exercise}: is it the wrong exercise?"
+        )
+    return nb
+
+
+def collect_one(course: Course, path: Path, candidate: str | None = None) -> list[CollectOutcome]:
+    """Collect one submitted zip or folder. Never raises for bad input: it reports it."""
+    cid = candidate or _candidate_from_path(path)
+
+    def refused(message: str, exercise: str = "") -> list[CollectOutcome]:
+        return [CollectOutcome(path, cid, exercise, "rejected", f"{path.name}: {message}")]
+
+    if cid not in course.candidates():
+        return refused(f"{cid!r} is not a candidate of this course (name the file "
+                       f"<candidate>.zip or pass --candidate)")
+    try:
+        if path.is_symlink():
+            raise SubmissionError("the submission is a symbolic link")
+        if path.is_dir():
+            files = _read_folder(path)
+        elif path.is_file():
+            files = _read_zip(path)
+        else:
+            raise SubmissionError("no such file or folder")
+    except SubmissionError as exc:
+        return refused(str(exc))
+    except OSError as exc:
+        return refused(f"cannot be read ({exc.strerror})")
+    outcomes: list[CollectOutcome] = []
+    assigned = [ex for ex in course.assigned_exercises() if cid in course.assigned(ex)]
+    for exercise in assigned:
+        try:
+            data = _find_notebook(files, exercise)
+            if data is None:
+                continue
+            template = release_notebook(course, exercise)
+            ids = {gid for c in template.cells if (gid := grade_id(c)) is not None}
+            check_notebook(data, ids, exercise)
+        except SubmissionError as exc:
+            outcomes.extend(refused(str(exc), exercise))
+            continue
+        outcomes.append(_store(course, path, cid, exercise, data))
+    if not outcomes:
+        names = ", ".join(f"{e}/{e}.ipynb" for e in assigned) or "nothing (no exercise assigned)"
+        return refused(f"no notebook of an assigned exercise found; expected {names}")
+    return outcomes
+
+
+def _store(course: Course, path: Path, cid: str, exercise: str, data: bytes) -> CollectOutcome:
+    digest = hashlib.sha256(data).hexdigest()
+    archive = course.archive_dir(cid, exercise)
+    history_path = archive / "history.json"
+    history: list[dict[str, str]] = (
+        json.loads(history_path.read_text()) if history_path.exists() else []
+    )
+    if history and history[-1]["sha256"] == digest:
+        return CollectOutcome(path, cid, exercise, "unchanged",
+                              f"{path.name}: identical to the version already collected")
+    now = datetime.now(timezone.utc)
+    stamp = now.strftime(TIMESTAMP_FORMAT)
+    version = len(history) + 1
+    kept = archive / f"{version:03d}-{digest[:12]}.ipynb"
+    write_atomic(kept, data)
+    history.append({"version": str(version), "sha256": digest, "file": kept.name,
+                    "source": str(path), "collected_at": stamp})
+    write_atomic(history_path, json.dumps(history, indent=1))
+    target = course.submitted_dir(cid, exercise)
+    write_atomic(target / notebook_name(exercise), data)
+    write_atomic(target / "timestamp.txt", stamp)
+    note = "" if version == 1 else f"; replaces version {version - 1}, which stays archived"
+    return CollectOutcome(path, cid, exercise, "accepted",
+                          f"{path.name}: version {version} is the one graded{note}")
+
+
+def collect(course: Course, paths: list[Path], candidate: str | None = None
+            ) -> list[CollectOutcome]:
+    """Collect every path; one outcome per notebook taken or submission refused."""
+    if candidate is not None and len(paths) != 1:
+        raise SubmissionError("--candidate names one candidate, so give exactly one path")
+    out: list[CollectOutcome] = []
+    for path in paths:
+        out.extend(collect_one(course, path, candidate))
+    return out

@@ -1,0 +1,219 @@
+"""Validate: an exercise checks itself over many variants.
+
+For N variants, in a throw-away course, through the real assign/collect/grade path:
+
+1. the reference solution (the notebook's own solution cells, run on each variant's
+   data) scores full marks;
+2. a blank submission scores zero on the autograded part;
+3. every known wrong approach loses points on the questions it names, in every variant;
+4. no expected value appears anywhere in a candidate's bundle;
+5. keys differ across variants, and every answer variable takes more than one value.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from evalround import notebook as nbtools
+from evalround.assignment import assign, notebook_name
+from evalround.course import Candidate, Course, init_course
+from evalround.execution import Limits, NotebookRunner
+from evalround.exercise import AnswerField, Exercise
+from evalround.grading import grade
+from evalround.scoring import score_answers
+from evalround.submission import collect
+from evalround.variant import canonical_json
+
+
+@dataclass
+class Check:
+    """One property, over all variants, with the first failures as evidence."""
+
+    name: str
+    failures: list[str] = field(default_factory=list)
+    checked: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return self.checked > 0 and not self.failures
+
+    def line(self) -> str:
+        mark = "PASS" if self.passed else "FAIL"
+        text = f"[{mark}] {self.name} ({self.checked} checked)"
+        for failure in self.failures[:5]:
+            text += f"\n       - {failure}"
+        if len(self.failures) > 5:
+            text += f"\n       - ... and {len(self.failures) - 5} more"
+        return text
+
+
+@dataclass
+class ValidationReport:
+    exercise: str
+    variants: int
+    checks: list[Check]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def text(self) -> str:
+        head = f"validate {self.exercise}: {self.variants} variants"
+        verdict = "all checks passed" if self.passed else "FAILED"
+        return "\n".join([head, *(c.line() for c in self.checks), verdict])
+
+
+def _float_forms(value: float) -> list[str]:
+    return [repr(value), f"{value:.6f}", f"{value:.4f}", f"{value:.3f}"]
+
+
+def leaked_values(
+    fields: tuple[AnswerField, ...], key: dict[str, Any], files: dict[str, bytes]
+) -> list[str]:
+    """Key values found in bundle files. Data files are searched as whole CSV cells."""
+    found = []
+    for spec in fields:
+        value = key[spec.name]
+        if spec.public_domain:
+            continue
+        for path, raw in files.items():
+            text = raw.decode("utf-8", "replace")
+            if path.endswith(".csv"):
+                cells = set(re.split(r"[,\n]", text))
+                # A value with few decimals (a median, a count) can be a data point
+                # by nature; only a full-precision computed value is a leak.
+                precise = isinstance(value, float) and round(value, 4) != value
+                forms = _float_forms(value)[:2] if precise else []
+                hits = [f for f in forms if f in cells]
+            elif isinstance(value, float):
+                if abs(value) < 0.01 or float(f"{value:.3f}") == round(value, 1):
+                    forms = [repr(value), f"{value:.6f}"]  # short numbers are everywhere
+                else:
+                    forms = _float_forms(value)
+                hits = [f for f in forms if re.search(rf"(?<![\d.]){re.escape(f)}(?!\d)", text)]
+            elif isinstance(value, str):
+                hits = [q for q in (f'"{value}"', f"'{value}'") if q in text]
+            else:
+                hits = [f for f in (repr(value),) if re.search(rf"\b{re.escape(f)}\b", text)]
+            found += [f"{spec.name}={f} in {path}" for f in hits]
+    return found
+
+
+def validate_exercise(
+    exercise: Exercise,
+    variants: int = 20,
+    runner: NotebookRunner | None = None,
+    jobs: int = 2,
+    progress: bool = True,
+    workdir: Path | None = None,
+) -> ValidationReport:
+    """Run every self-check of ``exercise`` over ``variants`` variants."""
+    manifest = exercise.manifest
+    slug = exercise.slug
+    auto_max = sum(q.points for q in manifest.auto_questions)
+    checks = {
+        name: Check(name)
+        for name in (
+            "reference solution scores full marks",
+            "blank submission scores zero",
+            "wrong approaches lose their points",
+            "no expected value in the bundle",
+            "keys differ across variants",
+        )
+    }
+    with tempfile.TemporaryDirectory(prefix="evalround-validate-", dir=workdir) as tmp:
+        root = Path(tmp)
+        course = init_course(root / "course")
+        candidates = [Candidate(f"variant-{i:03d}") for i in range(variants)]
+        assignments = assign(course, [exercise], candidates, progress=progress)
+        source_nb = nbformat.read(course.source_dir(slug) / notebook_name(slug), as_version=4)
+        solutions = nbtools.solution_code(source_nb)
+        inbox = root / "inbox"
+        keys: dict[str, dict[str, Any]] = {}
+        for a in assignments:
+            cid = a.candidate.id
+            record = course.load_variant(slug, cid)
+            keys[cid] = record["key"]
+            with zipfile.ZipFile(a.bundle) as zf:
+                files = {n.split("/", 1)[1]: zf.read(n) for n in zf.namelist()}
+            checks["no expected value in the bundle"].checked += 1
+            for leak in leaked_values(manifest.answer_fields, record["key"], files):
+                checks["no expected value in the bundle"].failures.append(f"{cid}: {leak}")
+            released = nbformat.reads(files[f"{slug}/{notebook_name(slug)}"].decode(), 4)
+            _wrong_approaches(exercise, course, cid, checks["wrong approaches lose their points"])
+            reference = nbformat.from_dict(released)
+            for cell in reference.cells:
+                gid = nbtools.grade_id(cell)
+                if gid in solutions and gid.endswith("_answer"):
+                    cell.source = solutions[gid]
+            _write_submission(inbox / "reference" / cid, slug, reference)
+            _write_submission(inbox / "blank" / cid, slug, released)
+        for kind, check_name, expected in (
+            ("reference", "reference solution scores full marks", auto_max),
+            ("blank", "blank submission scores zero", 0.0),
+        ):
+            outcomes = [o for c in candidates
+                        for o in collect(course, [inbox / kind / c.id], candidate=c.id)]
+            refused = [o.line() for o in outcomes if o.status == "rejected"]
+            checks[check_name].failures.extend(refused)
+            for graded in grade(course, [exercise], runner=runner, limits=Limits(),
+                                jobs=jobs, progress=progress):
+                checks[check_name].checked += 1
+                if abs(graded.auto_points - expected) > 1e-9:
+                    lost = {q: s for q, s in graded.scores.items()
+                            if s != (graded.max_scores[q] if expected else 0.0)}
+                    checks[check_name].failures.append(
+                        f"{graded.candidate}: {graded.auto_points:g} of {auto_max:g} points "
+                        f"(off on {lost}){'; ' + graded.failure if graded.failure else ''}"
+                    )
+        _distinct_keys(manifest.answer_fields, keys, checks["keys differ across variants"])
+    return ValidationReport(slug, variants, list(checks.values()))
+
+
+def _write_submission(folder: Path, slug: str, nb: nbformat.NotebookNode) -> None:
+    (folder / slug).mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / slug / notebook_name(slug))
+
+
+def _wrong_approaches(exercise: Exercise, course: Course, cid: str, check: Check) -> None:
+    """Each wrong approach, scored as if submitted: it must lose the points it names."""
+    from evalround.assignment import variant_for
+
+    variant, data, key = variant_for(course, exercise, cid)
+    frames = data.frames()
+    public = dict(variant.injected_parameters)
+    for name, approach in exercise.wrong_approaches.items():
+        check.checked += 1
+        answers = exercise.approach(frames, public, (name,))
+        scores = score_answers(exercise.manifest, key.values, answers)
+        for qid in approach.loses:
+            if scores[qid].points >= scores[qid].max_points:
+                check.failures.append(f"{cid}: {name} keeps full marks on {qid}")
+        for qid, score in scores.items():
+            if qid not in approach.loses and score.points < score.max_points:
+                check.failures.append(f"{cid}: {name} also loses points on {qid}, "
+                                      f"which it does not declare")
+
+
+def _distinct_keys(fields: tuple[AnswerField, ...], keys: dict[str, dict[str, Any]],
+                   check: Check) -> None:
+    check.checked = len(keys)
+    shas = defaultdict(list)
+    for cid, key in keys.items():
+        shas[canonical_json(key)].append(cid)
+    for same in shas.values():
+        if len(same) > 1:
+            check.failures.append(f"identical keys: {', '.join(same)}")
+    if len(keys) >= 5:
+        for spec in fields:
+            values = {repr(k[spec.name]) for k in keys.values()}
+            if len(values) < 2:
+                check.failures.append(f"{spec.name} is the same in every variant")

@@ -1,0 +1,38 @@
+# evalround: `make demo` runs the whole hiring loop; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint typecheck unit bench data clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/evalround demo --course .
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests exercises bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python bench/grading_speed.py
+
+data: $(STAMP)
+	$(BIN)/python -m evalround.default_data
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

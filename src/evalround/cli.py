@@ -1,0 +1,225 @@
+"""The ``evalround`` command line: argument parsing over the library, nothing more."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from evalround import assignment, demo, grading, scorecard, submission, validation
+from evalround.course import Course, CourseError, init_course, read_candidates
+from evalround.exercise import (
+    TEMPLATE_SLUG,
+    Exercise,
+    ExerciseError,
+    default_exercises_dir,
+    discover_exercises,
+    find_exercise,
+)
+from evalround.nbgrader_adapter import NbgraderError
+
+Handler = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, Handler] = {}
+
+
+def command(func: Handler) -> Handler:
+    COMMANDS[func.__name__.removeprefix("cmd_").replace("_", "-")] = func
+    return func
+
+
+def _exercises(args: argparse.Namespace, course: Course | None = None) -> list[Exercise]:
+    root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
+    names = args.exercises or (course.assigned_exercises() if course else [])
+    if not names:
+        raise ExerciseError("name at least one exercise with --exercises")
+    return [find_exercise(name, root) for name in names]
+
+
+@command
+def cmd_init(args: argparse.Namespace) -> int:
+    """Create a course folder: a stock nbgrader course plus evalround's records.
+
+    Example: evalround init hiring-2026q4
+    """
+    course = init_course(Path(args.path))
+    print(f"course ready at {course.root}")
+    return 0
+
+
+@command
+def cmd_exercises(args: argparse.Namespace) -> int:
+    """List the exercises available to assign.
+
+    Example: evalround exercises
+    """
+    root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
+    for slug, ex in discover_exercises(root).items():
+        m = ex.manifest
+        print(f"{slug:16} {m.time_budget_minutes:3} min  {m.total_points:g} pts  {m.title}")
+    return 0
+
+
+@command
+def cmd_assign(args: argparse.Namespace) -> int:
+    """Give every candidate a variant of each exercise, and write their bundles.
+
+    Example: evalround assign --candidates candidates.csv --exercises triage-eval
+    """
+    course = Course(Path(args.course))
+    candidates = read_candidates(Path(args.candidates))
+    done = assignment.assign(course, _exercises(args), candidates, progress=not args.quiet)
+    for a in done:
+        print(f"{a.candidate.id}: {a.bundle.relative_to(course.root)}")
+    print(f"assigned {len(done)} candidates; bundles in {course.bundle_dir()}")
+    return 0
+
+
+@command
+def cmd_collect(args: argparse.Namespace) -> int:
+    """Take submitted zips or folders into submitted/, refusing anything unsafe.
+
+    Each file is named <candidate>.zip (or pass --candidate). Earlier versions are kept.
+    Example: evalround collect inbox/*.zip
+    """
+    course = Course(Path(args.course))
+    outcomes = submission.collect(course, [Path(p) for p in args.paths], args.candidate)
+    for outcome in outcomes:
+        print(outcome.line())
+    rejected = sum(o.status == "rejected" for o in outcomes)
+    print(f"{len(outcomes) - rejected} taken, {rejected} rejected")
+    return 1 if rejected else 0
+
+
+@command
+def cmd_grade(args: argparse.Namespace) -> int:
+    """Autograde every new submission against its own variant's key.
+
+    Example: evalround grade --jobs 2
+    """
+    course = Course(Path(args.course))
+    records = grading.grade(course, _exercises(args, course), jobs=args.jobs, force=args.force,
+                            progress=not args.quiet)
+    for r in records:
+        note = f"  ({r.failure})" if r.failure else ""
+        print(f"{r.candidate:16} {r.exercise:14} {r.auto_points:g} / {r.auto_max:g}{note}")
+    print(f"graded {len(records)} submissions")
+    return 0
+
+
+@command
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the cohort CSV (one column per question) and an HTML scorecard per candidate.
+
+    Example: evalround report --out reports
+    """
+    course = Course(Path(args.course))
+    out = Path(args.out) if args.out else course.root / "reports"
+    report = scorecard.build_report(course, _exercises(args, course), out)
+    print(scorecard.format_leaderboard(scorecard.leaderboard(report.results)))
+    print(f"CSV: {report.csv_path}\nscorecards: {report.html_dir}")
+    return 0
+
+
+@command
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check an exercise over many variants: reference full, blank zero, no leaks.
+
+    Example: evalround validate triage-eval --variants 20
+    """
+    root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
+    exercise = find_exercise(args.exercise, root)
+    result = validation.validate_exercise(exercise, args.variants, jobs=args.jobs,
+                                          progress=not args.quiet)
+    print(result.text())
+    return 0 if result.passed else 1
+
+
+@command
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the whole hiring loop on a simulated cohort of six candidates.
+
+    Example: evalround demo --course .
+    """
+    root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
+    exercises = (
+        [find_exercise(n, root) for n in args.exercises]
+        if args.exercises
+        else list(discover_exercises(root).values())
+    )
+    result = demo.run_demo(Path(args.course), exercises, jobs=args.jobs,
+                           progress=not args.quiet)
+    for outcome in result.outcomes:
+        print(outcome.line())
+    print()
+    print(result.leaderboard)
+    print(f"\nscorecards: {result.report.html_dir / 'index.html'}")
+    return 0
+
+
+@command
+def cmd_new_exercise(args: argparse.Namespace) -> int:
+    """Start a new exercise by copying exercises/_template/.
+
+    Example: evalround new-exercise latency-budget
+    """
+    root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
+    target = root / args.slug
+    if target.exists():
+        raise ExerciseError(f"{target} already exists")
+    shutil.copytree(root / TEMPLATE_SLUG, target, ignore=shutil.ignore_patterns("__pycache__"))
+    manifest = target / "exercise.yaml"
+    text = manifest.read_text()
+    text = text.replace("00000000-template-0000-0000-000000000000", str(uuid.uuid4()))
+    text = text.replace("slug: template", f"slug: {args.slug}")
+    manifest.write_text(text)
+    print(f"created {target}; edit it, then run: evalround validate {args.slug}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="evalround",
+        description="Graded Jupyter take-homes for hiring AI engineers, on nbgrader.",
+    )
+    parser.add_argument("--exercises-dir", help="folder of exercises (default: the kit's own)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parsers = {}
+    for name, func in COMMANDS.items():
+        doc = (func.__doc__ or "").strip()
+        parsers[name] = sub.add_parser(name, help=doc.splitlines()[0], description=doc,
+                                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    parsers["init"].add_argument("path", help="the course folder to create")
+    for name in ("assign", "collect", "grade", "report", "demo"):
+        parsers[name].add_argument("--course", default=".", help="course folder (default: .)")
+    for name in ("assign", "grade", "report", "demo"):
+        parsers[name].add_argument("--exercises", nargs="+", help="exercise slugs")
+    parsers["assign"].add_argument("--candidates", required=True,
+                                   help="CSV with candidate_id, name, email")
+    parsers["collect"].add_argument("paths", nargs="+", help="submitted zips or folders")
+    parsers["collect"].add_argument("--candidate", help="whose submission (one path only)")
+    for name in ("grade", "validate", "demo"):
+        parsers[name].add_argument("--jobs", type=int, default=2, help="notebooks run at once")
+    parsers["grade"].add_argument("--force", action="store_true",
+                                  help="regrade submissions already graded")
+    parsers["report"].add_argument("--out", help="output folder (default: COURSE/reports)")
+    parsers["validate"].add_argument("exercise", help="exercise slug")
+    parsers["validate"].add_argument("--variants", type=int, default=20)
+    parsers["new-exercise"].add_argument("slug", help="folder name of the new exercise")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (CourseError, ExerciseError, NbgraderError, submission.SubmissionError) as exc:
+        print(f"evalround: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The demo: the whole hiring loop on a simulated cohort, in one command.
+
+assign -> simulated candidates answer -> collect -> grade -> report -> leaderboard.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from evalround.assignment import assign
+from evalround.course import RECORDS, CourseError, init_course
+from evalround.execution import LocalRunner, NotebookRunner
+from evalround.exercise import Exercise
+from evalround.grading import GradeRecord, grade
+from evalround.scorecard import Report, build_report, format_leaderboard, leaderboard
+from evalround.simulation import DEMO_COHORT, simulate_cohort
+from evalround.submission import CollectOutcome, collect
+
+DEMO_SECRET = bytes.fromhex("e7a1" * 16)
+COURSE_OUTPUT = ("source", "release", "submitted", "autograded", "feedback", "bundles",
+                 "inbox", "reports", RECORDS, "gradebook.db")
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    outcomes: list[CollectOutcome]
+    records: list[GradeRecord]
+    report: Report
+    leaderboard: str
+
+
+def reset_demo_course(root: Path) -> None:
+    """Clear what an earlier demo left, refusing to touch a course that is not a demo."""
+    records = root / RECORDS
+    if records.exists() and not (records / "demo").exists():
+        raise CourseError(
+            f"{root} holds a real course (no {RECORDS}/demo marker); the demo will not "
+            f"overwrite it. Pass another --course folder."
+        )
+    for name in COURSE_OUTPUT:
+        path = root / name
+        if path.is_dir():
+            for child in path.iterdir():
+                if child.name == ".gitkeep":
+                    continue
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+            if name in (RECORDS, "inbox", "bundles", "reports", "submitted", "feedback"):
+                path.rmdir()
+        elif path.exists():
+            path.unlink()
+
+
+def run_demo(root: Path, exercises: list[Exercise], jobs: int = 2,
+             runner: NotebookRunner | None = None, progress: bool = True) -> DemoResult:
+    reset_demo_course(root)
+    course = init_course(root, secret=DEMO_SECRET, demo=True)
+    candidates = [who.candidate for who in DEMO_COHORT]
+    assign(course, exercises, candidates, progress=progress)
+    inbox = root / "inbox"
+    paths = simulate_cohort(course, exercises, inbox)
+    outcomes = collect(course, [paths[c.id] for c in candidates])
+    records = grade(course, exercises, runner=runner or LocalRunner(), jobs=jobs,
+                    progress=progress)
+    report = build_report(course, exercises, root / "reports")
+    board = format_leaderboard(leaderboard(report.results))
+    return DemoResult(outcomes, records, report, board)

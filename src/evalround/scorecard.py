@@ -1,0 +1,499 @@
+"""Reports: a scorecard per candidate, a cohort view, and a CSV of every score.
+
+Autograded points come from evalround's grade records; written answers come from the
+nbgrader gradebook, where graders score them in the formgrader. Nothing here shows an
+expected answer value: the scorecard is read by the hiring team and may be forwarded.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from evalround import nbgrader_adapter
+from evalround.course import Course, write_atomic
+from evalround.exercise import Exercise, Manifest
+from evalround.grading import GradeRecord, load_record
+
+GRADED = "graded"
+AWAITING = "awaiting manual grading"
+NOT_SUBMITTED = "not submitted"
+UNSANDBOXED = "unsandboxed"
+CSV_NAME = "scores.csv"
+INDEX_NAME = "index.html"
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    """One candidate's outcome on one exercise."""
+
+    candidate: str
+    name: str
+    exercise: str
+    variant_id: str
+    questions: dict[str, float | None]
+    max_points: dict[str, float]
+    auto_points: float
+    auto_max: float
+    manual_points: float | None
+    manual_max: float
+    total: float
+    total_max: float
+    skills: dict[str, tuple[float, float]]
+    failure: str | None
+    sandbox: str
+    key_sha256: str
+    submission_sha256: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """What ``build_report`` wrote."""
+
+    results: list[CandidateResult]
+    csv_path: Path
+    html_dir: Path
+
+
+# -- collecting ----------------------------------------------------------------------
+
+
+def _variant_info(course: Course, slug: str, candidate: str) -> dict[str, Any]:
+    try:
+        data = json.loads(course.variant_path(slug, candidate).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _written_points(grade: nbgrader_adapter.GradebookGrade | None) -> float | None:
+    """A written answer's points; 0 when left blank, None while a grader has not scored it."""
+    if grade is None:
+        return None
+    if grade.manual_score is not None:
+        return float(grade.manual_score)
+    if grade.auto_score is not None:  # nbgrader scores an unchanged (blank) answer 0
+        return float(grade.auto_score)
+    return None
+
+
+def _result(
+    manifest: Manifest,
+    candidate: str,
+    name: str,
+    record: GradeRecord | None,
+    written: dict[str, nbgrader_adapter.GradebookGrade],
+    variant: dict[str, Any],
+) -> CandidateResult:
+    questions: dict[str, float | None] = {}
+    max_points = {q.id: float(q.points) for q in manifest.questions}
+    for q in manifest.questions:
+        if record is None:
+            questions[q.id] = 0.0
+        elif q.kind == "auto":
+            questions[q.id] = float(record.scores.get(q.id, 0.0))
+        else:
+            questions[q.id] = _written_points(written.get(q.id))
+    auto_ids = [q.id for q in manifest.auto_questions]
+    written_ids = [q.id for q in manifest.written_questions]
+    auto_points = round(sum(questions[i] or 0.0 for i in auto_ids), 4)
+    auto_max = round(sum(max_points[i] for i in auto_ids), 4)
+    manual_max = round(sum(max_points[i] for i in written_ids), 4)
+    graded_manual = round(sum(questions[i] or 0.0 for i in written_ids), 4)
+    complete = all(questions[i] is not None for i in written_ids)
+    skills: dict[str, tuple[float, float]] = {}
+    for key, label in manifest.skills.items():
+        asked = [q for q in manifest.questions if q.skill == key]
+        if not asked:
+            continue
+        graded = [q for q in asked if questions[q.id] is not None]
+        skills[label] = (
+            round(sum(questions[q.id] or 0.0 for q in graded), 4),
+            round(sum(max_points[q.id] for q in graded), 4),
+        )
+    if record is None:
+        status = NOT_SUBMITTED
+    elif record.failure:
+        status = f"run failed: {record.failure}"
+    elif not complete:
+        status = AWAITING
+    else:
+        status = GRADED
+    return CandidateResult(
+        candidate=candidate,
+        name=name,
+        exercise=manifest.slug,
+        variant_id=record.variant_id if record else str(variant.get("variant_id", "")),
+        questions=questions,
+        max_points=max_points,
+        auto_points=auto_points,
+        auto_max=auto_max,
+        manual_points=graded_manual if complete else None,
+        manual_max=manual_max,
+        total=round(auto_points + graded_manual, 4),
+        total_max=round(auto_max + manual_max, 4),
+        skills=skills,
+        failure=record.failure if record else None,
+        sandbox=record.sandbox if record else "",
+        key_sha256=record.key_sha256 if record else str(variant.get("key_sha256", "")),
+        submission_sha256=record.submission_sha256 if record else "",
+        status=status,
+    )
+
+
+def collect_results(course: Course, exercises: list[Exercise]) -> list[CandidateResult]:
+    """Every assigned candidate on every exercise, submitted or not, in exercise order."""
+    people = course.candidates()
+    out: list[CandidateResult] = []
+    for exercise in exercises:
+        manifest = exercise.manifest
+        slug = exercise.slug
+        assigned = course.assigned(slug)
+        records = {cid: load_record(course, slug, cid) for cid in assigned}
+        gradebook: dict[str, dict[str, nbgrader_adapter.GradebookGrade]] = {}
+        if manifest.written_questions and any(r is not None for r in records.values()):
+            gradebook = nbgrader_adapter.grades(course.root, slug, slug)
+        for cid in assigned:
+            person = people.get(cid)
+            out.append(
+                _result(
+                    manifest,
+                    cid,
+                    person.name if person else "",
+                    records[cid],
+                    gradebook.get(cid, {}),
+                    _variant_info(course, slug, cid),
+                )
+            )
+    return out
+
+
+# -- numbers -------------------------------------------------------------------------
+
+
+def _fmt(value: float | None) -> str:
+    """Points as short text: ``2``, ``1.5``; empty for None."""
+    if value is None:
+        return ""
+    rounded = round(float(value), 4)
+    if rounded == 0:
+        return "0"
+    return str(int(rounded)) if rounded.is_integer() else repr(rounded)
+
+
+def _pct(earned: float, most: float) -> float | None:
+    return 100.0 * earned / most if most > 0 else None
+
+
+def _corr(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Pearson correlation, None when undefined (fewer than 3 points or no spread)."""
+    n = len(xs)
+    if n < 3 or n != len(ys):
+        return None
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    if sxx <= 1e-12 or syy <= 1e-12:
+        return None
+    r = sxy / math.sqrt(sxx * syy)
+    return None if math.isnan(r) else max(-1.0, min(1.0, r))
+
+
+def _csv_text(value: str) -> str:
+    """Keep spreadsheet programs from running a cell as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+# -- CSV -----------------------------------------------------------------------------
+
+
+def write_csv(results: Iterable[CandidateResult], path: Path) -> None:
+    """One row per candidate and exercise, one column per question id.
+
+    Question columns are the union over exercises in first-seen order; a cell is empty
+    when the question belongs to another exercise or a written answer awaits a grader.
+    """
+    rows = list(results)
+    qids: list[str] = []
+    for r in rows:
+        qids.extend(q for q in r.questions if q not in qids)
+    header = ["candidate", "name", "exercise", *qids, "auto", "manual", "total", "max",
+              "status", "variant_id", "key_sha256", "sandbox"]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for r in rows:
+        writer.writerow([
+            r.candidate, _csv_text(r.name), r.exercise,
+            *(_fmt(r.questions.get(q)) for q in qids),
+            _fmt(r.auto_points), _fmt(r.manual_points), _fmt(r.total), _fmt(r.total_max),
+            _csv_text(r.status), r.variant_id, r.key_sha256, r.sandbox,
+        ])
+    write_atomic(path, buf.getvalue())
+
+
+# -- leaderboard ---------------------------------------------------------------------
+
+
+def _overall_status(results: Sequence[CandidateResult]) -> str:
+    if all(r.status == GRADED for r in results):
+        return GRADED
+    if len(results) == 1:
+        return results[0].status
+    return "; ".join(f"{r.exercise}: {r.status}" for r in results if r.status != GRADED)
+
+
+def _ranked(totals: dict[str, float]) -> dict[str, int]:
+    """Competition ranking (1, 1, 3): equal totals share a rank."""
+    ranks: dict[str, int] = {}
+    ordered = sorted(totals, key=lambda c: (-round(totals[c], 4), c))
+    for i, cid in enumerate(ordered):
+        prev = ordered[i - 1] if i else None
+        same = prev is not None and round(totals[prev], 4) == round(totals[cid], 4)
+        ranks[cid] = ranks[prev] if same and prev is not None else i + 1
+    return ranks
+
+
+def leaderboard(results: Iterable[CandidateResult]) -> list[tuple[int, str, float, float, str]]:
+    """(rank, candidate, points, max, status), summed over exercises, best first.
+
+    Ties share a rank (1, 1, 3) and are listed by candidate id.
+    """
+    by_candidate: dict[str, list[CandidateResult]] = {}
+    for r in results:
+        by_candidate.setdefault(r.candidate, []).append(r)
+    totals = {c: round(sum(r.total for r in rs), 4) for c, rs in by_candidate.items()}
+    ranks = _ranked(totals)
+    rows = [
+        (ranks[c], c, totals[c], round(sum(r.total_max for r in rs), 4), _overall_status(rs))
+        for c, rs in by_candidate.items()
+    ]
+    return sorted(rows, key=lambda row: (row[0], row[1]))
+
+
+def format_leaderboard(rows: Sequence[tuple[int, str, float, float, str]]) -> str:
+    """The leaderboard as a plain-text table for the terminal."""
+    header = ("rank", "candidate", "points", "max", "%", "status")
+    body = []
+    for rank, cid, points, most, status in rows:
+        pct = _pct(points, most)
+        body.append((str(rank), cid, _fmt(points), _fmt(most),
+                     "-" if pct is None else f"{pct:.0f}", status))
+    if not body:
+        return "no candidates assigned yet"
+    widths = [max(len(h), *(len(row[i]) for row in body)) for i, h in enumerate(header)]
+    right = {0, 2, 3, 4}
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [c.rjust(w) if i in right else c.ljust(w)
+                 for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), rule, *(line(row) for row in body)])
+
+
+# -- HTML ----------------------------------------------------------------------------
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("evalround", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["pts"] = _fmt
+    return env
+
+
+def _skill_chart(skills: Sequence[tuple[str, float | None]]) -> str:
+    """A horizontal bar chart of skill percentages, as a PNG ``data:`` URI.
+
+    Uses matplotlib's object API with the Agg canvas, never pyplot, so it neither
+    switches the caller's backend (say, inside Jupyter) nor leaves figures open.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    labels = [label for label, _ in skills][::-1]
+    values = [pct or 0.0 for _, pct in skills][::-1]
+    fig = Figure(figsize=(6.0, 0.5 + 0.45 * max(1, len(labels))), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.barh(range(len(labels)), values, color="#2b6cb0")
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of points")
+    for i, (_, pct) in enumerate(list(skills)[::-1]):
+        text = "awaiting grading" if pct is None else f"{pct:.0f}%"
+        ax.text(min(values[i], 100.0) + 1.5, i, text, va="center", fontsize=8)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _standing(cid: str, totals: dict[str, float]) -> dict[str, Any]:
+    """Rank of N, and the share of the other candidates with a lower total (ties half)."""
+    ranks = _ranked(totals)
+    mine = round(totals[cid], 4)
+    others = [round(t, 4) for c, t in totals.items() if c != cid]
+    percentile = None
+    if others:
+        below = sum(1 for t in others if t < mine) + 0.5 * sum(1 for t in others if t == mine)
+        percentile = math.floor(100.0 * below / len(others) + 0.5)
+    return {"rank": ranks[cid], "n": len(totals), "percentile": percentile}
+
+
+def scorecard_filename(candidate: str) -> str:
+    """The scorecard file of a candidate, beside the cohort ``index.html``."""
+    return f"candidate-{candidate}.html"
+
+
+def _exercise_view(r: CandidateResult, exercise: Exercise | None,
+                   cohort: Sequence[CandidateResult]) -> dict[str, Any]:
+    manifest = exercise.manifest if exercise else None
+    titles = {q.id: q.title for q in manifest.questions} if manifest else {}
+    kinds = {q.id: q.kind for q in manifest.questions} if manifest else {}
+    shares = [(label, _pct(earned, most)) for label, (earned, most) in r.skills.items()]
+    skills = [
+        {"label": label, "earned": earned, "max": most, "pct": pct}
+        for (label, (earned, most)), (_, pct) in zip(r.skills.items(), shares, strict=True)
+    ]
+    questions = [
+        {"id": qid, "title": titles.get(qid, qid), "kind": kinds.get(qid, ""),
+         "points": pts, "max": r.max_points.get(qid, 0.0)}
+        for qid, pts in r.questions.items()
+    ]
+    return {
+        "slug": r.exercise,
+        "title": manifest.title if manifest else r.exercise,
+        "result": r,
+        "skills": skills,
+        "chart": _skill_chart(shares) if shares else "",
+        "questions": questions,
+        "standing": _standing(r.candidate, {c.candidate: c.total for c in cohort}),
+        "pct": _pct(r.total, r.total_max),
+        "unsandboxed": r.sandbox == UNSANDBOXED,
+        "awaiting": r.status != NOT_SUBMITTED and r.manual_points is None,
+    }
+
+
+def _item_analysis(results: Sequence[CandidateResult],
+                   exercises: Sequence[Exercise]) -> list[dict[str, Any]]:
+    """Per exercise and question: mean % and correlation with the exercise total.
+
+    Only submitted candidates count; a written answer still awaiting a grader is left
+    out of that question's mean and correlation.
+    """
+    titles = {e.slug: e.manifest.title for e in exercises}
+    qtitles = {(e.slug, q.id): q.title for e in exercises for q in e.manifest.questions}
+    slugs: list[str] = []
+    for r in results:
+        if r.exercise not in slugs:
+            slugs.append(r.exercise)
+    out = []
+    for slug in slugs:
+        rows = [r for r in results if r.exercise == slug and r.status != NOT_SUBMITTED]
+        first = next((r for r in results if r.exercise == slug), None)
+        if first is None:
+            continue
+        items = []
+        for qid, most in first.max_points.items():
+            pairs = [(r.questions.get(qid), r.total) for r in rows]
+            graded = [(float(p), t) for p, t in pairs if p is not None]
+            mean = (sum(p for p, _ in graded) / len(graded)) if graded else None
+            items.append({
+                "id": qid,
+                "title": qtitles.get((slug, qid), qid),
+                "max": most,
+                "n": len(graded),
+                "mean_pct": _pct(mean, most) if mean is not None else None,
+                "corr": _corr([p for p, _ in graded], [t for _, t in graded]),
+            })
+        out.append({"slug": slug, "title": titles.get(slug, slug), "items": items,
+                    "submitted": len(rows)})
+    return out
+
+
+def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exercise],
+                     out_dir: Path) -> list[Path]:
+    """Write one self-contained HTML scorecard per candidate, then the cohort ``index.html``.
+
+    Returns the scorecards in candidate order, followed by the index.
+    """
+    env = _environment()
+    card = env.get_template("scorecard.html.j2")
+    by_slug = {e.slug: e for e in exercises}
+    board = leaderboard(results)
+    totals = {cid: points for _, cid, points, _, _ in board}
+    maxes = {cid: most for _, cid, _, most, _ in board}
+    statuses = {cid: status for _, cid, _, _, status in board}
+    names = {r.candidate: r.name for r in results}
+    paths: list[Path] = []
+    for cid in sorted(totals):
+        mine = [r for r in results if r.candidate == cid]
+        views = [
+            _exercise_view(r, by_slug.get(r.exercise),
+                           [c for c in results if c.exercise == r.exercise])
+            for r in mine
+        ]
+        html = card.render(
+            candidate=cid,
+            name=names[cid],
+            total=totals[cid],
+            total_max=maxes[cid],
+            pct=_pct(totals[cid], maxes[cid]),
+            status=statuses[cid],
+            standing=_standing(cid, totals),
+            exercises=views,
+            index=INDEX_NAME,
+        )
+        path = out_dir / scorecard_filename(cid)
+        write_atomic(path, html)
+        paths.append(path)
+    index = env.get_template("cohort.html.j2").render(
+        rows=[
+            {"rank": rank, "candidate": cid, "name": names[cid], "points": points,
+             "max": most, "pct": _pct(points, most), "status": status,
+             "href": scorecard_filename(cid)}
+            for rank, cid, points, most, status in board
+        ],
+        items=_item_analysis(results, exercises),
+        exercises=[by_slug[s].manifest.title for s in dict.fromkeys(r.exercise for r in results)
+                   if s in by_slug],
+    )
+    index_path = out_dir / INDEX_NAME
+    write_atomic(index_path, index)
+    paths.append(index_path)
+    return paths
+
+
+def build_report(course: Course, exercises: list[Exercise], out_dir: Path | None = None
+                 ) -> Report:
+    """Collect every result, then write ``scores.csv``, the scorecards and ``index.html``.
+
+    ``out_dir`` defaults to ``<course>/reports``.
+    """
+    out = out_dir if out_dir is not None else course.root / "reports"
+    results = collect_results(course, exercises)
+    csv_path = out / CSV_NAME
+    write_csv(results, csv_path)
+    write_scorecards(results, exercises, out)
+    return Report(results=results, csv_path=csv_path, html_dir=out)

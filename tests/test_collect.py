@@ -1,0 +1,140 @@
+"""Collect: every malformed submission is refused with the file, candidate and reason,
+and nothing collected earlier is lost or overwritten."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from evalround.submission import collect
+
+from helpers import bundle_notebook, submit
+
+
+def _zip(path: Path, entries: dict[str, bytes], links: tuple[str, ...] = ()) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+        for name in links:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            zf.writestr(info, "/etc/passwd")
+    return path
+
+
+@pytest.fixture()
+def collected(course):
+    """alice has a first version collected; every test checks it survives."""
+    outcomes = submit(course, "alice", bundle_notebook(course, "alice"))
+    assert [o.status for o in outcomes] == ["accepted"]
+    path = course.submitted_dir("alice", "template") / "template.ipynb"
+    return course, path.read_bytes()
+
+
+def _good_nb(course) -> bytes:
+    return nbformat.writes(bundle_notebook(course, "alice")).encode()
+
+
+CASES = {
+    "zip_slip": (lambda c: {"alice/../../evil/template/template.ipynb": _good_nb(c)},
+                 "points outside the folder"),
+    "absolute_path": (lambda c: {"/tmp/template/template.ipynb": _good_nb(c)},
+                      "points outside the folder"),
+    "invalid_json": (lambda c: {"alice/template/template.ipynb": b"{not json"},
+                     "not valid JSON"),
+    "empty_file": (lambda c: {"alice/template/template.ipynb": b""}, "is empty"),
+    "old_nbformat": (lambda c: {"alice/template/template.ipynb":
+                                json.dumps({"nbformat": 3, "cells": []}).encode()},
+                     "nbformat 3"),
+    "not_utf8": (lambda c: {"alice/template/template.ipynb":
+                            _good_nb(c).replace(b"YOUR ANSWER", b"\xff\xfe ANSWER")},
+                 "not UTF-8"),
+    "json_not_notebook": (lambda c: {"alice/template/template.ipynb": b"[1, 2, 3]"},
+                          "not a notebook"),
+    "wrong_exercise": (lambda c: {"alice/template/template.ipynb": nbformat.writes(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])).encode()},
+                       "wrong exercise"),
+    "no_notebook": (lambda c: {"alice/notes.txt": b"hi"}, "no notebook of an assigned"),
+    "renamed_notebook": (lambda c: {"alice/template/my-answers.ipynb": _good_nb(c)},
+                         "no notebook of an assigned"),
+    "two_copies": (lambda c: {"alice/template/template.ipynb": _good_nb(c),
+                              "x/template/template.ipynb": _good_nb(c)}, "2 copies"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_malformed_zip_is_refused_and_nothing_is_lost(collected, tmp_path, case):
+    course, before = collected
+    entries, reason = CASES[case]
+    path = _zip(tmp_path / "alice.zip", entries(course))
+    (outcome,) = collect(course, [path])
+    assert outcome.status == "rejected"
+    assert outcome.candidate == "alice"
+    assert "alice.zip" in outcome.message and reason in outcome.message
+    assert (course.submitted_dir("alice", "template") / "template.ipynb").read_bytes() == before
+    assert len(list(course.archive_dir("alice", "template").glob("*.ipynb"))) == 1
+
+
+def test_symlink_inside_zip_is_refused(collected, tmp_path):
+    course, _ = collected
+    path = _zip(tmp_path / "alice.zip", {}, links=("alice/template/template.ipynb",))
+    (outcome,) = collect(course, [path])
+    assert outcome.status == "rejected" and "symbolic link" in outcome.message
+
+
+def test_symlinked_notebook_in_a_folder_is_refused(collected, tmp_path):
+    course, _ = collected
+    folder = tmp_path / "alice" / "template"
+    folder.mkdir(parents=True)
+    os.symlink("/etc/passwd", folder / "template.ipynb")
+    (outcome,) = collect(course, [tmp_path / "alice"])
+    assert outcome.status == "rejected" and "symbolic link" in outcome.message
+
+
+def test_zip_bomb_is_refused_without_unpacking_it(collected, tmp_path):
+    course, before = collected
+    path = tmp_path / "alice.zip"
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf,
+        zf.open("alice/template/template.ipynb", "w", force_zip64=True) as fh,
+    ):
+        for _ in range(64):
+            fh.write(b"\0" * (1 << 20))
+    assert path.stat().st_size < 1 << 20
+    (outcome,) = collect(course, [path])
+    assert outcome.status == "rejected" and "zip bomb" in outcome.message
+
+
+def test_garbage_archive_and_unknown_candidate(collected, tmp_path):
+    course, _ = collected
+    (tmp_path / "alice.zip").write_bytes(b"PK\x03\x04 this is not a zip")
+    (tmp_path / "mallory.zip").write_bytes(io.BytesIO().getvalue())
+    outcomes = collect(course, [tmp_path / "alice.zip", tmp_path / "mallory.zip",
+                                tmp_path / "missing.zip"])
+    assert [o.status for o in outcomes] == ["rejected"] * 3
+    assert "not a valid zip" in outcomes[0].message
+    assert "'mallory' is not a candidate" in outcomes[1].message
+    assert "'missing' is not a candidate" in outcomes[2].message
+
+
+def test_identical_resubmission_is_reported_unchanged(collected):
+    course, _ = collected
+    (outcome,) = submit(course, "alice", bundle_notebook(course, "alice"), tag="again")
+    assert outcome.status == "unchanged"
+    assert len(list(course.archive_dir("alice", "template").glob("*.ipynb"))) == 1
+
+
+def test_a_candidate_cannot_submit_for_another(collected, tmp_path):
+    """A zip named after bob replaces bob's work only; alice's is untouched."""
+    course, before = collected
+    path = _zip(tmp_path / "bob.zip", {"bob/template/template.ipynb": _good_nb(course)})
+    (outcome,) = collect(course, [path])
+    assert outcome.status == "accepted" and outcome.candidate == "bob"
+    assert (course.submitted_dir("alice", "template") / "template.ipynb").read_bytes() == before

@@ -1,0 +1,250 @@
+"""End to end over a real course: assign, collect, grade with real kernels and nbgrader."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import subprocess
+import sys
+import zipfile
+
+import nbformat
+import pytest
+
+from evalround import nbgrader_adapter
+from evalround.assignment import assign
+from evalround.course import Candidate, init_course
+from evalround.grading import grade, load_record
+from evalround.notebook import fill_answers, grade_id, solution_code
+from evalround.simulation import _tamper, _tamper_data, read_bundle
+from evalround.validation import leaked_values
+from evalround.variant import build_variant
+
+from helpers import bundle_notebook, submit
+
+pytestmark = pytest.mark.slow
+
+
+def _key(course, template, cid):
+    return build_variant(template, course.secret, cid)[2].values
+
+
+def _solutions(course):
+    src = nbformat.read(course.source_dir("template") / "template.ipynb", as_version=4)
+    return solution_code(src)
+
+
+def _with_reference_code(nb, course):
+    nb = nbformat.from_dict(nb)
+    code = _solutions(course)
+    for cell in nb.cells:
+        if grade_id(cell) == "q1_answer":
+            cell.source = code["q1_answer"]
+    return nb
+
+
+def test_reference_full_blank_zero_and_gradebook_rows(course, template):
+    """Do the reference answers get full marks and a blank zero, in the gradebook too?"""
+    nb = fill_answers(bundle_notebook(course, "alice"), template.manifest,
+                      _key(course, template, "alice"), {"w1": "The tail matters."})
+    submit(course, "alice", nb)
+    submit(course, "bob", bundle_notebook(course, "bob"))
+    records = {r.candidate: r for r in grade(course, [template], progress=False)}
+    assert records["alice"].scores == {"q1": 2.0}
+    assert records["bob"].scores == {"q1": 0.0}
+    rows = nbgrader_adapter.grades(course.root, "template", "template")
+    assert rows["alice"]["q1"].auto_score == 2.0
+    assert rows["alice"]["w1"].auto_score is None  # answered: waits for a grader
+    assert rows["bob"]["w1"].auto_score == 0.0  # left blank: zero, as nbgrader does
+    graded = nbformat.read(course.autograded_dir("alice", "template") / "template.ipynb", 4)
+    test_cell = next(c for c in graded.cells if grade_id(c) == "q1")
+    assert "Hidden checks (evalround): 2 / 2 points" in test_cell.outputs[0]["text"]
+    assert records["alice"].key_sha256 == build_variant(template, course.secret, "alice")[2].sha256
+
+
+def test_tamperer_scores_exactly_what_the_untampered_answers_score(course, template):
+    """Does tampering with parameters, data, locked and test cells change the score? No."""
+    clean = _with_reference_code(bundle_notebook(course, "alice"), course)
+    submit(course, "alice", clean)
+    files = read_bundle(course.bundle_dir() / "bob.zip")
+    _tamper_data(files, "template")
+    tampered = _tamper(bundle_notebook(course, "bob"), _solutions(course))
+    folder = course.root.parent / "inbox" / "bob" / "template"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "requests.csv").write_bytes(files["template/data/requests.csv"])
+    nbformat.write(tampered, folder / "template.ipynb")
+    submit(course, "bob", tampered)
+    records = {r.candidate: r for r in grade(course, [template], progress=False)}
+    assert records["alice"].auto_points == 2.0
+    assert records["bob"].auto_points == 2.0
+    # The tampering is real: on the halved data the same code gives other answers.
+    from io import BytesIO
+
+    import pandas as pd
+
+    halved = {"requests.csv": pd.read_csv(BytesIO(files["template/data/requests.csv"]))}
+    public = {"budget_ms": 1}
+    assert template.reference(halved, public) != _key(course, template, "bob")
+
+
+def test_copier_loses_the_points_of_copied_numbers(course, template):
+    alice_key = _key(course, template, "alice")
+    submit(course, "carol", fill_answers(bundle_notebook(course, "carol"), template.manifest,
+                                         alice_key))
+    submit(course, "alice", fill_answers(bundle_notebook(course, "alice"), template.manifest,
+                                         alice_key))
+    records = {r.candidate: r for r in grade(course, [template], progress=False)}
+    assert records["alice"].auto_points == 2.0
+    assert records["carol"].auto_points < 2.0
+
+
+def test_exiting_the_kernel_early_is_recorded_and_scores_zero(course, template):
+    nb = fill_answers(bundle_notebook(course, "alice"), template.manifest,
+                      _key(course, template, "alice"))
+    cell = next(c for c in nb.cells if grade_id(c) == "q1_answer")
+    cell.source += "\nimport os\nos._exit(0)"
+    submit(course, "alice", nb)
+    (record,) = grade(course, [template], progress=False)
+    assert record.auto_points == 0.0
+    assert "kernel died" in (record.failure or "")
+
+
+def test_resubmission_is_archived_and_regraded_once(course, template):
+    """Is the newest version graded, the older one kept, and nothing graded twice?"""
+    nb = fill_answers(bundle_notebook(course, "alice"), template.manifest,
+                      _key(course, template, "alice"))
+    submit(course, "alice", nb)
+    assert [r.auto_points for r in grade(course, [template], progress=False)] == [2.0]
+    assert grade(course, [template], progress=False) == []
+    outcomes = submit(course, "alice", bundle_notebook(course, "alice"), tag="2")
+    assert outcomes[0].status == "accepted" and "replaces version 1" in outcomes[0].message
+    assert [r.auto_points for r in grade(course, [template], progress=False)] == [0.0]
+    archive = sorted(p.name for p in course.archive_dir("alice", "template").glob("*.ipynb"))
+    assert [name[:3] for name in archive] == ["001", "002"]
+    record = load_record(course, "template", "alice")
+    current = (course.submitted_dir("alice", "template") / "template.ipynb").read_bytes()
+    assert record is not None and record.submission_sha256 == hashlib.sha256(current).hexdigest()
+
+
+def test_stock_nbgrader_commands_keep_working(course, template):
+    """Do `nbgrader db student list` and `nbgrader export` read evalround's gradebook?"""
+    nb = fill_answers(bundle_notebook(course, "alice"), template.manifest,
+                      _key(course, template, "alice"))
+    submit(course, "alice", nb)
+    grade(course, [template], progress=False)
+    students = nbgrader_adapter.run_stock_app(course.root, ["db", "student", "list"])
+    assert "alice" in students and "bob" in students
+    nbgrader_adapter.run_stock_app(course.root, ["export"])
+    rows = list(csv.DictReader((course.root / "grades.csv").open()))
+    alice = next(r for r in rows if r["student_id"] == "alice")
+    assert float(alice["raw_score"]) == 2.0
+
+
+def test_bundles_are_reproducible_and_hold_no_key(tmp_path, template):
+    """Same secret and candidate, two courses: identical zip bytes, and no secrets inside."""
+    digests = []
+    for name in ("one", "two"):
+        course = init_course(tmp_path / name, secret=b"same")
+        (a,) = assign(course, [template], [Candidate("alice")], progress=False)
+        digests.append(hashlib.sha256(a.bundle.read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+    with zipfile.ZipFile(a.bundle) as zf:
+        names = zf.namelist()
+        files = {n.split("/", 1)[1]: zf.read(n) for n in names}
+    assert sorted(files) == ["README.md", "bundle.json", "requirements.txt",
+                             "template/data/requests.csv", "template/template.ipynb"]
+    key = build_variant(template, b"same", "alice")
+    assert leaked_values(template.manifest.answer_fields, key[2].values, files) == []
+    text = files["template/template.ipynb"].decode()
+    assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+    for value in key[0].hidden.values():
+        assert repr(value) not in text
+
+
+def test_cli_runs_the_loop(tmp_path):
+    """Does the installed `evalround` command run init, assign, collect and grade?"""
+    root = tmp_path / "c"
+    (tmp_path / "candidates.csv").write_text("candidate_id,name\nzoe,Zoe Z\n")
+
+    def run(*args: str) -> str:
+        proc = subprocess.run([sys.executable, "-m", "evalround.cli", "-q", *args],
+                              capture_output=True, text=True, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout
+
+    run("init", str(root))
+    run("--exercises-dir", str(template_dir()), "assign", "--course", str(root),
+        "--candidates", "candidates.csv", "--exercises", "_template")
+    assert (root / "bundles" / "zoe.zip").exists()
+    out = run("collect", "--course", str(root), str(root / "bundles" / "zoe.zip"))
+    assert "accepted  zoe template" in out
+    out = run("--exercises-dir", str(template_dir()), "grade", "--course", str(root),
+              "--exercises", "_template")
+    assert "zoe" in out and "0 / 2" in out
+
+
+def template_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[1] / "exercises"
+
+
+def test_scores_match_stock_nbgrader_autograde_given_the_same_key(course, template):
+    """With the key placed beside the notebook, does stock autograde give the same score?"""
+    variant, data, key = build_variant(template, course.secret, "alice")
+    values = dict(key.values)
+    values["q1_p95_ms"] += 5.0  # one of three answers wrong: partial credit on both sides
+    submit(course, "alice", fill_answers(bundle_notebook(course, "alice"), template.manifest,
+                                         values))
+    (ours,) = grade(course, [template], progress=False)
+    assert ours.scores["q1"] == pytest.approx(4 / 3, abs=1e-3)
+    nbgrader_adapter.write_stock_key(course.root, "template", template.raw_manifest(),
+                                     key.values, data.files)
+    nbgrader_adapter.run_stock_app(course.root, ["autograde", "template", "--student",
+                                                 "alice", "--force"])
+    stock = nbgrader_adapter.grades(course.root, "template", "template")["alice"]["q1"]
+    assert stock.auto_score == pytest.approx(ours.scores["q1"], abs=1e-9)
+
+
+def test_stock_autograde_without_a_key_scores_the_hidden_check_zero(course, template):
+    """Stock autograde has no per-candidate key: it must say so, never give free points."""
+    submit(course, "alice", fill_answers(bundle_notebook(course, "alice"), template.manifest,
+                                         _key(course, template, "alice")))
+    nbgrader_adapter.run_stock_app(course.root, ["autograde", "template", "--student",
+                                                 "alice", "--force"])
+    stock = nbgrader_adapter.grades(course.root, "template", "template")["alice"]["q1"]
+    assert stock.auto_score == 0.0
+    graded = nbformat.read(course.autograded_dir("alice", "template") / "template.ipynb", 4)
+    cell = next(c for c in graded.cells if grade_id(c) == "q1")
+    assert "graded with `evalround grade`" in cell.outputs[-1]["evalue"]
+
+
+def test_a_warning_on_stderr_does_not_zero_a_correct_answer(course, template):
+    """Stock nbgrader scores any stderr output 0; evalround scores the answers."""
+    nb = fill_answers(bundle_notebook(course, "alice"), template.manifest,
+                      _key(course, template, "alice"))
+    cell = next(c for c in nb.cells if grade_id(c) == "q1_answer")
+    cell.source += ("\nimport sys, warnings\nwarnings.warn('deprecated')"
+                    "\nprint('x', file=sys.stderr)")
+    submit(course, "alice", nb)
+    (record,) = grade(course, [template], progress=False)
+    assert record.auto_points == 2.0
+
+
+def test_formgrader_api_sees_each_question_score(course, template):
+    """Does the API behind the formgrader list the submission with its scores?"""
+    from nbgrader.apps import NbGraderAPI
+
+    values = dict(_key(course, template, "alice"))
+    values["q1_p50_ms"] = -1.0
+    submit(course, "alice", fill_answers(bundle_notebook(course, "alice"), template.manifest,
+                                         values, {"w1": "An answer."}))
+    grade(course, [template], progress=False)
+    api = NbGraderAPI(coursedir=nbgrader_adapter._coursedir(course.root),
+                      config=nbgrader_adapter._config(course.root))
+    (notebook,) = api.get_student_notebook_submissions("alice", "template")
+    assert notebook["code_score"] == pytest.approx(4 / 3, abs=1e-3)
+    assert notebook["max_code_score"] == 2.0
+    assert notebook["needs_manual_grade"] is True  # w1 waits for a grader
+    (row,) = api.get_notebook_submissions("template", "template")
+    assert row["student"] == "alice" and row["score"] == pytest.approx(4 / 3, abs=1e-3)

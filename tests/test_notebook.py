@@ -1,0 +1,95 @@
+"""Rebuilding a submission: only answer cells and added cells survive."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from evalround.assignment import release_notebook
+from evalround.notebook import (
+    INJECTED_TAG,
+    grade_id,
+    inject_parameters,
+    rebuild_for_grading,
+)
+
+from helpers import bundle_notebook
+
+PARAMS = {"variant_id": "v-x", "data_dir": "data", "budget_ms": 900}
+
+
+@pytest.fixture()
+def pair(course):
+    return release_notebook(course, "template"), bundle_notebook(course, "alice")
+
+
+def _by_id(nb):
+    return {grade_id(c): c for c in nb.cells if grade_id(c)}
+
+
+def _injected(nb):
+    return next(c for c in nb.cells if INJECTED_TAG in c.metadata.get("tags", []))
+
+
+def test_locked_test_and_parameter_edits_are_undone(pair):
+    """Are edits to locked cells, test cells and the parameters discarded?"""
+    template, submitted = pair
+    cells = _by_id(submitted)
+    cells["setup"].source = "raise SystemExit"
+    cells["q1"].source = "print('all passed')"
+    cells["public_checks"].source = "def public_check(*a): pass"
+    cells["parameters"].source = "budget_ms = 1"
+    _injected(submitted).source = "budget_ms = 1"
+    rebuilt = rebuild_for_grading(template, submitted, PARAMS)
+    rebuilt_cells = _by_id(rebuilt)
+    release_cells = _by_id(template)
+    for gid in ("setup", "q1", "public_checks", "parameters"):
+        assert rebuilt_cells[gid].source == release_cells[gid].source
+    assert "budget_ms = 900" in _injected(rebuilt).source
+    assert sum(INJECTED_TAG in c.metadata.get("tags", []) for c in rebuilt.cells) == 1
+
+
+def test_answers_and_added_cells_keep_their_place(pair):
+    template, submitted = pair
+    cells = submitted.cells
+    index = next(i for i, c in enumerate(cells) if grade_id(c) == "q1_answer")
+    cells[index].source = "q1_p50_ms = helper()"
+    cells.insert(index, nbformat.v4.new_code_cell("def helper():\n    return 1.0"))
+    rebuilt = rebuild_for_grading(template, submitted, PARAMS)
+    sources = [c.source for c in rebuilt.cells]
+    at = sources.index("q1_p50_ms = helper()")
+    assert sources[at - 1].startswith("def helper")  # after the prompt it followed
+    assert grade_id(rebuilt.cells[at - 2]) == "q1_prompt"
+
+
+def test_forged_grade_cells_run_as_plain_code_and_are_never_graded(pair):
+    """Can a candidate add a test cell of their own, or a second copy of q1? No."""
+    template, submitted = pair
+    forged = nbformat.v4.new_code_cell("print('bonus')")
+    forged.metadata["nbgrader"] = {"grade": True, "grade_id": "bonus", "points": 100}
+    duplicate = nbformat.v4.new_code_cell("q1_p50_ms = 0")
+    duplicate.metadata["nbgrader"] = {"grade": False, "solution": True, "grade_id": "q1_answer"}
+    original = _by_id(submitted)["q1_answer"].source
+    submitted.cells += [forged, duplicate]
+    rebuilt = rebuild_for_grading(template, submitted, PARAMS)
+    graded = [grade_id(c) for c in rebuilt.cells
+              if c.metadata.get("nbgrader", {}).get("grade")]
+    assert graded == ["q1", "w1"]
+    assert "print('bonus')" in [c.source for c in rebuilt.cells]
+    answer = _by_id(rebuilt)["q1_answer"]
+    assert answer.source == original  # the first copy counts
+
+
+def test_deleted_answer_cell_falls_back_to_the_blank_stub(pair):
+    template, submitted = pair
+    submitted.cells = [c for c in submitted.cells if grade_id(c) != "q1_answer"]
+    rebuilt = rebuild_for_grading(template, submitted, PARAMS)
+    assert _by_id(rebuilt)["q1_answer"].source == _by_id(template)["q1_answer"].source
+
+
+def test_injection_is_reproducible_and_leaves_no_paths(pair):
+    template, _ = pair
+    one = nbformat.writes(inject_parameters(template, PARAMS))
+    two = nbformat.writes(inject_parameters(template, PARAMS))
+    assert one == two
+    assert '"papermill": {' not in one and "/tmp" not in one

@@ -1,0 +1,292 @@
+"""Reports: results from grade records and the gradebook, CSV, leaderboard, HTML."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evalround import scorecard
+from evalround.course import Candidate, Course, init_course
+from evalround.exercise import Exercise, load_exercise
+from evalround.grading import GradeRecord
+from evalround.nbgrader_adapter import GradebookGrade
+from evalround.scorecard import CandidateResult
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "exercises" / "_template"
+XSS = "<script>alert(1)</script>"
+# Values that are in the records' answers: none may reach a scorecard.
+ANSWERS = {"q1_p50_ms": 123.456, "q1_p95_ms": 987.654, "q1_share_over_budget": 0.1357}
+
+
+def _record(cid: str, q1: float, sandbox: str = "docker", failure: str | None = None
+            ) -> GradeRecord:
+    return GradeRecord(
+        candidate=cid, exercise="template", variant_id=f"v-{cid}",
+        submission_sha256="s" * 64, key_sha256=f"k{cid}".ljust(64, "0"),
+        answers=dict(ANSWERS), scores={"q1": q1}, max_scores={"q1": 2.0},
+        failure=failure, seconds=1.0, sandbox=sandbox, graded_at="2024-01-01T00:00:00+00:00",
+    )
+
+
+def _w1(auto: float | None, manual: float | None) -> dict[str, GradebookGrade]:
+    return {"w1": GradebookGrade("w1", auto, manual, 2.0),
+            "q1": GradebookGrade("q1", 1.0, None, 2.0)}
+
+
+@pytest.fixture
+def exercise() -> Exercise:
+    return load_exercise(TEMPLATE)
+
+
+@pytest.fixture
+def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Course:
+    """Five candidates on the template exercise (q1 auto 2 pts, w1 written 2 pts).
+
+    alice 2+2 graded; bob 1 + w1 ungraded, unsandboxed; carol 1 + blank w1 (0);
+    dave run failed, 0+0; erin never submitted.
+    """
+    c = init_course(tmp_path / "course", secret=b"x")
+    people = {
+        "alice": Candidate("alice", "Alice Smith"),
+        "bob": Candidate("bob", "Bob Jones"),
+        "carol": Candidate("carol", XSS),
+        "dave": Candidate("dave", "Dave"),
+        "erin": Candidate("erin", "Erin"),
+    }
+    c.save_candidates(people)
+    for cid in people:
+        c.variant_path("template", cid).parent.mkdir(parents=True, exist_ok=True)
+        c.variant_path("template", cid).write_text("{}")
+    records = [
+        _record("alice", 2.0),
+        _record("bob", 1.0, sandbox="unsandboxed"),
+        _record("carol", 1.0),
+        _record("dave", 0.0, failure="timed out after 60 s"),
+    ]
+    for rec in records:
+        path = c.grade_path("template", rec.candidate)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(rec)))
+    gradebook = {
+        "alice": _w1(None, 2.0),
+        "bob": _w1(None, None),
+        "carol": _w1(0.0, None),
+        "dave": _w1(0.0, 0.0),
+    }
+    calls: list[tuple[Any, ...]] = []
+
+    def fake_grades(root: Path, assignment: str, notebook_id: str
+                    ) -> dict[str, dict[str, GradebookGrade]]:
+        calls.append((root, assignment, notebook_id))
+        return gradebook
+
+    monkeypatch.setattr(scorecard.nbgrader_adapter, "grades", fake_grades)
+    c.gradebook_calls = calls  # type: ignore[attr-defined]
+    return c
+
+
+def _by_id(results: list[CandidateResult]) -> dict[str, CandidateResult]:
+    return {r.candidate: r for r in results}
+
+
+def test_collect_results(course: Course, exercise: Exercise) -> None:
+    results = _by_id(scorecard.collect_results(course, [exercise]))
+    assert course.gradebook_calls == [(course.root, "template", "template")]  # type: ignore[attr-defined]
+    assert sorted(results) == ["alice", "bob", "carol", "dave", "erin"]
+
+    alice = results["alice"]
+    assert alice.questions == {"q1": 2.0, "w1": 2.0}
+    assert alice.max_points == {"q1": 2.0, "w1": 2.0}
+    assert (alice.auto_points, alice.auto_max, alice.manual_points, alice.manual_max) == (
+        2.0, 2.0, 2.0, 2.0)
+    assert (alice.total, alice.total_max, alice.status) == (4.0, 4.0, "graded")
+    assert alice.skills == {"Tail latency": (2.0, 2.0), "Written reasoning": (2.0, 2.0)}
+    assert alice.name == "Alice Smith" and alice.variant_id == "v-alice"
+
+    bob = results["bob"]
+    assert bob.questions == {"q1": 1.0, "w1": None}
+    assert bob.manual_points is None and bob.total == 1.0 and bob.total_max == 4.0
+    assert bob.status == "awaiting manual grading"
+    assert bob.skills == {"Tail latency": (1.0, 2.0), "Written reasoning": (0.0, 0.0)}
+
+    carol = results["carol"]  # blank written answer: nbgrader's auto 0 counts as graded
+    assert carol.questions == {"q1": 1.0, "w1": 0.0}
+    assert carol.manual_points == 0.0 and carol.status == "graded"
+
+    assert results["dave"].status == "run failed: timed out after 60 s"
+    assert results["dave"].failure == "timed out after 60 s"
+
+    erin = results["erin"]
+    assert erin.status == "not submitted"
+    assert erin.total == 0.0 and erin.total_max == 4.0 and erin.sandbox == ""
+
+
+def test_nothing_submitted_never_opens_the_gradebook(
+    tmp_path: Path, exercise: Exercise, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = init_course(tmp_path / "c", secret=b"x")
+    c.save_candidates({"zed": Candidate("zed")})
+    c.variant_path("template", "zed").parent.mkdir(parents=True)
+    c.variant_path("template", "zed").write_text(json.dumps({"variant_id": "v9",
+                                                             "key_sha256": "abc"}))
+
+    def boom(*args: object) -> None:
+        raise AssertionError("gradebook opened")
+
+    monkeypatch.setattr(scorecard.nbgrader_adapter, "grades", boom)
+    [r] = scorecard.collect_results(c, [exercise])
+    assert (r.status, r.variant_id, r.key_sha256, r.total) == ("not submitted", "v9", "abc", 0.0)
+    assert not (c.root / "gradebook.db").exists()
+
+
+def test_csv_columns_and_values(course: Course, exercise: Exercise, tmp_path: Path) -> None:
+    path = tmp_path / "out" / "scores.csv"
+    scorecard.write_csv(scorecard.collect_results(course, [exercise]), path)
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = {row["candidate"]: row for row in reader}
+        assert reader.fieldnames == [
+            "candidate", "name", "exercise", "q1", "w1", "auto", "manual", "total", "max",
+            "status", "variant_id", "key_sha256", "sandbox",
+        ]
+    assert rows["alice"] == {
+        "candidate": "alice", "name": "Alice Smith", "exercise": "template", "q1": "2",
+        "w1": "2", "auto": "2", "manual": "2", "total": "4", "max": "4", "status": "graded",
+        "variant_id": "v-alice", "key_sha256": "kalice".ljust(64, "0"), "sandbox": "docker",
+    }
+    assert (rows["bob"]["q1"], rows["bob"]["w1"], rows["bob"]["manual"]) == ("1", "", "")
+    assert rows["bob"]["total"] == "1" and rows["bob"]["sandbox"] == "unsandboxed"
+    assert rows["bob"]["status"] == "awaiting manual grading"
+    assert (rows["carol"]["w1"], rows["carol"]["manual"], rows["carol"]["name"]) == (
+        "0", "0", XSS)
+    assert rows["dave"]["status"] == "run failed: timed out after 60 s"
+    assert (rows["erin"]["status"], rows["erin"]["total"], rows["erin"]["sandbox"]) == (
+        "not submitted", "0", "")
+    assert list(rows) == ["alice", "bob", "carol", "dave", "erin"]
+
+
+def test_csv_neutralises_formulas(tmp_path: Path) -> None:
+    r = _plain("mallory", "x", 1.0, name="=HYPERLINK(\"http://evil\")")
+    scorecard.write_csv([r], tmp_path / "s.csv")
+    with (tmp_path / "s.csv").open(newline="") as fh:
+        [row] = list(csv.DictReader(fh))
+    assert row["name"].startswith("'=")
+
+
+def test_leaderboard_order_and_ties(course: Course, exercise: Exercise) -> None:
+    rows = scorecard.leaderboard(scorecard.collect_results(course, [exercise]))
+    assert rows == [
+        (1, "alice", 4.0, 4.0, "graded"),
+        (2, "bob", 1.0, 4.0, "awaiting manual grading"),
+        (2, "carol", 1.0, 4.0, "graded"),
+        (4, "dave", 0.0, 4.0, "run failed: timed out after 60 s"),
+        (4, "erin", 0.0, 4.0, "not submitted"),
+    ]
+    text = scorecard.format_leaderboard(rows)
+    lines = text.splitlines()
+    assert lines[0].split() == ["rank", "candidate", "points", "max", "%", "status"]
+    assert lines[2].split() == ["1", "alice", "4", "4", "100", "graded"]
+    assert "not submitted" in lines[-1] and "erin" in lines[-1]
+    assert scorecard.format_leaderboard([]) == "no candidates assigned yet"
+
+
+def _plain(cid: str, exercise: str, total: float, status: str = "graded", name: str = ""
+           ) -> CandidateResult:
+    return CandidateResult(
+        candidate=cid, name=name, exercise=exercise, variant_id="v", questions={"q1": total},
+        max_points={"q1": 10.0}, auto_points=total, auto_max=10.0, manual_points=0.0,
+        manual_max=0.0, total=total, total_max=10.0, skills={"S": (total, 10.0)}, failure=None,
+        sandbox="docker", key_sha256="k", submission_sha256="s", status=status,
+    )
+
+
+def test_leaderboard_sums_across_exercises() -> None:
+    results = [
+        _plain("b", "one", 5.0), _plain("b", "two", 5.0),
+        _plain("a", "one", 9.0), _plain("a", "two", 1.0, status="not submitted"),
+        _plain("c", "one", 2.0),
+    ]
+    assert scorecard.leaderboard(results) == [
+        (1, "a", 10.0, 20.0, "two: not submitted"),
+        (1, "b", 10.0, 20.0, "graded"),
+        (3, "c", 2.0, 10.0, "graded"),
+    ]
+
+
+def test_scorecards(course: Course, exercise: Exercise, tmp_path: Path) -> None:
+    out = tmp_path / "html"
+    results = scorecard.collect_results(course, [exercise])
+    paths = scorecard.write_scorecards(results, [exercise], out)
+    assert [p.name for p in paths] == [
+        "candidate-alice.html", "candidate-bob.html", "candidate-carol.html",
+        "candidate-dave.html", "candidate-erin.html", "index.html",
+    ]
+    html = {p.name.removeprefix("candidate-").removesuffix(".html"): p.read_text()
+            for p in paths}
+
+    for cid in ("alice", "bob", "carol", "dave", "erin"):
+        page = html[cid]
+        assert "Tail latency" in page and "Written reasoning" in page
+        assert "Median, p95 and the share over budget" in page
+        assert "data:image/png;base64,iVBORw0KGgo" in page
+        assert 'href="index.html"' in page
+        for value in ANSWERS.values():  # no answer values, in any spelling
+            assert str(value) not in page
+        assert "123.5" not in page and "987.7" not in page and "13.6%" not in page
+        assert ("graded without a sandbox" in page) == (cid == "bob")
+        assert "<link" not in page and "<script src" not in page  # self-contained
+
+    assert "1 of 5" in html["alice"] and "percentile 100" in html["alice"]
+    assert "2 of 5" in html["bob"] and "percentile 63" in html["bob"]
+    assert "4 of 5" in html["erin"]
+    assert "awaiting manual grading" in html["bob"]
+    assert "awaiting manual grading" not in html["alice"]
+    assert "Run failed: timed out after 60 s" in html["dave"]
+    assert "Not submitted" in html["erin"]
+
+    assert XSS not in html["carol"] and "&lt;script&gt;alert(1)&lt;/script&gt;" in html["carol"]
+
+    index = html["index"]
+    assert XSS not in index and "&lt;script&gt;" in index
+    for cid in ("alice", "bob", "carol", "dave", "erin"):
+        assert f'href="candidate-{cid}.html"' in index
+    assert index.index("candidate-alice.html") < index.index("candidate-erin.html")
+    assert "Is the median enough?" in index and "corr. with total" in index
+    for value in ANSWERS.values():
+        assert str(value) not in index
+
+
+def test_item_analysis_means_and_correlation(course: Course, exercise: Exercise) -> None:
+    results = scorecard.collect_results(course, [exercise])
+    [ex] = scorecard._item_analysis(results, [exercise])
+    q1, w1 = ex["items"]
+    # submitted: alice 2, bob 1, carol 1, dave 0 on q1 -> mean 1 of 2
+    assert q1["n"] == 4 and q1["mean_pct"] == pytest.approx(50.0)
+    # w1 graded for alice 2, carol 0, dave 0 (bob awaits) -> mean 2/3 of 2
+    assert w1["n"] == 3 and w1["mean_pct"] == pytest.approx(100.0 / 3)
+    assert q1["corr"] == pytest.approx(4 / 18**0.5) and -1.0 <= w1["corr"] <= 1.0
+    assert scorecard._corr([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]) is None
+    assert scorecard._corr([1.0, 2.0], [1.0, 2.0]) is None
+
+
+def test_item_analysis_small_or_flat_cohort(exercise: Exercise, tmp_path: Path) -> None:
+    same = [replace(_plain(c, "template", 1.0), max_points={"q1": 2.0}) for c in "ab"]
+    paths = scorecard.write_scorecards(same, [exercise], tmp_path)
+    index = paths[-1].read_text()
+    assert "nan" not in index.lower()
+    assert "1 of 2" in paths[0].read_text() and "1 of 2" in paths[1].read_text()
+
+
+def test_build_report(course: Course, exercise: Exercise) -> None:
+    report = scorecard.build_report(course, [exercise])
+    assert report.html_dir == course.root / "reports"
+    assert report.csv_path == course.root / "reports" / "scores.csv"
+    assert report.csv_path.exists()
+    assert (report.html_dir / "index.html").exists()
+    assert (report.html_dir / "candidate-erin.html").exists()
+    assert len(report.results) == 5

@@ -1,0 +1,43 @@
+"""Variants: reproducible, private to each candidate, and keyed from the data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evalround.variant import build_variant, default_data
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_same_course_and_candidate_give_the_same_bytes(template):
+    a = build_variant(template, b"s1", "alice")
+    b = build_variant(template, b"s1", "alice")
+    assert a[1].files == b[1].files
+    assert a[2].sha256 == b[2].sha256
+    assert a[0] == b[0]
+
+
+def test_candidates_and_courses_get_different_variants(template):
+    keys = {build_variant(template, b"s1", c)[2].sha256 for c in ("alice", "bob", "carol")}
+    assert len(keys) == 3
+    assert build_variant(template, b"s2", "alice")[2] != build_variant(template, b"s1", "alice")[2]
+
+
+def test_variant_label_reveals_nothing_of_the_seed(template):
+    variant = build_variant(template, b"s1", "alice")[0]
+    assert variant.variant_id.startswith("v-")
+    assert variant.variant_id[2:] not in format(variant.seed, "x")
+    assert set(variant.injected_parameters) == {"variant_id", "data_dir", "budget_ms"}
+
+
+def test_committed_default_data_matches_regeneration():
+    """Is data/<slug>/ exactly what the generator makes from the default seed?"""
+    from evalround.assignment import default_data_dir
+    from evalround.exercise import discover_exercises
+
+    for exercise in discover_exercises(REPO / "exercises").values():
+        folder = default_data_dir(exercise)
+        files = default_data(exercise).files
+        assert sorted(p.name for p in folder.iterdir()) == sorted(files)
+        for name, data in files.items():
+            assert (folder / name).read_bytes() == data, f"{exercise.slug}/{name} is stale"

@@ -30,8 +30,8 @@ def test_every_exercise_has_the_fixed_set_of_files():
     folders = [p for p in (REPO / "exercises").iterdir() if p.is_dir()]
     assert folders
     for folder in folders:
-        for name in EXERCISE_FILES:
-            assert (folder / name).is_file(), f"{folder.name} lacks {name}"
+        present = {p.name for p in folder.iterdir() if p.name != "__pycache__"}
+        assert present == set(EXERCISE_FILES), f"{folder.name}: {present ^ set(EXERCISE_FILES)}"
 
 
 def test_discovery_skips_the_template_and_finds_triage_eval():

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from evalround.course import CourseError, init_course
+from evalround.course import Course, CourseError, init_course
 from evalround.demo import reset_demo_course, run_demo
 from evalround.exercise import find_exercise
+from evalround.scoring import score_answers
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -52,9 +53,16 @@ def test_tamperer_scores_what_its_untampered_answers_score(demo):
     assert points["eve"] == points["ada"] == result.records[0].auto_max
 
 
-def test_copier_loses_the_copied_points(demo):
-    _, result = demo
+def test_copier_scores_exactly_what_the_copied_answers_earn_on_its_own_variant(demo):
+    """felix submits ada's answers: graded against felix's key, not ada's."""
+    root, result = demo
+    exercise = find_exercise("triage-eval", REPO / "exercises")
+    course = Course(root)
+    ada_key = course.load_variant("triage-eval", "ada")["key"]
+    felix_key = course.load_variant("triage-eval", "felix")["key"]
+    expected = score_answers(exercise.manifest, felix_key, ada_key)
     felix = next(r for r in result.records if r.candidate == "felix")
+    assert felix.scores == {q: s.points for q, s in expected.items()}
     lost = [q for q, s in felix.scores.items() if s < felix.max_scores[q]]
     assert len(lost) >= 4, felix.scores
 

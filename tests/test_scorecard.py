@@ -180,7 +180,7 @@ def test_csv_neutralises_formulas(tmp_path: Path) -> None:
 
 def test_leaderboard_order_and_ties(course: Course, exercise: Exercise) -> None:
     rows = scorecard.leaderboard(scorecard.collect_results(course, [exercise]))
-    assert rows == [
+    assert [(r.rank, r.candidate, r.total, r.total_max, r.status) for r in rows] == [
         (1, "alice", 4.0, 4.0, "graded"),
         (2, "bob", 1.0, 4.0, "awaiting manual grading"),
         (2, "carol", 1.0, 4.0, "graded"),
@@ -189,8 +189,13 @@ def test_leaderboard_order_and_ties(course: Course, exercise: Exercise) -> None:
     ]
     text = scorecard.format_leaderboard(rows)
     lines = text.splitlines()
-    assert lines[0].split() == ["rank", "candidate", "points", "max", "%", "status"]
-    assert lines[2].split() == ["1", "alice", "4", "4", "100", "graded"]
+    assert lines[0].split() == ["rank", "candidate", "auto", "written", "total", "%", "status"]
+    alice, bob = rows[0], rows[1]
+    assert lines[2].split() == [
+        "1", "alice", f"{alice.auto:g}/{alice.auto_max:g}",
+        f"{alice.written:g}/{alice.written_max:g}", "4/4", "100", "graded",
+    ]
+    assert bob.written is None and lines[3].split()[3] == "pending"
     assert "not submitted" in lines[-1] and "erin" in lines[-1]
     assert scorecard.format_leaderboard([]) == "no candidates assigned yet"
 
@@ -211,7 +216,8 @@ def test_leaderboard_sums_across_exercises() -> None:
         _plain("a", "one", 9.0), _plain("a", "two", 1.0, status="not submitted"),
         _plain("c", "one", 2.0),
     ]
-    assert scorecard.leaderboard(results) == [
+    assert [(r.rank, r.candidate, r.total, r.total_max, r.status)
+            for r in scorecard.leaderboard(results)] == [
         (1, "a", 10.0, 20.0, "two: not submitted"),
         (1, "b", 10.0, 20.0, "graded"),
         (3, "c", 2.0, 10.0, "graded"),

@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 
@@ -265,35 +265,65 @@ def _ranked(totals: dict[str, float]) -> dict[str, int]:
     return ranks
 
 
-def leaderboard(results: Iterable[CandidateResult]) -> list[tuple[int, str, float, float, str]]:
-    """(rank, candidate, points, max, status), summed over exercises, best first.
+class Standing(NamedTuple):
+    """One leaderboard row: a candidate's points summed over exercises."""
 
-    Ties share a rank (1, 1, 3) and are listed by candidate id.
+    rank: int
+    candidate: str
+    auto: float
+    auto_max: float
+    written: float | None  # None while a grader has not scored every written answer
+    written_max: float
+    total: float
+    total_max: float
+    status: str
+
+
+def leaderboard(results: Iterable[CandidateResult]) -> list[Standing]:
+    """Standings summed over exercises, best total first.
+
+    Ties share a rank (1, 1, 3) and are listed by candidate id. Written answers that
+    await a grader count 0 in the total, and the status says so.
     """
     by_candidate: dict[str, list[CandidateResult]] = {}
     for r in results:
         by_candidate.setdefault(r.candidate, []).append(r)
     totals = {c: round(sum(r.total for r in rs), 4) for c, rs in by_candidate.items()}
     ranks = _ranked(totals)
-    rows = [
-        (ranks[c], c, totals[c], round(sum(r.total_max for r in rs), 4), _overall_status(rs))
-        for c, rs in by_candidate.items()
-    ]
-    return sorted(rows, key=lambda row: (row[0], row[1]))
+    rows = []
+    for c, rs in by_candidate.items():
+        written = [r.manual_points for r in rs]
+        rows.append(Standing(
+            rank=ranks[c],
+            candidate=c,
+            auto=round(sum(r.auto_points for r in rs), 4),
+            auto_max=round(sum(r.auto_max for r in rs), 4),
+            written=None if None in written else round(sum(w or 0.0 for w in written), 4),
+            written_max=round(sum(r.manual_max for r in rs), 4),
+            total=totals[c],
+            total_max=round(sum(r.total_max for r in rs), 4),
+            status=_overall_status(rs),
+        ))
+    return sorted(rows, key=lambda row: (row.rank, row.candidate))
 
 
-def format_leaderboard(rows: Sequence[tuple[int, str, float, float, str]]) -> str:
+def format_leaderboard(rows: Sequence[Standing]) -> str:
     """The leaderboard as a plain-text table for the terminal."""
-    header = ("rank", "candidate", "points", "max", "%", "status")
+    header = ("rank", "candidate", "auto", "written", "total", "%", "status")
     body = []
-    for rank, cid, points, most, status in rows:
-        pct = _pct(points, most)
-        body.append((str(rank), cid, _fmt(points), _fmt(most),
-                     "-" if pct is None else f"{pct:.0f}", status))
+    for row in rows:
+        pct = _pct(row.total, row.total_max)
+        body.append((
+            str(row.rank), row.candidate,
+            f"{_fmt(row.auto)}/{_fmt(row.auto_max)}",
+            "pending" if row.written is None else f"{_fmt(row.written)}/{_fmt(row.written_max)}",
+            f"{_fmt(row.total)}/{_fmt(row.total_max)}",
+            "-" if pct is None else f"{pct:.0f}", row.status,
+        ))
     if not body:
         return "no candidates assigned yet"
-    widths = [max(len(h), *(len(row[i]) for row in body)) for i, h in enumerate(header)]
-    right = {0, 2, 3, 4}
+    widths = [max(len(h), *(len(cells[i]) for cells in body)) for i, h in enumerate(header)]
+    right = {0, 2, 3, 4, 5}
 
     def line(cells: Sequence[str]) -> str:
         parts = [c.rjust(w) if i in right else c.ljust(w)
@@ -301,7 +331,7 @@ def format_leaderboard(rows: Sequence[tuple[int, str, float, float, str]]) -> st
         return "  ".join(parts).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), rule, *(line(row) for row in body)])
+    return "\n".join([line(header), rule, *(line(cells) for cells in body)])
 
 
 # -- HTML ----------------------------------------------------------------------------
@@ -442,9 +472,9 @@ def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exe
     card = env.get_template("scorecard.html.j2")
     by_slug = {e.slug: e for e in exercises}
     board = leaderboard(results)
-    totals = {cid: points for _, cid, points, _, _ in board}
-    maxes = {cid: most for _, cid, _, most, _ in board}
-    statuses = {cid: status for _, cid, _, _, status in board}
+    totals = {row.candidate: row.total for row in board}
+    maxes = {row.candidate: row.total_max for row in board}
+    statuses = {row.candidate: row.status for row in board}
     names = {r.candidate: r.name for r in results}
     paths: list[Path] = []
     for cid in sorted(totals):
@@ -470,10 +500,12 @@ def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exe
         paths.append(path)
     index = env.get_template("cohort.html.j2").render(
         rows=[
-            {"rank": rank, "candidate": cid, "name": names[cid], "points": points,
-             "max": most, "pct": _pct(points, most), "status": status,
-             "href": scorecard_filename(cid)}
-            for rank, cid, points, most, status in board
+            {"rank": row.rank, "candidate": row.candidate, "name": names[row.candidate],
+             "points": row.total, "max": row.total_max, "pct": _pct(row.total, row.total_max),
+             "auto": row.auto, "auto_max": row.auto_max, "written": row.written,
+             "written_max": row.written_max, "status": row.status,
+             "href": scorecard_filename(row.candidate)}
+            for row in board
         ],
         items=_item_analysis(results, exercises),
         exercises=[by_slug[s].manifest.title for s in dict.fromkeys(r.exercise for r in results)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import subprocess
 import sys
 import zipfile
@@ -14,7 +15,7 @@ import pytest
 from evalround import nbgrader_adapter
 from evalround.assignment import assign
 from evalround.course import Candidate, init_course
-from evalround.grading import grade, load_record
+from evalround.grading import grade, history_path, load_record
 from evalround.notebook import fill_answers, grade_id, solution_code
 from evalround.simulation import _tamper, _tamper_data, read_bundle
 from evalround.validation import leaked_values
@@ -124,6 +125,9 @@ def test_resubmission_is_archived_and_regraded_once(course, template):
     record = load_record(course, "template", "alice")
     current = (course.submitted_dir("alice", "template") / "template.ipynb").read_bytes()
     assert record is not None and record.submission_sha256 == hashlib.sha256(current).hexdigest()
+    # The first grade is kept, not overwritten.
+    history = history_path(course.grade_path("template", "alice")).read_text().splitlines()
+    assert [json.loads(line)["scores"] for line in history] == [{"q1": 2.0}]
 
 
 def test_stock_nbgrader_commands_keep_working(course, template):

@@ -159,10 +159,26 @@ def finish(course: Course, job: GradingJob, result: ExecutionResult, sandbox: st
         sandbox=sandbox,
         graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
-    write_atomic(course.grade_path(slug, job.candidate), json.dumps(asdict(record), indent=1))
+    path = course.grade_path(slug, job.candidate)
+    keep_history(path)
+    write_atomic(path, json.dumps(asdict(record), indent=1))
     shutil.rmtree(job.workdir, ignore_errors=True)
     shutil.rmtree(job.workdir.parent / f".{job.candidate}.control", ignore_errors=True)
     return record
+
+
+def history_path(grade_path: Path) -> Path:
+    return grade_path.with_name(grade_path.stem + ".history.jsonl")
+
+
+def keep_history(grade_path: Path) -> None:
+    """Append the grade about to be replaced to its history: a regrade loses nothing."""
+    if not grade_path.exists():
+        return
+    previous = json.loads(grade_path.read_text())
+    with history_path(grade_path).open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(previous, sort_keys=True) + "\n")
+        fh.flush()
 
 
 def _parse_stamp(stamp: str) -> datetime:

@@ -15,8 +15,9 @@ import pytest
 from evalround import nbgrader_adapter
 from evalround.assignment import assign
 from evalround.course import Candidate, init_course
-from evalround.grading import grade, history_path, load_record
+from evalround.grading import GradingIncomplete, grade, history_path, load_record
 from evalround.notebook import fill_answers, grade_id, solution_code
+from evalround.scoring import score_answers
 from evalround.simulation import _tamper, _tamper_data, read_bundle
 from evalround.validation import leaked_values
 from evalround.variant import build_variant
@@ -96,7 +97,28 @@ def test_copier_loses_the_points_of_copied_numbers(course, template):
                                          alice_key))
     records = {r.candidate: r for r in grade(course, [template], progress=False)}
     assert records["alice"].auto_points == 2.0
+    expected = score_answers(template.manifest, _key(course, template, "carol"), alice_key)
+    assert records["carol"].scores == {q: s.points for q, s in expected.items()}
     assert records["carol"].auto_points < 2.0
+
+
+def test_one_ungradable_submission_does_not_stop_the_others(course, template):
+    """A variant that no longer matches its record is named; the rest are graded."""
+    for cid in ("alice", "bob"):
+        submit(course, cid, fill_answers(bundle_notebook(course, cid), template.manifest,
+                                         _key(course, template, cid)))
+    path = course.variant_path("template", "bob")
+    recorded = json.loads(path.read_text())
+    recorded["key_sha256"] = "0" * 64
+    path.write_text(json.dumps(recorded))
+    with pytest.raises(GradingIncomplete) as info:
+        grade(course, [template], progress=False)
+    assert [r.candidate for r in info.value.records] == ["alice"]
+    assert info.value.records[0].auto_points == 2.0
+    (problem,) = info.value.problems
+    assert problem.startswith("bob, template (") and "no longer matches" in problem
+    assert load_record(course, "template", "bob") is None
+    assert "bob" not in nbgrader_adapter.grades(course.root, "template", "template")
 
 
 def test_exiting_the_kernel_early_is_recorded_and_scores_zero(course, template):

@@ -100,13 +100,21 @@ def cmd_grade(args: argparse.Namespace) -> int:
     Example: evalround grade --jobs 2
     """
     course = Course(Path(args.course))
-    records = grading.grade(course, _exercises(args, course), jobs=args.jobs, force=args.force,
-                            progress=not args.quiet)
+    try:
+        records = grading.grade(course, _exercises(args, course), jobs=args.jobs,
+                                force=args.force, progress=not args.quiet)
+    except grading.GradingIncomplete as exc:
+        _print_grades(exc.records)
+        raise
+    _print_grades(records)
+    print(f"graded {len(records)} submissions")
+    return 0
+
+
+def _print_grades(records: list[grading.GradeRecord]) -> None:
     for r in records:
         note = f"  ({r.failure})" if r.failure else ""
         print(f"{r.candidate:16} {r.exercise:14} {r.auto_points:g} / {r.auto_max:g}{note}")
-    print(f"graded {len(records)} submissions")
-    return 0
 
 
 @command

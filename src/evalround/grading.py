@@ -209,6 +209,7 @@ def grade(
     todo = pending(course, exercises, force)
     names = {e.slug: [f.name for f in e.manifest.answer_fields] for e in exercises}
     records: list[GradeRecord] = []
+    problems: list[str] = []
     bar = tqdm(total=len(todo), desc="grade", unit="submission", disable=not progress)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures: list[tuple[GradingJob, Future[ExecutionResult]]] = []
@@ -216,9 +217,11 @@ def grade(
             try:
                 job = prepare(course, exercise, candidate)
             except (CourseError, UnicodeDecodeError, ValueError) as exc:
-                raise CourseError(
-                    f"cannot grade {candidate}'s {exercise.slug}: {exc}"
-                ) from exc
+                path = course.submitted_dir(candidate, exercise.slug) / notebook_name(
+                    exercise.slug)
+                problems.append(f"{candidate}, {exercise.slug} ({path}): {exc}")
+                bar.update(1)
+                continue
             futures.append(
                 (job, pool.submit(runner.run, job.notebook, job.workdir,
                                   names[exercise.slug], limits))
@@ -227,4 +230,19 @@ def grade(
             records.append(finish(course, job, future.result(), runner.name))
             bar.update(1)
     bar.close()
+    if problems:
+        raise GradingIncomplete(records, problems)
     return records
+
+
+class GradingIncomplete(CourseError):
+    """Some submissions could not be graded; the others were. Nothing was scored 0."""
+
+    def __init__(self, records: list[GradeRecord], problems: list[str]) -> None:
+        self.records = records
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(
+            f"graded {len(records)} submissions; {len(problems)} could not be graded and "
+            f"keep no score until fixed:\n{lines}"
+        )

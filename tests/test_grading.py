@@ -255,22 +255,3 @@ def test_a_warning_on_stderr_does_not_zero_a_correct_answer(course, template):
     submit(course, "alice", nb)
     (record,) = grade(course, [template], progress=False)
     assert record.auto_points == 2.0
-
-
-def test_formgrader_api_sees_each_question_score(course, template):
-    """Does the API behind the formgrader list the submission with its scores?"""
-    from nbgrader.apps import NbGraderAPI
-
-    values = dict(_key(course, template, "alice"))
-    values["q1_p50_ms"] = -1.0
-    submit(course, "alice", fill_answers(bundle_notebook(course, "alice"), template.manifest,
-                                         values, {"w1": "An answer."}))
-    grade(course, [template], progress=False)
-    api = NbGraderAPI(coursedir=nbgrader_adapter._coursedir(course.root),
-                      config=nbgrader_adapter._config(course.root))
-    (notebook,) = api.get_student_notebook_submissions("alice", "template")
-    assert notebook["code_score"] == pytest.approx(4 / 3, abs=1e-3)
-    assert notebook["max_code_score"] == 2.0
-    assert notebook["needs_manual_grade"] is True  # w1 waits for a grader
-    (row,) = api.get_notebook_submissions("template", "template")
-    assert row["student"] == "alice" and row["score"] == pytest.approx(4 / 3, abs=1e-3)

@@ -32,8 +32,14 @@ CANDIDATE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 NBGRADER_CONFIG = '''\
 # nbgrader configuration for an evalround course. Stock nbgrader commands and the
 # formgrader work on this folder; `evalround grade` autogrades with per-candidate keys.
+import os
+
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {course_id!r}
+# evalround does not use nbgrader's exchange; keep it inside the course so that stock
+# commands and the formgrader do not complain about /usr/local/share/nbgrader.
+c.Exchange.root = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".evalround",
+                               "exchange")
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE"}}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 60

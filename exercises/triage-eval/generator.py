@@ -19,6 +19,7 @@ What is planted (all of it drawn from the rng, see ``sample_parameters``):
 """
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -723,8 +724,9 @@ def _pick(rng: np.random.Generator, items: tuple[str, ...] | list[str]) -> str:
 
 def _weighted(rng: np.random.Generator, weights: dict[str, float]) -> str:
     keys = list(weights)
-    p = np.array([weights[k] for k in keys], dtype=float)
-    return str(keys[int(rng.choice(len(keys), p=p / p.sum()))])
+    cumulative = np.cumsum([weights[k] for k in keys], dtype=float)
+    i = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+    return str(keys[min(i, len(keys) - 1)])
 
 
 def _live_cell_counts(
@@ -857,14 +859,16 @@ def _format_amount(rng: np.random.Generator, lang: str) -> str:
     return f"{value:.2f}".replace(".", ",") + " €"
 
 
+_TRACKING_CHARS = "0123456789ABCDEFGHJKLMNPRSTUVWXY"
+
+
 def _slots(rng: np.random.Generator, lang: str, created: dt.datetime) -> dict[str, str]:
     letter = _pick(rng, ("A", "B", "C", "K", "M"))
     digits = int(rng.integers(10000, 99999))
     order_style = int(rng.integers(3))
     order = (f"#{letter}-{digits}", f"{letter}-{digits}", f"{letter}{digits}")[order_style]
     past = created.date() - dt.timedelta(days=int(rng.integers(2, 20)))
-    tracking = "1Z" + "".join(_pick(rng, tuple("0123456789ABCDEFGHJKLMNPRSTUVWXY"))
-                              for _ in range(16))
+    tracking = "1Z" + "".join(_TRACKING_CHARS[i] for i in rng.integers(0, 32, size=16))
     return {
         "order": order,
         "amount": _format_amount(rng, lang),
@@ -978,6 +982,7 @@ def _write_text(rng: np.random.Generator, t: _Ticket, created: dt.datetime,
 # ---------------------------------------------------------------------------------------
 
 
+@functools.cache
 def _hour_weights(lang: str) -> np.ndarray:
     hours = np.arange(24)
     dist = np.minimum(np.abs(hours - _HOUR_PEAK_UTC[lang]), 24 - np.abs(hours - _HOUR_PEAK_UTC[
@@ -991,9 +996,10 @@ def _timestamps(rng: np.random.Generator, langs: list[str], start: dt.datetime, 
     """One time stamp per ticket: fewer on weekends, each language in its own daytime."""
     day_w = np.array([0.55 if (start + dt.timedelta(days=d)).weekday() >= 5 else 1.0
                       for d in range(days)])
+    slope = np.linspace(-0.8, 0.8, days)
     out = []
     for lang, r in zip(langs, ramp, strict=True):
-        w = day_w * (1.0 + r * np.linspace(-0.8, 0.8, days))
+        w = day_w * (1.0 + r * slope)
         d = int(rng.choice(days, p=w / w.sum()))
         h = int(rng.choice(24, p=_hour_weights(lang)))
         s = int(rng.integers(0, 3600))

@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--exercise", default="triage-eval")
     parser.add_argument("--candidates", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2, help="assign's worker processes")
     args = parser.parse_args()
     exercise = find_exercise(args.exercise)
     slug = exercise.slug
@@ -49,10 +50,22 @@ def main() -> None:
         root = Path(tmp) / "course"
         course = init_course(root, secret=b"bench")
         cands = [Candidate(f"c{i:03d}") for i in range(args.candidates)]
-        _, seconds = _timed(lambda: assign(course, [exercise], cands, progress=False))
-        print(f"assign {args.candidates} candidates: {seconds:.2f} s "
+        _, seconds = _timed(lambda: assign(course, [exercise], cands, progress=False,
+                                           jobs=args.jobs))
+        print(f"assign {args.candidates} candidates, {args.jobs} processes: {seconds:.2f} s "
               f"({seconds / args.candidates * 1000:.0f} ms per candidate, including "
               f"nbgrader generate_assignment once)")
+        serial_root = Path(tmp) / "serial"
+        serial = init_course(serial_root, secret=b"bench")
+        _, serial_seconds = _timed(lambda: assign(serial, [exercise], cands, progress=False))
+        same = all(
+            (serial.bundle_dir() / f"{c.id}.zip").read_bytes()
+            == (course.bundle_dir() / f"{c.id}.zip").read_bytes() for c in cands
+        )
+        print(f"assign {args.candidates} candidates, 1 process: {serial_seconds:.2f} s; "
+              f"ratio {args.jobs} processes / 1 process {seconds / serial_seconds:.2f}x; "
+              f"identical bundles: {same}")
+        shutil.rmtree(serial_root)
 
         cid = "c000"
         variant, data, key = build_variant(exercise, course.secret, cid)

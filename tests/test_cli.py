@@ -33,17 +33,17 @@ def test_assign_passes_its_arguments_to_the_library(tmp_path, monkeypatch):
     (tmp_path / "cands.csv").write_text("candidate_id\nx1\nx2\n")
     seen = {}
 
-    def fake_assign(course, exercises, candidates, progress):
+    def fake_assign(course, exercises, candidates, progress, jobs):
         seen.update(root=course.root, exercises=[e.slug for e in exercises],
-                    candidates=[c.id for c in candidates], progress=progress)
+                    candidates=[c.id for c in candidates], progress=progress, jobs=jobs)
         return []
 
     monkeypatch.setattr(cli.assignment, "assign", fake_assign)
     code = cli.main(["-q", "assign", "--course", str(tmp_path / "c"), "--candidates",
-                     str(tmp_path / "cands.csv"), "--exercises", "triage-eval"])
+                     str(tmp_path / "cands.csv"), "--exercises", "triage-eval", "--jobs", "3"])
     assert code == 0
     assert seen == {"root": (tmp_path / "c").resolve(), "exercises": ["triage-eval"],
-                    "candidates": ["x1", "x2"], "progress": False}
+                    "candidates": ["x1", "x2"], "progress": False, "jobs": 3}
 
 
 @pytest.mark.parametrize(

@@ -169,11 +169,13 @@ def test_stock_nbgrader_commands_keep_working(course, template):
 def test_bundles_are_reproducible_and_hold_no_key(tmp_path, template):
     """Same secret and candidate, two courses: identical zip bytes, and no secrets inside."""
     digests = []
-    for name in ("one", "two"):
+    cohort = [Candidate(f"c{i}") for i in range(5)] + [Candidate("alice")]
+    for name, jobs in (("one", 1), ("two", 2)):  # one process, then two worker processes
         course = init_course(tmp_path / name, secret=b"same")
-        (a,) = assign(course, [template], [Candidate("alice")], progress=False)
-        digests.append(hashlib.sha256(a.bundle.read_bytes()).hexdigest())
-    assert digests[0] == digests[1]
+        done = assign(course, [template], cohort, progress=False, jobs=jobs)
+        digests.append([hashlib.sha256(d.bundle.read_bytes()).hexdigest() for d in done])
+        a = done[-1]
+    assert digests[0] == digests[1] and len(set(digests[0])) == len(cohort)
     with zipfile.ZipFile(a.bundle) as zf:
         names = zf.namelist()
         files = {n.split("/", 1)[1]: zf.read(n) for n in names}

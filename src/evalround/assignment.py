@@ -9,10 +9,14 @@ papermill, and write the bundle.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
+import multiprocessing
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +27,7 @@ from tqdm import tqdm
 from evalround import nbgrader_adapter
 from evalround.bundle import BundleExercise, bundle_files, write_bundle
 from evalround.course import Candidate, Course, CourseError, write_atomic
-from evalround.exercise import Exercise
+from evalround.exercise import Exercise, load_exercise
 from evalround.notebook import compile_source, inject_parameters
 from evalround.variant import AnswerKey, Variant, VariantData, build_variant
 
@@ -93,17 +97,59 @@ def variant_for(
 ) -> tuple[Variant, VariantData, AnswerKey]:
     """The candidate's variant, checked against what was recorded when it was assigned."""
     variant, data, key = build_variant(exercise, course.secret, candidate_id)
-    path = course.variant_path(exercise.slug, candidate_id)
+    check_against_record(course, variant, data, key)
+    return variant, data, key
+
+
+def check_against_record(course: Course, variant: Variant, data: VariantData, key: AnswerKey
+                         ) -> None:
+    """Refuse a variant that differs from the one recorded when it was first assigned."""
+    exercise_slug, candidate_id = variant.exercise_slug, variant.candidate_id
+    path = course.variant_path(exercise_slug, candidate_id)
     if path.exists():
-        recorded = course.load_variant(exercise.slug, candidate_id)
+        recorded = course.load_variant(exercise_slug, candidate_id)
         if recorded["files_sha256"] != data.sha256 or recorded["key_sha256"] != key.sha256:
             raise CourseError(
-                f"candidate {candidate_id}, exercise {exercise.slug}: the variant no longer "
+                f"candidate {candidate_id}, exercise {exercise_slug}: the variant no longer "
                 f"matches the record made when it was assigned ({path}). The exercise's "
                 f"generator or answers changed since; the candidate's data would differ "
                 f"from what they received."
             )
-    return variant, data, key
+
+
+@functools.cache
+def _exercise_at(folder: str) -> Exercise:
+    return load_exercise(Path(folder))
+
+
+def _build_in_worker(folder: str, secret: bytes, candidate_id: str
+                     ) -> tuple[Variant, VariantData, AnswerKey]:
+    return build_variant(_exercise_at(folder), secret, candidate_id)
+
+
+@contextlib.contextmanager
+def _variants(course: Course, exercises: list[Exercise], candidates: list[Candidate],
+              jobs: int) -> Iterator[Iterator[tuple[Variant, VariantData, AnswerKey]]]:
+    """Every (candidate, exercise) variant, in that order; ``jobs`` processes build them.
+
+    The workers start before any progress bar or other thread does. Where the platform
+    can fork, they fork; elsewhere they are spawned, which re-imports the caller's main
+    module (guard scripts with ``if __name__ == "__main__"``).
+    """
+    pairs = [(c.id, e) for c in candidates for e in exercises]
+    if jobs <= 1 or len(pairs) < 2 * jobs:
+        yield (build_variant(exercise, course.secret, cid) for cid, exercise in pairs)
+        return
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        yield pool.map(
+            _build_in_worker,
+            [str(e.folder) for _, e in pairs],
+            [course.secret] * len(pairs),
+            [cid for cid, _ in pairs],
+            chunksize=2,
+        )
 
 
 def assign(
@@ -111,8 +157,13 @@ def assign(
     exercises: list[Exercise],
     candidates: Iterable[Candidate],
     progress: bool = True,
+    jobs: int = 1,
 ) -> list[Assignment]:
-    """Give every candidate a variant of every exercise, and write their bundles."""
+    """Give every candidate a variant of every exercise, and write their bundles.
+
+    ``jobs`` processes generate the variants' data; records and bundles are written
+    here, in candidate order.
+    """
     candidates = list(candidates)
     for exercise in exercises:
         prepare_exercise(course, exercise)
@@ -122,15 +173,19 @@ def assign(
     course.save_candidates(known)
     nbgrader_adapter.ensure_students(course.root, {c.id: c.first_last for c in candidates})
     out: list[Assignment] = []
-    for candidate in tqdm(candidates, desc="assign", unit="candidate", disable=not progress):
-        parts: list[BundleExercise] = []
-        labels: dict[str, str] = {}
-        for exercise in exercises:
-            variant, data, key = variant_for(course, exercise, candidate.id)
-            course.save_variant(variant, data.sha256, key)
-            notebook = inject_parameters(releases[exercise.slug], variant.injected_parameters)
-            parts.append(BundleExercise(exercise.manifest, notebook, data.files))
-            labels[exercise.slug] = variant.variant_id
-        path = write_bundle(course.bundle_dir(), candidate, bundle_files(candidate, parts))
-        out.append(Assignment(candidate, path, labels))
+    with _variants(course, exercises, candidates, jobs) as built:
+        bar = tqdm(candidates, desc="assign", unit="candidate", disable=not progress)
+        for candidate in bar:
+            parts: list[BundleExercise] = []
+            labels: dict[str, str] = {}
+            for exercise in exercises:
+                variant, data, key = next(built)
+                check_against_record(course, variant, data, key)
+                course.save_variant(variant, data.sha256, key)
+                notebook = inject_parameters(releases[exercise.slug],
+                                             variant.injected_parameters)
+                parts.append(BundleExercise(exercise.manifest, notebook, data.files))
+                labels[exercise.slug] = variant.variant_id
+            path = write_bundle(course.bundle_dir(), candidate, bundle_files(candidate, parts))
+            out.append(Assignment(candidate, path, labels))
     return out

@@ -70,7 +70,8 @@ def cmd_assign(args: argparse.Namespace) -> int:
     """
     course = Course(Path(args.course))
     candidates = read_candidates(Path(args.candidates))
-    done = assignment.assign(course, _exercises(args), candidates, progress=not args.quiet)
+    done = assignment.assign(course, _exercises(args), candidates, progress=not args.quiet,
+                             jobs=args.jobs)
     for a in done:
         print(f"{a.candidate.id}: {a.bundle.relative_to(course.root)}")
     print(f"assigned {len(done)} candidates; bundles in {course.bundle_dir()}")
@@ -209,8 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    help="CSV with candidate_id, name, email")
     parsers["collect"].add_argument("paths", nargs="+", help="submitted zips or folders")
     parsers["collect"].add_argument("--candidate", help="whose submission (one path only)")
-    for name in ("grade", "validate", "demo"):
-        parsers[name].add_argument("--jobs", type=int, default=2, help="notebooks run at once")
+    for name in ("assign", "grade", "validate", "demo"):
+        parsers[name].add_argument("--jobs", type=int, default=2,
+                                   help="processes (assign) or notebooks (grade) at once")
     parsers["grade"].add_argument("--force", action="store_true",
                                   help="regrade submissions already graded")
     parsers["report"].add_argument("--out", help="output folder (default: COURSE/reports)")

@@ -60,7 +60,7 @@ def run_demo(root: Path, exercises: list[Exercise], jobs: int = 2,
     reset_demo_course(root)
     course = init_course(root, secret=DEMO_SECRET, demo=True)
     candidates = [who.candidate for who in DEMO_COHORT]
-    assign(course, exercises, candidates, progress=progress)
+    assign(course, exercises, candidates, progress=progress, jobs=jobs)
     inbox = root / "inbox"
     paths = simulate_cohort(course, exercises, inbox)
     outcomes = collect(course, [paths[c.id] for c in candidates])

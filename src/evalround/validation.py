@@ -133,7 +133,7 @@ def validate_exercise(
         root = Path(tmp)
         course = init_course(root / "course")
         candidates = [Candidate(f"variant-{i:03d}") for i in range(variants)]
-        assignments = assign(course, [exercise], candidates, progress=progress)
+        assignments = assign(course, [exercise], candidates, progress=progress, jobs=jobs)
         source_nb = nbformat.read(course.source_dir(slug) / notebook_name(slug), as_version=4)
         solutions = nbtools.solution_code(source_nb)
         inbox = root / "inbox"

@@ -96,3 +96,12 @@ def test_rubric_points_must_add_up(tmp_path: Path):
     )
     with pytest.raises(ExerciseError, match="add up to 1.0 points"):
         _ = load_exercise(tmp_path / "_template").rubric
+
+
+def test_rubric_placeholders_must_name_answer_fields(tmp_path: Path):
+    shutil.copytree(REPO / "exercises/_template", tmp_path / "_template")
+    path = tmp_path / "_template/rubric.yaml"
+    path.write_text(path.read_text().replace("{q1_p95_ms:.0f}", "{q1_p99_ms:.0f}"))
+    with pytest.raises(ExerciseError, match="names q1_p99_ms, which is not an answer field"):
+        _ = load_exercise(tmp_path / "_template").rubric
+

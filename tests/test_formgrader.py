@@ -106,3 +106,4 @@ def test_formgrader_shows_each_questions_autograded_score(course, template, form
     page = formgrader.get(f"/formgrader/submissions/{by_student['alice']['id']}/").decode()
     assert 'class="score tabbable" id="q1"' in page
     assert "Hidden checks (evalround): 2 / 2 points" in page
+    assert "Rubric for W1" in page and "w1-tail" in page

@@ -61,6 +61,13 @@ def test_reference_full_blank_zero_and_gradebook_rows(course, template):
     graded = nbformat.read(course.autograded_dir("alice", "template") / "template.ipynb", 4)
     test_cell = next(c for c in graded.cells if grade_id(c) == "q1")
     assert "Hidden checks (evalround): 2 / 2 points" in test_cell.outputs[0]["text"]
+    # The grader sees the rubric right after the written answer, with alice's numbers.
+    ids = [grade_id(c) for c in graded.cells]
+    rubric = graded.cells[ids.index("w1") + 1]
+    key = _key(course, template, "alice")
+    assert rubric.cell_type == "markdown" and "Rubric for W1" in rubric.source
+    assert f"p95 is {key['q1_p95_ms']:.0f} ms" in rubric.source
+    assert f"{key['q1_share_over_budget']:.1%} of requests" in rubric.source
     assert records["alice"].key_sha256 == build_variant(template, course.secret, "alice")[2].sha256
 
 

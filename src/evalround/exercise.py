@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import string
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -280,6 +281,15 @@ class Exercise:
                     f"{self.folder}/rubric.yaml: items for {q.id} add up to {total} points, "
                     f"the question is worth {q.points}"
                 )
+            known = {f.name for f in self.manifest.answer_fields}
+            for item in items:
+                names = {n for _, n, _, _ in string.Formatter().parse(str(item["criterion"]))
+                         if n}
+                if names - known:
+                    raise ExerciseError(
+                        f"{self.folder}/rubric.yaml: item {item.get('id')} of {q.id} names "
+                        f"{', '.join(sorted(names - known))}, which is not an answer field"
+                    )
         return raw
 
 

@@ -29,7 +29,7 @@ from evalround.course import Course, CourseError, write_atomic
 from evalround.execution import ExecutionResult, Limits, LocalRunner, NotebookRunner
 from evalround.exercise import Exercise
 from evalround.notebook import grade_id, rebuild_for_grading
-from evalround.scoring import QuestionScore, score_answers
+from evalround.scoring import RUBRIC_MARKER, QuestionScore, rubric_text, score_answers
 from evalround.variant import DATA_DIR, AnswerKey
 
 
@@ -114,18 +114,37 @@ def prepare(course: Course, exercise: Exercise, candidate: str) -> GradingJob:
                       hashlib.sha256(raw).hexdigest(), key, rebuilt, workdir)
 
 
-def annotate(nb: NotebookNode, scores: dict[str, QuestionScore], failure: str | None
-             ) -> NotebookNode:
-    """The notebook graders see: each test cell shows its hidden-check result."""
+def annotate(nb: NotebookNode, scores: dict[str, QuestionScore], failure: str | None,
+             rubrics: dict[str, str] | None = None) -> NotebookNode:
+    """The notebook graders see: each test cell shows its hidden-check result, and each
+    written answer is followed by its rubric, filled with the candidate's numbers."""
     nb = copy.deepcopy(nb)
+    rubrics = rubrics or {}
+    cells = []
     for cell in nb.cells:
         gid = grade_id(cell)
+        if RUBRIC_MARKER in cell.get("metadata", {}):
+            continue  # a candidate's copy of a rubric cell never reaches the grader
+        cells.append(cell)
         if cell.cell_type == "code" and gid in scores:
             text = scores[gid].report() + "\n"
             if failure:
                 text += f"  (run failed: {failure})\n"
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        elif cell.cell_type == "markdown" and gid in rubrics:
+            rubric = nbformat.v4.new_markdown_cell(rubrics[gid])
+            rubric.metadata[RUBRIC_MARKER] = gid
+            cells.append(rubric)
+    nb.cells = cells
     return nb
+
+
+def rubrics_for(exercise: Exercise, key: AnswerKey) -> dict[str, str]:
+    """Written question id -> its rubric filled with this key's numbers."""
+    return {
+        q.id: rubric_text(q, exercise.rubric[q.id], key.values)
+        for q in exercise.manifest.written_questions
+    }
 
 
 def finish(course: Course, job: GradingJob, result: ExecutionResult, sandbox: str
@@ -134,7 +153,8 @@ def finish(course: Course, job: GradingJob, result: ExecutionResult, sandbox: st
     manifest = job.exercise.manifest
     slug = job.exercise.slug
     scores = score_answers(manifest, job.key.values, result.answers)
-    graded = annotate(result.notebook, scores, result.failure)
+    graded = annotate(result.notebook, scores, result.failure,
+                      rubrics_for(job.exercise, job.key))
     out_dir = course.autograded_dir(job.candidate, slug)
     write_atomic(out_dir / notebook_name(slug), nbformat.writes(graded))
     stamp_file = course.submitted_dir(job.candidate, slug) / "timestamp.txt"

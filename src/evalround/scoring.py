@@ -54,6 +54,22 @@ class QuestionScore:
         return "\n".join(lines)
 
 
+RUBRIC_MARKER = "evalround-rubric"
+
+
+def rubric_text(question: Question, items: list[dict[str, Any]], key: Mapping[str, Any]) -> str:
+    """A written question's rubric, filled with this candidate's own numbers (markdown)."""
+    lines = [
+        f"**Rubric for {question.id.upper()}: {question.title}** "
+        f"({question.points:g} points; for the grader, added by evalround)",
+        "",
+    ]
+    for item in items:
+        criterion = " ".join(str(item["criterion"]).format(**key).split())
+        lines.append(f"- **{float(item['points']):g} pt** `{item['id']}`: {criterion}")
+    return "\n".join(lines)
+
+
 def coerce_answer(value: Any) -> Any:
     """Turn whatever the candidate assigned into plain JSON data, or mark it unsupported.
 

@@ -141,7 +141,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
     exercise = find_exercise(args.exercise, root)
     result = validation.validate_exercise(exercise, args.variants, jobs=args.jobs,
-                                          progress=not args.quiet)
+                                          progress=not args.quiet, seed=args.seed)
     print(result.text())
     return 0 if result.passed else 1
 
@@ -218,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["report"].add_argument("--out", help="output folder (default: COURSE/reports)")
     parsers["validate"].add_argument("exercise", help="exercise slug")
     parsers["validate"].add_argument("--variants", type=int, default=20)
+    parsers["validate"].add_argument(
+        "--seed", default=validation.DEFAULT_SEED,
+        help="which variants to check: the same seed checks the same ones (default: 1)")
     parsers["new-exercise"].add_argument("slug", help="folder name of the new exercise")
     return parser
 

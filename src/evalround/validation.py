@@ -55,18 +55,22 @@ class Check:
         return text
 
 
+DEFAULT_SEED = "1"
+
+
 @dataclass
 class ValidationReport:
     exercise: str
     variants: int
     checks: list[Check]
+    seed: str = DEFAULT_SEED
 
     @property
     def passed(self) -> bool:
         return all(c.passed for c in self.checks)
 
     def text(self) -> str:
-        head = f"validate {self.exercise}: {self.variants} variants"
+        head = f"validate {self.exercise}: {self.variants} variants (seed {self.seed!r})"
         verdict = "all checks passed" if self.passed else "FAILED"
         return "\n".join([head, *(c.line() for c in self.checks), verdict])
 
@@ -94,8 +98,12 @@ def leaked_values(
                 forms = _float_forms(value)[:2] if precise else []
                 hits = [f for f in forms if f in cells]
             elif isinstance(value, float):
-                if abs(value) < 0.01 or float(f"{value:.3f}") == round(value, 1):
-                    forms = [repr(value), f"{value:.6f}"]  # short numbers are everywhere
+                if round(value, 2) == value:
+                    # Short numbers (0.9, 0.95) are everywhere: version pins, ranges,
+                    # grids. Only their long forms are distinctive.
+                    forms = [f"{value:.4f}", f"{value:.6f}"]
+                elif abs(value) < 0.01:
+                    forms = [repr(value), f"{value:.6f}"]
                 else:
                     forms = _float_forms(value)
                 hits = [f for f in forms if re.search(rf"(?<![\d.]){re.escape(f)}(?!\d)", text)]
@@ -103,7 +111,7 @@ def leaked_values(
                 hits = [q for q in (f'"{value}"', f"'{value}'") if q in text]
             else:
                 hits = [f for f in (repr(value),) if re.search(rf"\b{re.escape(f)}\b", text)]
-            found += [f"{spec.name}={f} in {path}" for f in hits]
+            found += [f"{spec.name}={f} in {path}" for f in dict.fromkeys(hits)]
     return found
 
 
@@ -114,8 +122,14 @@ def validate_exercise(
     jobs: int = 2,
     progress: bool = True,
     workdir: Path | None = None,
+    seed: str = DEFAULT_SEED,
 ) -> ValidationReport:
-    """Run every self-check of ``exercise`` over ``variants`` variants."""
+    """Run every self-check of ``exercise`` over ``variants`` variants.
+
+    The variants are those of a course whose secret is ``seed``: the same seed checks
+    the same variants, so a failure can be reproduced; another seed checks others.
+    """
+    secret = f"evalround-validate/{seed}".encode()
     manifest = exercise.manifest
     slug = exercise.slug
     auto_max = sum(q.points for q in manifest.auto_questions)
@@ -131,7 +145,7 @@ def validate_exercise(
     }
     with tempfile.TemporaryDirectory(prefix="evalround-validate-", dir=workdir) as tmp:
         root = Path(tmp)
-        course = init_course(root / "course")
+        course = init_course(root / "course", secret=secret)
         candidates = [Candidate(f"variant-{i:03d}") for i in range(variants)]
         assignments = assign(course, [exercise], candidates, progress=progress, jobs=jobs)
         source_nb = nbformat.read(course.source_dir(slug) / notebook_name(slug), as_version=4)
@@ -175,7 +189,7 @@ def validate_exercise(
                         f"(off on {lost}){'; ' + graded.failure if graded.failure else ''}"
                     )
         _distinct_keys(manifest.answer_fields, keys, checks["keys differ across variants"])
-    return ValidationReport(slug, variants, list(checks.values()))
+    return ValidationReport(slug, variants, list(checks.values()), seed)
 
 
 def _write_submission(folder: Path, slug: str, nb: nbformat.NotebookNode) -> None:

@@ -1,0 +1,51 @@
+"""`evalround validate`: the shipped exercise passes, a broken one fails with reasons."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from evalround import cli
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def test_triage_eval_passes_validate_on_20_variants(capsys):
+    code = cli.main(["-q", "validate", "triage-eval", "--variants", "20"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.count("[PASS]") == 5 and "(20 checked)" in out
+    assert out.rstrip().endswith("all checks passed")
+
+
+def test_a_broken_exercise_fails_validate_and_says_why(tmp_path, capsys):
+    exercises = tmp_path / "exercises"
+    shutil.copytree(REPO / "exercises" / "_template", exercises / "_template")
+    shutil.copytree(REPO / "exercises" / "_template", exercises / "broken")
+    manifest = exercises / "broken" / "exercise.yaml"
+    manifest.write_text(manifest.read_text().replace("slug: template", "slug: broken")
+                        .replace("00000000-template-0000-0000-000000000000",
+                                 "00000000-broken-0000-0000-000000000000"))
+    answers = exercises / "broken" / "answers.py"
+    text = answers.read_text()
+    # The key disagrees with the notebook's own solution, and the "wrong" approach is
+    # in fact right, so it cannot lose its points.
+    text = text.replace('float(np.percentile(latency, 50, method="linear"))',
+                        'float(np.percentile(latency, 50, method="linear")) + 100.0')
+    text = text.replace('return {"q1_p95_ms": float(data["requests.csv"]["latency_ms"].mean())}',
+                        'return {"q1_p95_ms": reference(data, public)["q1_p95_ms"]}')
+    answers.write_text(text)
+    code = cli.main(["-q", "--exercises-dir", str(exercises), "validate", "broken",
+                     "--variants", "2"])
+    out = capsys.readouterr().out
+    assert code == 1
+    lines = out.splitlines()
+    assert "[FAIL] reference solution scores full marks (2 checked)" in lines
+    assert any(line.strip().startswith("- variant-000: 1.3333 of 2 points (off on {'q1'")
+               for line in lines), out
+    assert "[FAIL] wrong approaches lose their points (2 checked)" in lines
+    assert "[PASS] blank submission scores zero (2 checked)" in lines
+    assert lines[-1] == "FAILED"

@@ -41,3 +41,33 @@ def test_committed_default_data_matches_regeneration():
         assert sorted(p.name for p in folder.iterdir()) == sorted(files)
         for name, data in files.items():
             assert (folder / name).read_bytes() == data, f"{exercise.slug}/{name} is stale"
+
+
+def test_jsonl_data_keeps_nested_records_and_urls_as_written():
+    import numpy as np
+    import pandas as pd
+
+    from evalround.variant import read_data_file, write_data_file
+
+    frame = pd.DataFrame({
+        "trace_id": ["t1", "t2"],
+        "retrieved": [[{"doc": "kb-12", "rank": np.int64(1), "score": 0.81}], []],
+        "query": ["Où est ma commande ? https://shop.example/o/1", "Wo ist mein Paket?"],
+        "latency_ms": [812.5, np.nan],
+    })
+    data = write_data_file("traces.jsonl", frame)
+    lines = data.decode("utf-8").splitlines()
+    assert lines[0] == ('{"trace_id": "t1", "retrieved": [{"doc": "kb-12", "rank": 1, '
+                        '"score": 0.81}], "query": "Où est ma commande ? '
+                        'https://shop.example/o/1", "latency_ms": 812.5}')
+    assert lines[1].endswith('"latency_ms": null}')
+    back = read_data_file("traces.jsonl", data)
+    assert back["retrieved"][0] == [{"doc": "kb-12", "rank": 1, "score": 0.81}]
+    assert back["query"][1] == "Wo ist mein Paket?" and np.isnan(back["latency_ms"][1])
+
+
+def test_default_data_regenerates_only_the_named_exercise(capsys):
+    from evalround.default_data import main
+
+    assert main(["no-such-exercise"]) == 2
+    assert "no exercise named no-such-exercise" in capsys.readouterr().err

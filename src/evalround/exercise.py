@@ -227,7 +227,7 @@ class Exercise:
     def generate(self, rng: np.random.Generator, params: dict[str, Any]) -> Frames:
         frames: Frames = self._module("generator").generate(rng, params)
         for name in frames:
-            if not name.endswith(".csv") or "/" in name or name.startswith("."):
+            if not name.endswith((".csv", ".jsonl")) or "/" in name or name.startswith("."):
                 raise ExerciseError(f"{self.folder}/generator.py: bad data file name {name!r}")
         return frames
 

@@ -13,7 +13,6 @@ Each persona opens its own bundle and answers as that kind of candidate would:
 
 from __future__ import annotations
 
-import io
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from evalround.bundle import zip_bytes
 from evalround.course import Candidate, Course, write_atomic
 from evalround.exercise import Exercise
 from evalround.notebook import INJECTED_TAG, PARAMETERS_TAG, fill_answers, grade_id
+from evalround.variant import read_data_file
 
 PERSONAS = ("strong", "misses_calibration", "aggregate_only", "blank", "tamperer", "copier")
 
@@ -85,7 +85,7 @@ def _public(course: Course, exercise: Exercise, cid: str) -> dict[str, Any]:
 def _frames(files: Mapping[str, bytes], slug: str) -> dict[str, pd.DataFrame]:
     prefix = f"{slug}/data/"
     return {
-        name[len(prefix):]: pd.read_csv(io.BytesIO(data))
+        name[len(prefix):]: read_data_file(name, data)
         for name, data in files.items()
         if name.startswith(prefix)
     }

@@ -63,8 +63,8 @@ class VariantData:
         return {name: hashlib.sha256(data).hexdigest() for name, data in self.files.items()}
 
     def frames(self) -> Frames:
-        """The files parsed the way a candidate parses them (``pd.read_csv`` defaults)."""
-        return {name: pd.read_csv(io.BytesIO(data)) for name, data in self.files.items()}
+        """The files parsed the way a candidate parses them (see ``read_data_file``)."""
+        return {name: read_data_file(name, data) for name, data in self.files.items()}
 
 
 def _jsonable(value: Any) -> Any:
@@ -96,11 +96,43 @@ def derive_variant_id(secret: bytes, exercise_id: str, candidate_id: str) -> str
     return "v-" + digest.hexdigest()[:10]
 
 
+def _json_record(value: Any) -> Any:
+    """Plain JSON values: numpy scalars unboxed, NaN and NaT as null."""
+    if isinstance(value, dict):
+        return {str(k): _json_record(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_json_record(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def write_data_file(name: str, frame: pd.DataFrame) -> bytes:
+    """A frame as the bytes a candidate receives: CSV, or JSON lines for nested records."""
+    if name.endswith(".jsonl"):
+        # The stdlib encoder, not pandas': it keeps "/" in URLs unescaped.
+        lines = (json.dumps(_json_record(r), ensure_ascii=False, allow_nan=False)
+                 for r in frame.to_dict(orient="records"))
+        return "".join(line + "\n" for line in lines).encode("utf-8")
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def read_data_file(name: str, data: bytes) -> pd.DataFrame:
+    """A data file parsed the plain way: ``pd.read_csv`` defaults, or JSON lines as written
+    (no type or date guessing, nested lists and dicts kept)."""
+    if name.endswith(".jsonl"):
+        return pd.read_json(io.BytesIO(data), lines=True, dtype=False)
+    return pd.read_csv(io.BytesIO(data))
+
+
 def frames_to_files(frames: Frames) -> dict[str, bytes]:
-    return {
-        name: frames[name].to_csv(index=False, lineterminator="\n").encode("utf-8")
-        for name in sorted(frames)
-    }
+    return {name: write_data_file(name, frames[name]) for name in sorted(frames)}
 
 
 def build_variant(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -53,13 +55,58 @@ def _parse_answers(cell: Any, marker: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def run(job: dict[str, Any]) -> dict[str, Any]:
+RLIMITS = {
+    "cpu_seconds": resource.RLIMIT_CPU,
+    "memory_bytes": resource.RLIMIT_AS,
+    "file_bytes": resource.RLIMIT_FSIZE,
+    "open_files": resource.RLIMIT_NOFILE,
+    "processes": resource.RLIMIT_NPROC,
+}
+
+
+def confine(job: dict[str, Any]) -> None:
+    """Apply the job's limits, then drop to the sandbox uid: before any notebook code."""
+    for name, value in job.get("rlimits", {}).items():
+        resource.setrlimit(RLIMITS[name], (value, value))
+    uid = job.get("uid")
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+
+
+class BoundedClient(NotebookClient):
+    """Keeps at most ``output_bytes`` of the candidate's output; the last cell (the
+    answer dump) is always kept whole."""
+
+    def __init__(self, nb: Any, output_bytes: int, **kwargs: Any) -> None:
+        super().__init__(nb, **kwargs)
+        self.output_budget = output_bytes
+        self.truncated = False
+
+    def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None,
+               cell_index: int) -> Any:
+        if cell_index != len(self.nb.cells) - 1:
+            size = len(json.dumps(msg.get("content", {})))
+            self.output_budget -= size
+            if self.output_budget < 0:
+                if not self.truncated:
+                    self.truncated = True
+                    outs.append(nbformat.v4.new_output(
+                        "stream", name="stderr",
+                        text="[evalround: output beyond the limit was dropped]\n"))
+                return None
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def run(job: dict[str, Any], output: Any) -> dict[str, Any]:
     nb = nbformat.read(job["notebook"], as_version=4)
     names: list[str] = job["answer_names"]
     marker: str = job["marker"]
     nb.cells.append(nbformat.v4.new_code_cell(source=extraction_source(names, marker)))
-    client = NotebookClient(
+    client = BoundedClient(
         nb,
+        job.get("output_bytes", 1 << 30),
         timeout=job["cell_timeout"],
         kernel_name="python3",
         allow_errors=True,
@@ -83,18 +130,24 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         failure = "the answers could not be read after the notebook ran" + (
             f" ({', '.join(errors)})" if errors else ""
         )
-    nbformat.write(nb, job["output"])
+    nbformat.write(nb, output)
     return {
         "answers": answers or {},
         "failure": failure,
+        "output_truncated": client.truncated,
         "seconds": round(time.monotonic() - start, 3),
     }
 
 
 def main() -> None:
+    # As the runner's own user: read the job and open the result files, then confine.
+    # After the drop, notebook code cannot read the job (its marker) nor touch these.
     job = json.loads(Path(sys.argv[1]).read_text())
-    result = run(job)
-    Path(job["result"]).write_text(json.dumps(result))
+    with open(job["result"], "w", encoding="utf-8") as result_fh, \
+            open(job["output"], "w", encoding="utf-8") as output_fh:
+        confine(job)
+        result = run(job, output_fh)
+        json.dump(result, result_fh)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import uuid
@@ -20,6 +21,7 @@ from evalround.exercise import (
     find_exercise,
 )
 from evalround.nbgrader_adapter import NbgraderError
+from evalround.sandbox import SandboxUnavailable
 
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, Handler] = {}
@@ -103,7 +105,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     course = Course(Path(args.course))
     try:
         records = grading.grade(course, _exercises(args, course), jobs=args.jobs,
-                                force=args.force, progress=not args.quiet)
+                                force=args.force, progress=not args.quiet,
+                                allow_unsandboxed=args.unsandboxed)
     except grading.GradingIncomplete as exc:
         _print_grades(exc.records)
         raise
@@ -141,6 +144,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
     exercise = find_exercise(args.exercise, root)
     result = validation.validate_exercise(exercise, args.variants, jobs=args.jobs,
+                                          allow_unsandboxed=args.unsandboxed,
                                           progress=not args.quiet, seed=args.seed)
     print(result.text())
     return 0 if result.passed else 1
@@ -159,6 +163,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         else list(discover_exercises(root).values())
     )
     result = demo.run_demo(Path(args.course), exercises, jobs=args.jobs,
+                           allow_unsandboxed=args.unsandboxed,
                            progress=not args.quiet)
     for outcome in result.outcomes:
         print(outcome.line())
@@ -211,8 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["collect"].add_argument("paths", nargs="+", help="submitted zips or folders")
     parsers["collect"].add_argument("--candidate", help="whose submission (one path only)")
     for name in ("assign", "grade", "validate", "demo"):
-        parsers[name].add_argument("--jobs", type=int, default=2,
-                                   help="processes (assign) or notebooks (grade) at once")
+        parsers[name].add_argument("--jobs", type=int, default=os.cpu_count() or 2,
+                                   help="processes (assign) or notebooks (grade) at once "
+                                        "(default: one per core)")
+    for name in ("grade", "validate", "demo"):
+        parsers[name].add_argument(
+            "--unsandboxed", action="store_true",
+            help="grade even where no sandbox can run (candidate code could then read the "
+                 "keys); every such grade is marked unsandboxed")
     parsers["grade"].add_argument("--force", action="store_true",
                                   help="regrade submissions already graded")
     parsers["report"].add_argument("--out", help="output folder (default: COURSE/reports)")
@@ -229,7 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (CourseError, ExerciseError, NbgraderError, submission.SubmissionError) as exc:
+    except (CourseError, ExerciseError, NbgraderError, submission.SubmissionError,
+            SandboxUnavailable) as exc:
         print(f"evalround: error: {exc}", file=sys.stderr)
         return 2
 

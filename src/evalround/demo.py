@@ -11,7 +11,7 @@ from pathlib import Path
 
 from evalround.assignment import assign
 from evalround.course import RECORDS, CourseError, init_course
-from evalround.execution import LocalRunner, NotebookRunner
+from evalround.execution import NotebookRunner, default_runner
 from evalround.exercise import Exercise
 from evalround.grading import GradeRecord, grade
 from evalround.scorecard import Report, build_report, format_leaderboard, leaderboard
@@ -56,7 +56,9 @@ def reset_demo_course(root: Path) -> None:
 
 
 def run_demo(root: Path, exercises: list[Exercise], jobs: int = 2,
-             runner: NotebookRunner | None = None, progress: bool = True) -> DemoResult:
+             runner: NotebookRunner | None = None, progress: bool = True,
+             allow_unsandboxed: bool = False) -> DemoResult:
+    runner = runner or default_runner(allow_unsandboxed)  # refuse before doing any work
     reset_demo_course(root)
     course = init_course(root, secret=DEMO_SECRET, demo=True)
     candidates = [who.candidate for who in DEMO_COHORT]
@@ -64,8 +66,7 @@ def run_demo(root: Path, exercises: list[Exercise], jobs: int = 2,
     inbox = root / "inbox"
     paths = simulate_cohort(course, exercises, inbox)
     outcomes = collect(course, [paths[c.id] for c in candidates])
-    records = grade(course, exercises, runner=runner or LocalRunner(), jobs=jobs,
-                    progress=progress)
+    records = grade(course, exercises, runner=runner, jobs=jobs, progress=progress)
     report = build_report(course, exercises, root / "reports")
     board = format_leaderboard(leaderboard(report.results))
     return DemoResult(outcomes, records, report, board)

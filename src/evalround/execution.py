@@ -1,8 +1,9 @@
 """Execution: run a rebuilt submission and bring back its answers.
 
 The notebook runs in a child process (``evalround._kernel_runner``) in a working copy
-that holds only the notebook and the variant's data. ``NotebookRunner`` is the seam
-where a sandbox wraps that child; ``LocalRunner`` runs it as a plain process.
+that holds only the notebook and the variant's data. ``NotebookRunner`` is the seam:
+``SandboxRunner`` runs that child under bubblewrap (``evalround.sandbox``);
+``LocalRunner`` runs it as a plain process, only when the operator allows it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any, Protocol
 
 import nbformat
 from nbformat import NotebookNode
+
+from evalround import sandbox
 
 NOTEBOOK_NAME = "submission.ipynb"
 
@@ -41,6 +44,17 @@ class Limits:
 
     cell_timeout: int = 60
     total_timeout: int = 600
+    cpu_seconds: int = 600
+    memory_bytes: int = 3 << 30  # address space per process, and the whole sandbox's memory
+    processes: int = 96  # processes and threads under the sandbox uid
+    file_bytes: int = 64 << 20  # largest file the notebook may write
+    open_files: int = 256
+    output_bytes: int = 8 << 20  # cell output kept in the graded notebook
+    tmp_bytes: int = 128 << 20  # the sandbox's private /tmp
+
+    def rlimits(self) -> dict[str, int]:
+        return {"cpu_seconds": self.cpu_seconds, "memory_bytes": self.memory_bytes,
+                "file_bytes": self.file_bytes, "open_files": self.open_files}
 
 
 class NotebookRunner(Protocol):
@@ -53,60 +67,125 @@ class NotebookRunner(Protocol):
     ) -> ExecutionResult: ...
 
 
+# Thread-count knobs: one submission stays on one core, so a cohort can use them all.
+_QUIET_ENV = {"MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1",
+              "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Readable by the runner's user only: the job holds the answer-dump marker."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
 class LocalRunner:
-    """Runs the kernel as a child process of the grader, with no sandbox."""
+    """Runs the kernel as a child process of the grader, with no sandbox.
+
+    Per-process limits still apply, but the code can read anything the grader can.
+    """
 
     name = "unsandboxed"
 
-    def command(self, job_path: Path, workdir: Path) -> list[str]:
-        return [sys.executable, "-m", "evalround._kernel_runner", str(job_path)]
+    def launch(self, job: dict[str, Any], workdir: Path, control: Path, limits: Limits
+               ) -> tuple[list[str], dict[str, str], Path | None, Any]:
+        """The command, its environment, its working directory and a cleanup handle."""
+        job.update(notebook=str(workdir / NOTEBOOK_NAME), output=str(control / "executed.ipynb"),
+                   result=str(control / "result.json"), rlimits=limits.rlimits())
+        _write_private(control / "job.json", json.dumps(job))
+        cmd = [sys.executable, "-m", "evalround._kernel_runner", str(control / "job.json")]
+        return cmd, {**os.environ, **_QUIET_ENV}, workdir, None
+
+    def finish(self, handle: Any) -> None:
+        """Release what ``launch`` set up."""
 
     def run(
         self, nb: NotebookNode, workdir: Path, answer_names: list[str], limits: Limits
     ) -> ExecutionResult:
         workdir.mkdir(parents=True, exist_ok=True)
-        nb_path = workdir / NOTEBOOK_NAME
-        nbformat.write(nb, nb_path)
+        nbformat.write(nb, workdir / NOTEBOOK_NAME)
         control = workdir.parent / f".{workdir.name}.control"
         control.mkdir(exist_ok=True)
         job: dict[str, Any] = {
-            "notebook": str(nb_path),
-            "output": str(control / "executed.ipynb"),
-            "result": str(control / "result.json"),
             "answer_names": answer_names,
             "marker": "@@evalround-" + secrets.token_hex(16) + "@@",
             "cell_timeout": limits.cell_timeout,
+            "output_bytes": limits.output_bytes,
         }
-        job_path = control / "job.json"
-        job_path.write_text(json.dumps(job))
-        env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+        cmd, env, cwd, handle = self.launch(job, workdir, control, limits)
         start = time.monotonic()
-        proc = subprocess.Popen(
-            self.command(job_path, workdir),
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
         failure: str | None = None
+        stderr = b""
         try:
-            _, stderr = proc.communicate(timeout=limits.total_timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            failure = f"the notebook did not finish within {limits.total_timeout} s"
-            stderr = b""
+            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, start_new_session=True)
+            try:
+                _, stderr = proc.communicate(timeout=limits.total_timeout)
+            except subprocess.TimeoutExpired:
+                failure = f"the notebook did not finish within {limits.total_timeout} s"
+            finally:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                if failure is not None:
+                    proc.communicate()
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            self.finish(handle)
         seconds = time.monotonic() - start
-        result_path = Path(job["result"])
+        result_path = control / "result.json"
         if failure is None and not result_path.exists():
-            tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+            tail = stderr[-4000:].decode("utf-8", "replace").strip().splitlines()[-3:]
             failure = "the grading process stopped without a result: " + " | ".join(tail)
         if failure is not None:
             return ExecutionResult(nb, {}, failure, seconds)
-        result = json.loads(result_path.read_text())
-        executed = nbformat.read(job["output"], as_version=4)
-        return ExecutionResult(executed, result["answers"], result["failure"], seconds)
+        try:
+            result = json.loads(result_path.read_text())
+            executed = nbformat.read(control / "executed.ipynb", as_version=4)
+        except (OSError, ValueError) as exc:
+            return ExecutionResult(nb, {}, f"the run left an unreadable result: {exc}", seconds)
+        answers = result.get("answers")
+        return ExecutionResult(executed, answers if isinstance(answers, dict) else {},
+                               result.get("failure"), seconds)
+
+
+class SandboxRunner(LocalRunner):
+    """Runs the kernel under bubblewrap, as a uid of its own, within ``Limits``."""
+
+    name = "bubblewrap"
+
+    def launch(self, job: dict[str, Any], workdir: Path, control: Path, limits: Limits
+               ) -> tuple[list[str], dict[str, str], Path | None, Any]:
+        spec = sandbox.SandboxSpec(workdir, control, sandbox.next_uid())
+        rlimits = limits.rlimits()
+        if spec.uid is not None:
+            rlimits["processes"] = limits.processes
+        job.update(notebook=f"{sandbox.SUBMISSION}/{NOTEBOOK_NAME}",
+                   output=f"{sandbox.CONTROL}/executed.ipynb",
+                   result=f"{sandbox.CONTROL}/result.json", rlimits=rlimits, uid=spec.uid)
+        _write_private(control / "job.json", json.dumps(job))
+        sandbox.prepare_dirs(spec)
+        env = {**_QUIET_ENV, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+               "HOME": "/tmp", "LANG": "C.UTF-8", "JUPYTER_RUNTIME_DIR": "/tmp/jupyter",
+               "IPYTHONDIR": "/tmp/ipython", "MPLCONFIGDIR": "/tmp/matplotlib",
+               "JUPYTER_PLATFORM_DIRS": "1"}
+        argv = [sys.executable, "-m", "evalround._kernel_runner", f"{sandbox.CONTROL}/job.json"]
+        cmd = sandbox.bwrap_command(spec, argv, limits.tmp_bytes, env)
+        group = sandbox.Cgroup(f"{workdir.name}-{secrets.token_hex(4)}",
+                               limits.memory_bytes, limits.processes)
+        return [*group.enter_prefix(), *cmd], {"PATH": "/usr/bin:/bin"}, None, group
+
+    def finish(self, handle: Any) -> None:
+        handle.close()
+
+
+def default_runner(allow_unsandboxed: bool = False) -> NotebookRunner:
+    """The sandbox where it can run; without one, only when the operator allows it."""
+    reason = sandbox.probe()
+    if reason is None:
+        return SandboxRunner()
+    if allow_unsandboxed:
+        return LocalRunner()
+    raise sandbox.SandboxUnavailable(
+        f"{reason}. Grading runs candidates' code; without a sandbox it could read the "
+        f"answer keys and the gradebook. Install bubblewrap, or pass --unsandboxed to "
+        f"grade anyway (each grade is then marked unsandboxed on the scorecards)."
+    )

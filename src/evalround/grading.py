@@ -26,7 +26,7 @@ from tqdm import tqdm
 from evalround import nbgrader_adapter
 from evalround.assignment import notebook_name, release_notebook, variant_for
 from evalround.course import Course, CourseError, write_atomic
-from evalround.execution import ExecutionResult, Limits, LocalRunner, NotebookRunner
+from evalround.execution import ExecutionResult, Limits, NotebookRunner, default_runner
 from evalround.exercise import Exercise
 from evalround.notebook import grade_id, rebuild_for_grading
 from evalround.scoring import RUBRIC_MARKER, QuestionScore, rubric_text, score_answers
@@ -218,13 +218,14 @@ def grade(
     jobs: int = 1,
     force: bool = False,
     progress: bool = True,
+    allow_unsandboxed: bool = False,
 ) -> list[GradeRecord]:
     """Grade every pending submission; ``jobs`` notebooks run at once.
 
     Notebooks run in worker threads (each in its own child process); scoring and
     every write to the gradebook happen here, one at a time.
     """
-    runner = runner or LocalRunner()
+    runner = runner or default_runner(allow_unsandboxed)
     limits = limits or Limits()
     todo = pending(course, exercises, force)
     names = {e.slug: [f.name for f in e.manifest.answer_fields] for e in exercises}

@@ -25,7 +25,7 @@ import nbformat
 from evalround import notebook as nbtools
 from evalround.assignment import assign, notebook_name
 from evalround.course import Candidate, Course, init_course
-from evalround.execution import Limits, NotebookRunner
+from evalround.execution import Limits, NotebookRunner, default_runner
 from evalround.exercise import AnswerField, Exercise
 from evalround.grading import grade
 from evalround.scoring import score_answers
@@ -123,12 +123,14 @@ def validate_exercise(
     progress: bool = True,
     workdir: Path | None = None,
     seed: str = DEFAULT_SEED,
+    allow_unsandboxed: bool = False,
 ) -> ValidationReport:
     """Run every self-check of ``exercise`` over ``variants`` variants.
 
     The variants are those of a course whose secret is ``seed``: the same seed checks
     the same variants, so a failure can be reproduced; another seed checks others.
     """
+    runner = runner or default_runner(allow_unsandboxed)  # refuse before doing any work
     secret = f"evalround-validate/{seed}".encode()
     manifest = exercise.manifest
     slug = exercise.slug

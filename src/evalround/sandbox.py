@@ -1,0 +1,209 @@
+"""The sandbox a submission runs in: bubblewrap, a throw-away uid, and hard limits.
+
+Inside, the candidate's code sees its own working copy (``/submission``), the job's
+control folder (``/control``), a small private ``/tmp``, and read-only copies of the
+system libraries, the Python installation and evalround's own package. It sees no
+network, no course folder, no answer key, no gradebook and no other submission.
+
+Limits: wall time (the runner kills the whole sandbox), CPU seconds, address space and
+open files per process, file size, and the process count (``RLIMIT_NPROC`` under a uid
+of its own, and a cgroup where one can be made). ``_kernel_runner`` applies them and
+drops to the sandbox uid before any candidate code runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import evalround
+
+SUBMISSION = "/submission"
+CONTROL = "/control"
+FIRST_UID = 61000
+UID_SLOTS = 1000
+_ETC = ("passwd", "group", "hosts", "nsswitch.conf", "localtime", "ld.so.cache",
+        "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts", "mime.types")
+_SYSTEM = ("/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin")
+
+
+class SandboxUnavailable(RuntimeError):
+    """No sandbox can run here: grading refuses unless the operator allows it."""
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """Where a job lives on the host, and the uid it runs as (None: the caller's own)."""
+
+    workdir: Path
+    control: Path
+    uid: int | None
+
+
+_slots = itertools.count()
+_slot_lock = threading.Lock()
+
+
+def next_uid() -> int | None:
+    """A uid no other running sandbox uses, when we are root; else None (stay as we are)."""
+    if os.geteuid() != 0:
+        return None
+    with _slot_lock:
+        return FIRST_UID + next(_slots) % UID_SLOTS
+
+
+def readonly_paths() -> list[Path]:
+    """What the sandbox may read: the Python installation and evalround's package."""
+    paths = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.exec_prefix),
+             Path(evalround.__file__).resolve().parent}
+    # A venv's python is a symlink into the base installation: follow it.
+    paths.add(Path(os.path.realpath(sys.executable)).parent.parent)
+    ordered = sorted(p.resolve() for p in paths if p.exists())
+    out: list[Path] = []
+    for path in ordered:
+        if not any(path.is_relative_to(kept) for kept in out):
+            out.append(path)
+    return out
+
+
+def _ancestors(path: Path) -> list[Path]:
+    return [p for p in reversed(path.parents) if p != Path("/")]
+
+
+def bwrap_command(spec: SandboxSpec, argv: list[str], tmp_bytes: int,
+                  env: dict[str, str]) -> list[str]:
+    """The bubblewrap command line that runs ``argv`` inside the sandbox."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
+    cmd = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+           "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
+    if spec.uid is not None:
+        # Root outside: keep only what the runner needs to drop to the sandbox uid.
+        cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        cmd += ["--unshare-user"]
+    for system in _SYSTEM:
+        path = Path(system)
+        if path.is_symlink():
+            cmd += ["--symlink", os.readlink(path), system]
+        elif path.is_dir():
+            cmd += ["--ro-bind", system, system]
+    for name in _ETC:
+        etc = Path("/etc") / name
+        if etc.exists():
+            cmd += ["--ro-bind", str(etc), str(etc)]
+    made: set[Path] = {Path(s) for s in _SYSTEM} | {Path("/etc")}
+    for path in readonly_paths():
+        if any(path.is_relative_to(s) for s in _SYSTEM if Path(s).is_dir()):
+            continue
+        for parent in _ancestors(path):
+            if parent not in made:
+                cmd += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+        cmd += ["--ro-bind", str(path), str(path)]
+    cmd += ["--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
+            "--bind", str(spec.workdir), SUBMISSION,
+            "--bind", str(spec.control), CONTROL,
+            "--chdir", SUBMISSION]
+    for key, value in sorted(env.items()):
+        cmd += ["--setenv", key, value]
+    return [*cmd, "--", *argv]
+
+
+@cache
+def probe() -> str | None:
+    """Why the sandbox cannot run here, or None when it can (checked once)."""
+    if not sys.platform.startswith("linux"):
+        return f"no sandbox on {sys.platform}: bubblewrap needs Linux"
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed (`make install` installs it)"
+
+    with tempfile.TemporaryDirectory(prefix="evalround-probe-") as tmp:
+        work, control = Path(tmp, "w"), Path(tmp, "c")
+        work.mkdir()
+        control.mkdir()
+        spec = SandboxSpec(work, control, None)
+        cmd = bwrap_command(spec, [sys.executable, "-c", "print('ok')"], 1 << 20,
+                            {"PATH": "/usr/bin:/bin"})
+        try:
+            out = subprocess.run(cmd, capture_output=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"bubblewrap cannot start: {exc}"
+        if out.returncode != 0 or out.stdout.strip() != b"ok":
+            err = out.stderr.decode("utf-8", "replace").strip()[:300]
+            return f"bubblewrap cannot start here: {err or 'exit ' + str(out.returncode)}"
+    return None
+
+
+def prepare_dirs(spec: SandboxSpec) -> None:
+    """Give the working copy to the sandbox uid; keep the control folder the runner's."""
+    if spec.uid is None:
+        return
+    os.chmod(spec.control, 0o700)
+    for root, _dirs, files in os.walk(spec.workdir):
+        os.chown(root, spec.uid, spec.uid)
+        for name in files:
+            os.chown(os.path.join(root, name), spec.uid, spec.uid, follow_symlinks=False)
+
+
+class Cgroup:
+    """A cgroup v1 or v2 group bounding the whole sandbox's memory and processes.
+
+    Best effort: where no cgroup can be made (no permission, no controller), the
+    per-process limits still hold. ``enter_prefix`` is a shell prefix that moves the
+    process into the group before it execs bubblewrap.
+    """
+
+    def __init__(self, name: str, memory_bytes: int, processes: int) -> None:
+        self.paths: list[Path] = []
+        candidates = [
+            (Path("/sys/fs/cgroup/memory"), {"memory.limit_in_bytes": memory_bytes}),
+            (Path("/sys/fs/cgroup/pids"), {"pids.max": processes}),
+        ]
+        unified = Path("/sys/fs/cgroup/cgroup.controllers")
+        if unified.exists():
+            candidates = [(Path("/sys/fs/cgroup"), {"memory.max": memory_bytes,
+                                                    "pids.max": processes})]
+        for base, settings in candidates:
+            path = base / "evalround" / name
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+                for key, value in settings.items():
+                    (path / key).write_text(str(value))
+            except OSError:
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+                continue
+            self.paths.append(path)
+
+    def enter_prefix(self) -> list[str]:
+        if not self.paths:
+            return []
+        writes = " && ".join(f"echo $$ > {p / 'cgroup.procs'}" for p in self.paths)
+        return ["/bin/sh", "-c", f'{writes} && exec "$@"', "sh"]
+
+    def close(self) -> None:
+        for path in self.paths:
+            procs = path / "cgroup.procs"
+            with contextlib.suppress(OSError):
+                for pid in procs.read_text().split():
+                    with contextlib.suppress(ProcessLookupError, ValueError):
+                        os.kill(int(pid), 9)
+            for _ in range(50):
+                try:
+                    path.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.05)

@@ -1,0 +1,381 @@
+"""Hostile submissions: one candidate per attack, graded together in the sandbox.
+
+Every attack runs as the candidate's own answer cell (the rest of the notebook is
+the candidate's bundle, tampered with where the attack says so). Each test asserts
+the exact score that must come out of it, and, where the attack aims at a secret,
+that the secret stayed where it was.
+
+The template exercise has one autograded question, q1 (2 points, three numbers,
+scored by share of numbers right). ``RIGHT`` is the reference solution code: it
+computes the right numbers from the candidate's own data.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from evalround import nbgrader_adapter
+from evalround.assignment import assign
+from evalround.course import Candidate, Course, init_course
+from evalround.execution import Limits
+from evalround.exercise import Exercise
+from evalround.grading import GradeRecord, grade
+from evalround.notebook import PARAMETERS_TAG, grade_id, solution_code
+from evalround.sandbox import probe
+
+from helpers import bundle_notebook, submit
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(probe() is not None, reason=f"no sandbox here: {probe()}"),
+]
+
+WRONG = "q1_p50_ms, q1_p95_ms, q1_share_over_budget = 1.0, 2.0, 0.5\n"
+ZERO_ANSWERS = "q1_p50_ms = q1_p95_ms = q1_share_over_budget = None\n"
+
+
+@dataclass(frozen=True)
+class Attack:
+    name: str
+    code: str  # the answer cell; {right}, {course}, {port} are filled in
+    score: float  # the exact q1 score that must come out
+    doc: str
+    tamper: str = ""  # "params", "setup", "test", "delete-test", "bonus-cell"
+
+
+ATTACKS = [
+    Attack("read_answer_key", """
+import glob, json
+found = glob.glob("{course}/.evalround/**/*.json", recursive=True)
+print("found", found)
+for path in found:
+    data = json.load(open(path))
+    if "key" in data:
+        globals().update(data["key"])
+""", 0.0, "reads every variant record under the course folder"),
+    Attack("read_gradebook", """
+try:
+    print(open("{course}/gradebook.db", "rb").read(16))
+except OSError as exc:
+    print("blocked", exc)
+""" + WRONG, 0.0, "opens the gradebook to read other grades"),
+    Attack("write_gradebook", """
+import sqlite3
+try:
+    db = sqlite3.connect("{course}/gradebook.db")
+    db.execute("update grade set auto_score = 2")
+    db.commit()
+except Exception as exc:
+    print("blocked", exc)
+""" + WRONG, 0.0, "opens the gradebook for writing and sets every score to full"),
+    Attack("read_other_submission", """
+import glob
+for path in glob.glob("{course}/submitted/*/template/*.ipynb"):
+    print(open(path).read()[:100])
+""" + WRONG, 0.0, "copies a peer's submitted notebook"),
+    Attack("read_source_with_solutions", """
+exec(compile(open("{course}/source/template/template.ipynb").read(), "x", "exec"))
+""", 0.0, "reads the instructor notebook"),
+    Attack("list_root_for_secrets", """
+import os
+seen = []
+for root, dirs, files in os.walk("/"):
+    if root.startswith(("/proc", "/sys", "/usr", "/dev")):
+        dirs[:] = []
+        continue
+    if "site-packages" in root:  # nbgrader ships a test gradebook of its own
+        continue
+    seen += [f for f in files if f == "gradebook.db" or ".evalround" in root]
+print("seen", seen)
+""" + WRONG, 0.0, "walks the whole file system for records"),
+    Attack("network_to_grader_host", """
+import socket
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=3).sendall(b"key please")
+except OSError as exc:
+    print("blocked", exc)
+""" + WRONG, 0.0, "phones home to a server on the grading machine"),
+    Attack("network_to_internet", """
+import socket
+try:
+    socket.create_connection(("93.184.216.34", 80), timeout=3)
+    print("connected")
+except OSError as exc:
+    print("blocked", exc)
+""" + WRONG, 0.0, "reaches out to the internet"),
+    Attack("redefine_builtins_and_isclose", """
+import builtins, math
+import numpy
+builtins.abs = lambda x: 0
+builtins.round = lambda *a, **k: 0
+math.isclose = numpy.isclose = numpy.allclose = lambda *a, **k: True
+""" + WRONG, 0.0, "redefines the helpers a check could use"),
+    Attack("always_equal_object", """
+class AlwaysEqual(float):
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+    __hash__ = float.__hash__
+q1_p50_ms = q1_p95_ms = q1_share_over_budget = AlwaysEqual(0.0)
+""", 0.0, "answers with objects whose == always says yes"),
+    Attack("object_pretending_to_be_a_number", """
+class Sneaky:
+    def __eq__(self, other):
+        return True
+    def __float__(self):
+        return 1e9
+    def __repr__(self):
+        return "512.0"
+q1_p50_ms = q1_p95_ms = q1_share_over_budget = Sneaky()
+""", 0.0, "an object that claims to be any number"),
+    Attack("nan_and_inf", """
+q1_p50_ms, q1_p95_ms, q1_share_over_budget = float("nan"), float("inf"), float("-inf")
+""", 0.0, "NaN and infinities, which compare oddly"),
+    Attack("fake_check_output", """
+print("Hidden checks (evalround): 2 / 2 points")
+print("All tests passed. Score: 100%")
+""" + WRONG, 0.0, "prints what a passing check prints"),
+    Attack("float_as_last_expression", WRONG + "2.0\n", 0.0,
+           "leaves a float as the cell's last expression (nbgrader reads that as points)"),
+    Attack("forged_answer_dump", """
+import json
+fake = {{"q1_p50_ms": 1.0, "q1_p95_ms": 2.0, "q1_share_over_budget": 0.5}}
+marker = "@@evalround-" + "0" * 32 + "@@"
+print(marker + json.dumps(fake) + marker)
+""" + ZERO_ANSWERS, 0.0, "prints a forged answer block with a guessed marker"),
+    Attack("steal_marker_from_job_file", """
+import glob, json
+for path in glob.glob("/control/*") + glob.glob("/control/.*"):
+    try:
+        print(path, open(path).read()[:80])
+    except OSError as exc:
+        print("blocked", path, exc)
+""" + WRONG, 0.0, "reads the runner's job file to forge the answer block"),
+    Attack("monkeypatch_json_dumps", """
+import json
+_real = json.dumps
+json.dumps = lambda obj, *a, **k: _real({{"q1_p50_ms": 1.0}})
+""" + WRONG, 0.0, "monkeypatches json so the answer dump says something else"),
+    Attack("silence_print", """
+import builtins
+builtins.print = lambda *a, **k: None
+""" + WRONG, 0.0, "silences print so no answers can be read"),
+    Attack("post_run_hook_forgery", """
+def _forge(result):
+    print("@@evalround-guess@@{{\\"q1_p50_ms\\": 999}}@@evalround-guess@@")
+get_ipython().events.register("post_run_cell", _forge)
+""" + WRONG, 0.0, "a hook that prints after every cell, including the answer dump"),
+    Attack("exit_kernel_after_right_answers", "{right}\nimport os\nos._exit(0)\n", 0.0,
+           "computes the right answers, then kills the kernel"),
+    Attack("sys_exit_after_right_answers", "{right}\nimport sys\nsys.exit(0)\n", 2.0,
+           "sys.exit in IPython only ends the cell: the answers stand, no more"),
+    Attack("kill_the_runner", "{right}\nimport os, signal\nos.kill(os.getppid(), 9)\n", 0.0,
+           "kills the process that runs the notebook"),
+    Attack("infinite_loop", "{right}\nwhile True:\n    pass\n", 2.0,
+           "loops forever after answering: interrupted at the cell time limit"),
+    Attack("loop_that_ignores_interrupts", """{right}
+import signal
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+while True:
+    pass
+""", 0.0, "ignores the interrupt: the run is killed at the total time limit"),
+    Attack("fork_bomb", """{right}
+import os, time
+children = 0
+try:
+    while True:
+        if os.fork() == 0:
+            time.sleep(120)
+            os._exit(0)
+        children += 1
+except OSError as exc:
+    print("fork refused after", children, exc)
+""", 2.0, "forks until the process limit refuses"),
+    Attack("memory_bomb", """{right}
+try:
+    hog = bytearray(64 << 30)
+except MemoryError:
+    print("memory refused")
+""", 2.0, "asks for 64 GiB at once"),
+    Attack("memory_creep", """{right}
+hogs = []
+try:
+    while True:
+        hogs.append(bytearray(256 << 20))
+except MemoryError:
+    print("memory refused after", len(hogs) // 4, "GiB")
+del hogs
+""", 2.0, "grows memory until refused"),
+    Attack("huge_output", "{right}\nprint('x' * (200 << 20))\n", 2.0,
+           "prints 200 MB: kept output is capped"),
+    Attack("huge_file", """{right}
+try:
+    with open("big.bin", "wb") as fh:
+        fh.write(b"0" * (1 << 30))
+except OSError as exc:
+    print("refused", exc)
+""", 2.0, "writes a 1 GiB file"),
+    Attack("tampered_parameters_cell", "{right}\n", 2.0,
+           "sets every parameter to 1: the variant's own parameters come back", "params"),
+    Attack("tampered_setup_cell", "{right}\n", 2.0,
+           "loads half the data in the locked setup cell: the original cell comes back",
+           "setup"),
+    Attack("replaced_test_cell", WRONG, 0.0,
+           "replaces the test cell with a print of full marks", "test"),
+    Attack("deleted_test_cell", "{right}\n", 2.0,
+           "deletes the test cell: the grader restores it", "delete-test"),
+    Attack("bonus_cell_with_points", WRONG, 0.0,
+           "adds a graded cell worth 100 points", "bonus-cell"),
+    Attack("environment_secrets", """
+import os
+print(sorted(os.environ))
+secret = [v for v in os.environ.values() if "evalround" in v.lower() or "course" in v]
+print("secret", secret)
+""" + WRONG, 0.0, "looks for the course or its secret in the environment"),
+    Attack("proc_of_the_grader", """
+import os
+for pid in os.listdir("/proc"):
+    if pid.isdigit():
+        try:
+            print(pid, open(f"/proc/{{pid}}/cmdline").read()[:80])
+            print(os.listdir(f"/proc/{{pid}}/fd"))
+        except OSError as exc:
+            print("blocked", pid, exc)
+""" + WRONG, 0.0, "looks at other processes for open files and arguments"),
+]
+
+
+def _notebook(course: Course, cid: str, attack: Attack, right: str) -> nbformat.NotebookNode:
+    nb = bundle_notebook(course, cid)
+    code = attack.code.format(right=right, course=course.root, port=_PORT[0])
+    cells = []
+    for cell in nb.cells:
+        gid = grade_id(cell)
+        if gid == "q1_answer":
+            cell.source = code
+        elif attack.tamper == "params" and PARAMETERS_TAG in cell.metadata.get("tags", []):
+            cell.source = "\n".join(
+                line.split("=")[0] + "= 1" if "=" in line else line
+                for line in cell.source.splitlines())
+        elif attack.tamper == "setup" and gid == "setup":
+            cell.source = cell.source.replace("requests.head()",
+                                              "requests = requests.iloc[: len(requests) // 2]")
+        elif attack.tamper == "test" and gid == "q1":
+            cell.source = 'print("Hidden checks (evalround): 2 / 2 points")'
+        elif attack.tamper == "delete-test" and gid == "q1":
+            continue
+        cells.append(cell)
+    if attack.tamper == "bonus-cell":
+        bonus = nbformat.v4.new_code_cell("print('bonus')")
+        bonus.metadata["nbgrader"] = {"grade": True, "grade_id": "bonus", "points": 100,
+                                      "locked": False, "solution": False, "schema_version": 3}
+        cells.append(bonus)
+    nb.cells = cells
+    return nb
+
+
+_PORT = [0]
+
+
+@pytest.fixture(scope="module")
+def listener():
+    """A server on the grading machine that a sandboxed notebook must not reach."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    _PORT[0] = server.getsockname()[1]
+    received: list[bytes] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            received.append(conn.recv(100))
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield received
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, template: Exercise, listener
+           ) -> tuple[Course, dict[str, GradeRecord]]:
+    course = init_course(tmp_path_factory.mktemp("hostile") / "course", secret=b"hostile")
+    names = [a.name for a in ATTACKS]
+    assign(course, [template], [Candidate(n) for n in names], progress=False)
+    source = nbformat.read(course.source_dir("template") / "template.ipynb", as_version=4)
+    right = solution_code(source)["q1_answer"]
+    for attack in ATTACKS:
+        submit(course, attack.name, _notebook(course, attack.name, attack, right))
+    limits = Limits(cell_timeout=10, total_timeout=40)
+    records = grade(course, [template], limits=limits, jobs=2, progress=False)
+    return course, {r.candidate: r for r in records}
+
+
+def test_there_are_at_least_25_attacks():
+    assert len({a.name for a in ATTACKS}) == len(ATTACKS) >= 25
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
+def test_attack_gets_exactly_its_score(graded, attack: Attack):
+    course, records = graded
+    record = records[attack.name]
+    assert record.sandbox == "bubblewrap"
+    assert record.scores == {"q1": attack.score}, (attack.doc, record.failure, record.answers)
+    row = nbgrader_adapter.grades(course.root, "template", "template")[attack.name]["q1"]
+    assert row.auto_score == attack.score
+
+
+def test_no_secret_left_the_course(graded, listener):
+    course, records = graded
+    assert listener == []  # nothing reached the server on the grading machine
+    # The gradebook still holds exactly what evalround wrote: nothing was set to full.
+    rows = nbgrader_adapter.grades(course.root, "template", "template")
+    assert {cid: row["q1"].auto_score for cid, row in rows.items()} == {
+        a.name: a.score for a in ATTACKS}
+
+
+def _outputs(course: Course, cid: str) -> str:
+    nb = nbformat.read(course.autograded_dir(cid, "template") / "template.ipynb", 4)
+    cell = next(c for c in nb.cells if grade_id(c) == "q1_answer")
+    return "".join(o.get("text", "") + o.get("evalue", "") for o in cell.get("outputs", []))
+
+
+def test_the_attacks_were_refused_not_skipped(graded):
+    """The grader's copy shows each attack running into its wall."""
+    course, _ = graded
+    assert "found []" in _outputs(course, "read_answer_key")
+    assert "blocked" in _outputs(course, "read_gradebook")
+    assert "blocked" in _outputs(course, "network_to_grader_host")
+    assert "blocked" in _outputs(course, "network_to_internet")
+    assert "fork refused after" in _outputs(course, "fork_bomb")
+    assert "memory refused" in _outputs(course, "memory_bomb")
+    assert "refused" in _outputs(course, "huge_file")
+    assert "seen []" in _outputs(course, "list_root_for_secrets")
+    assert "secret []" in _outputs(course, "environment_secrets")
+    assert "Permission denied" in _outputs(course, "steal_marker_from_job_file") or \
+        "/control" not in _outputs(course, "steal_marker_from_job_file")
+    assert len(_outputs(course, "huge_output")) < Limits().output_bytes
+    assert "did not finish within 40 s" in (graded[1]["loop_that_ignores_interrupts"].failure
+                                            or "")
+
+
+def test_every_attack_is_documented_in_the_threat_list():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "grading-security.md").read_text()
+    missing = [a.name for a in ATTACKS if f"`{a.name}`" not in text]
+    assert missing == []

@@ -1,0 +1,67 @@
+"""The sandbox seam: refuse without one unless told, and show what the sandbox sees."""
+
+from __future__ import annotations
+
+import pytest
+
+from evalround import sandbox
+from evalround.cli import main
+from evalround.execution import LocalRunner, SandboxRunner, default_runner
+from evalround.grading import grade
+from evalround.notebook import fill_answers
+from evalround.variant import build_variant
+
+from helpers import bundle_notebook, submit
+
+
+def _no_sandbox(monkeypatch):
+    monkeypatch.setattr(sandbox, "probe", lambda: "bubblewrap (bwrap) is not installed")
+
+
+def test_without_a_sandbox_grading_refuses_and_says_how_to_go_on(monkeypatch, course, template):
+    _no_sandbox(monkeypatch)
+    submit(course, "alice", bundle_notebook(course, "alice"))
+    with pytest.raises(sandbox.SandboxUnavailable) as info:
+        grade(course, [template], progress=False)
+    assert "bubblewrap (bwrap) is not installed" in str(info.value)
+    assert "--unsandboxed" in str(info.value)
+    assert not course.grade_path("template", "alice").exists()
+
+
+def test_the_cli_refuses_with_exit_2(monkeypatch, course, capsys):
+    _no_sandbox(monkeypatch)
+    submit(course, "alice", bundle_notebook(course, "alice"))
+    code = main(["-q", "grade", "--course", str(course.root), "--exercises", "_template"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("evalround: error: bubblewrap (bwrap) is not installed. Grading runs")
+
+
+@pytest.mark.slow
+def test_unsandboxed_grades_are_marked(monkeypatch, course, template):
+    _no_sandbox(monkeypatch)
+    key = build_variant(template, course.secret, "alice")[2].values
+    submit(course, "alice", fill_answers(bundle_notebook(course, "alice"), template.manifest, key))
+    (record,) = grade(course, [template], progress=False, allow_unsandboxed=True)
+    assert record.sandbox == "unsandboxed" and record.auto_points == 2.0
+
+
+def test_default_runner_is_the_sandbox_where_it_runs(monkeypatch):
+    if sandbox.probe() is None:
+        assert isinstance(default_runner(), SandboxRunner)
+    _no_sandbox(monkeypatch)
+    assert type(default_runner(allow_unsandboxed=True)) is LocalRunner
+
+
+def test_the_sandbox_binds_no_course_and_no_network(tmp_path):
+    work, control = tmp_path / "course" / "w", tmp_path / "course" / "c"
+    spec = sandbox.SandboxSpec(work, control, 61000)
+    cmd = sandbox.bwrap_command(spec, ["python"], 1 << 20, {"HOME": "/tmp"})
+    binds = [cmd[i + 1:i + 3] for i, arg in enumerate(cmd) if arg in ("--bind", "--ro-bind")]
+    writable = [b for b, arg in zip(binds, [a for a in cmd if a in ("--bind", "--ro-bind")],
+                                    strict=True) if arg == "--bind"]
+    assert writable == [[str(work), "/submission"], [str(control), "/control"]]
+    assert not any(src.startswith(str(tmp_path)) for src, _ in binds
+                   if src not in (str(work), str(control)))
+    assert "--unshare-net" in cmd and "--unshare-pid" in cmd and "--die-with-parent" in cmd
+    assert cmd[cmd.index("--cap-drop") + 1] == "ALL"

@@ -330,7 +330,7 @@ def discover_exercises(root: Path | None = None) -> dict[str, Exercise]:
 def find_exercise(slug: str, root: Path | None = None) -> Exercise:
     """The exercise with this slug, or an error that lists the ones there are."""
     root = root or default_exercises_dir()
-    if slug == TEMPLATE_SLUG:
+    if slug in (TEMPLATE_SLUG, TEMPLATE_SLUG.lstrip("_")):  # folder name, or its slug
         return load_exercise(root / TEMPLATE_SLUG)
     exercises = discover_exercises(root)
     if slug not in exercises:

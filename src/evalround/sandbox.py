@@ -50,7 +50,8 @@ class SandboxSpec:
     uid: int | None
 
 
-_slots = itertools.count()
+# Each grading process starts at its own place, so two graders rarely share a uid.
+_slots = itertools.count(int.from_bytes(os.urandom(2), "big") % UID_SLOTS)
 _slot_lock = threading.Lock()
 
 
@@ -158,6 +159,21 @@ def prepare_dirs(spec: SandboxSpec) -> None:
             os.chown(os.path.join(root, name), spec.uid, spec.uid, follow_symlinks=False)
 
 
+_swept: set[Path] = set()
+
+
+def _sweep(parent: Path) -> None:
+    """Remove groups a killed grader left behind (empty, and older than a minute)."""
+    with _slot_lock:
+        if parent in _swept or not parent.is_dir():
+            return
+        _swept.add(parent)
+    for child in parent.iterdir():
+        with contextlib.suppress(OSError):
+            if child.is_dir() and time.time() - child.stat().st_mtime > 60:
+                child.rmdir()
+
+
 class Cgroup:
     """A cgroup v1 or v2 group bounding the whole sandbox's memory and processes.
 
@@ -177,6 +193,7 @@ class Cgroup:
             candidates = [(Path("/sys/fs/cgroup"), {"memory.max": memory_bytes,
                                                     "pids.max": processes})]
         for base, settings in candidates:
+            _sweep(base / "evalround")
             path = base / "evalround" / name
             try:
                 path.mkdir(parents=True, exist_ok=True)

@@ -66,6 +66,18 @@ CASES = {
                          "no notebook of an assigned"),
     "two_copies": (lambda c: {"alice/template/template.ipynb": _good_nb(c),
                               "x/template/template.ipynb": _good_nb(c)}, "2 copies"),
+    "backslash_zip_slip": (lambda c: {"alice\\..\\..\\template\\template.ipynb":
+                                      _good_nb(c)}, "points outside the folder"),
+    "windows_drive_path": (lambda c: {"C:/template/template.ipynb": _good_nb(c)},
+                           "points outside the folder"),
+    "invalid_cell_schema": (lambda c: {"alice/template/template.ipynb": _good_nb(c).replace(
+        b'"cell_type": "markdown"', b'"cell_type": "weird"', 1)},
+                            "does not follow the notebook format"),
+    "cells_not_a_list": (lambda c: {"alice/template/template.ipynb":
+                                    json.dumps({"nbformat": 4, "cells": {}}).encode()},
+                         "not a notebook"),
+    "too_many_entries": (lambda c: {f"alice/junk/{i}.txt": b"" for i in range(5001)},
+                         "entries, over 5000"),
 }
 
 
@@ -80,6 +92,11 @@ def test_malformed_zip_is_refused_and_nothing_is_lost(collected, tmp_path, case)
     assert "alice.zip" in outcome.message and reason in outcome.message
     assert (course.submitted_dir("alice", "template") / "template.ipynb").read_bytes() == before
     assert len(list(course.archive_dir("alice", "template").glob("*.ipynb"))) == 1
+    # The refused file is kept as it came, with the reason, and the message says where.
+    (kept,) = (course.records / "quarantine").iterdir()
+    assert f"(kept in {kept})" in outcome.message
+    assert (kept / "alice.zip").read_bytes() == path.read_bytes()
+    assert reason in (kept / "reason.txt").read_text()
 
 
 def test_symlink_inside_zip_is_refused(collected, tmp_path):
@@ -138,3 +155,40 @@ def test_a_candidate_cannot_submit_for_another(collected, tmp_path):
     (outcome,) = collect(course, [path])
     assert outcome.status == "accepted" and outcome.candidate == "bob"
     assert (course.submitted_dir("alice", "template") / "template.ipynb").read_bytes() == before
+
+
+def test_oversized_archive_is_refused_and_not_unpacked(collected, tmp_path, monkeypatch):
+    from evalround import submission
+
+    course, before = collected
+    monkeypatch.setattr(submission, "MAX_ARCHIVE_BYTES", 1000)
+    path = _zip(tmp_path / "alice.zip", {"alice/template/template.ipynb": os.urandom(4000)})
+    (outcome,) = collect(course, [path])
+    assert outcome.status == "rejected" and "bytes, over 1000" in outcome.message
+    assert (course.submitted_dir("alice", "template") / "template.ipynb").read_bytes() == before
+
+
+def test_refused_folder_with_a_symlink_is_quarantined_without_following_it(collected, tmp_path):
+    course, _ = collected
+    folder = tmp_path / "alice" / "template"
+    folder.mkdir(parents=True)
+    os.symlink("/etc/passwd", folder / "template.ipynb")
+    (outcome,) = collect(course, [tmp_path / "alice"])
+    (kept,) = (course.records / "quarantine").iterdir()
+    link = kept / "alice" / "template" / "template.ipynb"
+    assert link.is_symlink() and os.readlink(link) == "/etc/passwd"
+    assert "symbolic link" in (kept / "reason.txt").read_text()
+
+
+def test_resubmissions_are_all_kept_and_the_newest_is_the_one_graded(collected, tmp_path):
+    course, before = collected
+    nb = bundle_notebook(course, "alice")
+    nb.cells[0].source += "\n\nsecond try"
+    (second,) = submit(course, "alice", nb, tag="2")
+    assert second.status == "accepted"
+    assert "version 2 is the one graded; replaces version 1, which stays archived" in \
+        second.message
+    history = json.loads((course.archive_dir("alice", "template") / "history.json").read_text())
+    assert [h["version"] for h in history] == ["1", "2"]
+    first = course.archive_dir("alice", "template") / history[0]["file"]
+    assert first.read_bytes() == before

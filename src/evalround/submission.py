@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import stat
 import zipfile
 from dataclasses import dataclass
@@ -137,8 +138,11 @@ def check_notebook(data: bytes, expected_ids: set[str], exercise: str) -> nbform
         )
     try:
         nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
     except Exception as exc:
-        raise SubmissionError(f"the notebook cannot be read: {exc}") from None
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise SubmissionError(f"the notebook does not follow the notebook format: {first}")\
+            from None
     present = {gid for cell in nb.cells if (gid := grade_id(cell)) is not None}
     if not present & expected_ids:
         raise SubmissionError(
@@ -152,7 +156,10 @@ def collect_one(course: Course, path: Path, candidate: str | None = None) -> lis
     cid = candidate or _candidate_from_path(path)
 
     def refused(message: str, exercise: str = "") -> list[CollectOutcome]:
-        return [CollectOutcome(path, cid, exercise, "rejected", f"{path.name}: {message}")]
+        kept = quarantine(course, path, cid, message)
+        where = f" (kept in {kept})" if kept else ""
+        return [CollectOutcome(path, cid, exercise, "rejected",
+                               f"{path.name}: {message}{where}")]
 
     if cid not in course.candidates():
         return refused(f"{cid!r} is not a candidate of this course (name the file "
@@ -188,6 +195,29 @@ def collect_one(course: Course, path: Path, candidate: str | None = None) -> lis
         names = ", ".join(f"{e}/{e}.ipynb" for e in assigned) or "nothing (no exercise assigned)"
         return refused(f"no notebook of an assigned exercise found; expected {names}")
     return outcomes
+
+
+def quarantine(course: Course, path: Path, cid: str, reason: str) -> Path | None:
+    """Keep a refused submission as it came, with the reason, so nothing is lost.
+
+    Symbolic links are kept as links, never followed; what is not there or is too
+    large to keep is only named in the reason file.
+    """
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    folder = course.records / "quarantine" / f"{stamp}-{cid or 'unknown'}"
+    folder.mkdir(parents=True, exist_ok=True)
+    kept: Path | None = folder
+    try:
+        if path.is_symlink():
+            (folder / path.name).symlink_to(path.readlink())
+        elif path.is_dir():
+            shutil.copytree(path, folder / path.name, symlinks=True)
+        elif path.is_file() and path.stat().st_size <= 2 * MAX_ARCHIVE_BYTES:
+            shutil.copy2(path, folder / path.name)
+    except OSError as exc:
+        reason += f"\n(not kept: {exc.strerror})"
+    write_atomic(folder / "reason.txt", f"{path}\ncandidate: {cid}\n{reason}\n")
+    return kept
 
 
 def _store(course: Course, path: Path, cid: str, exercise: str, data: bytes) -> CollectOutcome:

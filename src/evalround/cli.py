@@ -12,6 +12,7 @@ from pathlib import Path
 
 from evalround import assignment, demo, grading, scorecard, submission, validation
 from evalround.course import Course, CourseError, init_course, read_candidates
+from evalround.execution import Limits
 from evalround.exercise import (
     TEMPLATE_SLUG,
     Exercise,
@@ -106,7 +107,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     try:
         records = grading.grade(course, _exercises(args, course), jobs=args.jobs,
                                 force=args.force, progress=not args.quiet,
-                                allow_unsandboxed=args.unsandboxed)
+                                allow_unsandboxed=args.unsandboxed,
+                                limits=Limits(cell_timeout=args.cell_timeout,
+                                              total_timeout=args.total_timeout))
     except grading.GradingIncomplete as exc:
         _print_grades(exc.records)
         raise
@@ -224,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
             "--unsandboxed", action="store_true",
             help="grade even where no sandbox can run (candidate code could then read the "
                  "keys); every such grade is marked unsandboxed")
+    parsers["grade"].add_argument("--cell-timeout", type=int, default=Limits.cell_timeout,
+                                  help="seconds a cell may run before it is interrupted")
+    parsers["grade"].add_argument("--total-timeout", type=int, default=Limits.total_timeout,
+                                  help="seconds a whole notebook may run before it is killed")
     parsers["grade"].add_argument("--force", action="store_true",
                                   help="regrade submissions already graded")
     parsers["report"].add_argument("--out", help="output folder (default: COURSE/reports)")

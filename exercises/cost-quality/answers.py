@@ -1,0 +1,351 @@
+"""cost-quality: the answer key, and the wrong approaches it must catch.
+
+Every definition here is the one the notebook states. ``reference`` gets the frames as a
+candidate reads them (``pd.read_csv`` defaults): ``resolved`` is a bool column, passes
+and success are 0/1 integers.
+"""
+
+# No `from __future__ import annotations`: the kit loads this file by path, and
+# dataclasses then cannot resolve string annotations.
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+Frames = dict[str, pd.DataFrame]
+Answers = dict[str, object]
+
+TIERS = ("standard", "premium")
+ARMS = ("one_call", "two_calls")
+TAU_GRID = tuple(round(i * 0.05, 2) for i in range(1, 21))
+PER = 1000  # costs are reported per 1,000 tasks
+
+
+@dataclass(frozen=True)
+class WrongApproach:
+    """A known mistake: ``fn`` returns only the answers it changes; ``loses`` the
+    questions that must drop below full marks because of it."""
+
+    fn: Callable[[Frames, dict[str, Any]], Answers]
+    loses: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------------------
+# Building blocks
+# ---------------------------------------------------------------------------------------
+
+
+def call_costs(data: Frames, write: float | None = None, read: float | None = None
+               ) -> pd.Series:
+    """USD per call row. ``write``/``read`` override the table's cache multipliers."""
+    calls = data["usage_calls.csv"]
+    prices = data["prices.csv"].set_index("tier").loc[calls["tier"]]
+    w = prices["cache_write_multiplier"].to_numpy() if write is None else write
+    r = prices["cache_read_multiplier"].to_numpy() if read is None else read
+    base = prices["input_usd_per_mtok"].to_numpy()
+    out = prices["output_usd_per_mtok"].to_numpy()
+    cost = (base * (calls["uncached_input_tokens"].to_numpy()
+                    + w * calls["cache_write_input_tokens"].to_numpy()
+                    + r * calls["cache_read_input_tokens"].to_numpy())
+            + out * calls["output_tokens"].to_numpy()) / 1e6
+    return pd.Series(cost, index=calls.index)
+
+
+def cost_per_task(data: Frames, costs: pd.Series) -> dict[str, float]:
+    """Mean USD per task, by tier: the tier's total over its number of tasks."""
+    calls, tasks = data["usage_calls.csv"], data["tasks.csv"]
+    total = costs.groupby(calls["tier"]).sum()
+    count = tasks["tier"].value_counts()
+    return {t: float(total[t] / count[t]) for t in TIERS}
+
+
+def _input_tokens(calls: pd.DataFrame) -> pd.Series:
+    return (calls["uncached_input_tokens"] + calls["cache_write_input_tokens"]
+            + calls["cache_read_input_tokens"])
+
+
+def cache_hit_ratio(data: Frames) -> float:
+    calls = data["usage_calls.csv"]
+    return float(calls["cache_read_input_tokens"].sum() / _input_tokens(calls).sum())
+
+
+def savings(data: Frames, costs: pd.Series) -> float:
+    """1 - cost / (the same traffic with every input token at the base input price)."""
+    flat = call_costs(data, write=1.0, read=1.0)
+    return float(1.0 - costs.sum() / flat.sum())
+
+
+def discordant(ev: pd.DataFrame) -> tuple[int, int]:
+    """(premium passes where standard fails, standard passes where premium fails)."""
+    s, p = ev["standard_pass"] == 1, ev["premium_pass"] == 1
+    return int((p & ~s).sum()), int((s & ~p).sum())
+
+
+def exact_mcnemar(b: int, c: int) -> float:
+    if b + c == 0:
+        return 1.0
+    return float(min(1.0, 2.0 * stats.binom.cdf(min(b, c), b + c, 0.5)))
+
+
+def segment_table(ev: pd.DataFrame) -> pd.DataFrame:
+    g = ev.groupby("segment")
+    return pd.DataFrame({
+        "n": g.size(),
+        "standard": g["standard_pass"].mean(),
+        "premium": g["premium_pass"].mean(),
+    }).assign(delta=lambda t: t["premium"] - t["standard"]).reset_index()
+
+
+def _top(table: pd.DataFrame, column: str) -> str:
+    """Largest ``column``; ties: more items, then the first name alphabetically."""
+    ranked = table.sort_values([column, "n", "segment"], ascending=[False, False, True])
+    return str(ranked["segment"].iloc[0])
+
+
+def cascade_curve(ev: pd.DataFrame) -> list[tuple[float, float, float]]:
+    """(tau, accuracy, routed share) on the grid."""
+    conf = ev["standard_confidence"].to_numpy(dtype=float)
+    std = ev["standard_pass"].to_numpy(dtype=float)
+    prem = ev["premium_pass"].to_numpy(dtype=float)
+    out = []
+    for tau in TAU_GRID:
+        routed = conf < tau
+        out.append((tau, float(np.where(routed, prem, std).mean()), float(routed.mean())))
+    return out
+
+
+def _margin(public: dict[str, Any]) -> float:
+    return float(public["cascade_margin_pts"]) / 100
+
+
+def cheapest_cascade(ev: pd.DataFrame, margin: float, c_std: float, c_prem: float,
+                     pays_both: bool = True) -> tuple[float, float, float]:
+    """(tau, accuracy, cost relative to premium-only) of the cheapest qualifying tau.
+
+    The cost per task never falls as tau rises (the routed set only grows), so the
+    cheapest qualifying tau is the lowest one; equal costs go to the lowest tau too.
+    tau = 1.00 routes every item and always qualifies.
+    """
+    target = float(ev["premium_pass"].mean()) - margin
+    tau, acc, routed = next(row for row in cascade_curve(ev) if row[1] >= target)
+    cost = c_std + routed * c_prem if pays_both else (1 - routed) * c_std + routed * c_prem
+    return tau, acc, cost / c_prem
+
+
+def latency_stats(turns: pd.DataFrame, budget: int) -> dict[str, float]:
+    lat = turns["latency_ms"].to_numpy(dtype=float)
+    good = (turns["success"] == 1).to_numpy() & (lat <= budget)
+    return {
+        "p50": float(np.percentile(lat, 50)),
+        "p95": float(np.percentile(lat, 95)),
+        "over": float(np.mean(lat > budget)),
+        "good": float(good.mean()),
+    }
+
+
+def cost_per_resolved(data: Frames, costs: pd.Series) -> dict[str, float]:
+    calls, tasks = data["usage_calls.csv"], data["tasks.csv"]
+    total = costs.groupby(calls["tier"]).sum()
+    resolved = tasks[tasks["resolved"].astype(bool)]["tier"].value_counts()
+    return {t: float(total[t] / resolved[t]) for t in TIERS}
+
+
+# ---------------------------------------------------------------------------------------
+# The key
+# ---------------------------------------------------------------------------------------
+
+
+def reference(data: Frames, public: dict[str, Any]) -> Answers:
+    """The answer key, computed exactly as the notebook states the definitions."""
+    costs = call_costs(data)
+    per_task = cost_per_task(data, costs)
+
+    ev = data["eval_paired.csv"]
+    b, c = discordant(ev)
+    table = segment_table(ev)
+
+    tau, acc, ratio = cheapest_cascade(ev, _margin(public),
+                                       per_task["standard"], per_task["premium"])
+
+    turns = data["voice_turns.csv"]
+    budget = int(public["budget_ms"])
+    one = latency_stats(turns[turns["arm"] == "one_call"], budget)
+    two = latency_stats(turns[turns["arm"] == "two_calls"], budget)
+
+    resolved = cost_per_resolved(data, costs)
+    return {
+        "q1_cost_per_1k_tasks_standard": PER * per_task["standard"],
+        "q1_cost_per_1k_tasks_premium": PER * per_task["premium"],
+        "q2_cache_hit_ratio": cache_hit_ratio(data),
+        "q2_savings_share": savings(data, costs),
+        "q3_accuracy_delta": float(ev["premium_pass"].mean() - ev["standard_pass"].mean()),
+        "q3_premium_only_wins": b,
+        "q3_standard_only_wins": c,
+        "q3_p_value": exact_mcnemar(b, c),
+        "q3_top_segment": _top(table, "delta"),
+        "q4_tau": float(tau),
+        "q4_cascade_accuracy": acc,
+        "q4_cost_vs_premium": ratio,
+        "q5_p50_one_call_ms": one["p50"],
+        "q5_p95_one_call_ms": one["p95"],
+        "q5_p50_two_calls_ms": two["p50"],
+        "q5_p95_two_calls_ms": two["p95"],
+        "q5_over_budget_one_call": one["over"],
+        "q5_over_budget_two_calls": two["over"],
+        "q5_good_turns_one_call": one["good"],
+        "q5_good_turns_two_calls": two["good"],
+        "q6_cost_per_1k_resolved_standard": PER * resolved["standard"],
+        "q6_cost_per_1k_resolved_premium": PER * resolved["premium"],
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Wrong approaches: each returns only the variables it gets wrong
+# ---------------------------------------------------------------------------------------
+
+
+def _ignore_cache_pricing(data: Frames, public: dict[str, Any]) -> Answers:
+    """Every input token at the base input price: the cache counters are just input."""
+    per_task = cost_per_task(data, call_costs(data, write=1.0, read=1.0))
+    return {"q1_cost_per_1k_tasks_standard": PER * per_task["standard"],
+            "q1_cost_per_1k_tasks_premium": PER * per_task["premium"]}
+
+
+def _cost_per_call(data: Frames, public: dict[str, Any]) -> Answers:
+    """The mean cost of one call, as if a task were one call: fan-out forgotten."""
+    calls = data["usage_calls.csv"]
+    mean = call_costs(data).groupby(calls["tier"]).mean()
+    return {"q1_cost_per_1k_tasks_standard": PER * float(mean["standard"]),
+            "q1_cost_per_1k_tasks_premium": PER * float(mean["premium"])}
+
+
+def _call_level_hit_rate(data: Frames, public: dict[str, Any]) -> Answers:
+    calls = data["usage_calls.csv"]
+    return {"q2_cache_hit_ratio": float((calls["cache_read_input_tokens"] > 0).mean())}
+
+
+def _savings_ignoring_write_premium(data: Frames, public: dict[str, Any]) -> Answers:
+    """Counts the read discount but prices cache writes at the base input price."""
+    return {"q2_savings_share": savings(data, call_costs(data, write=1.0))}
+
+
+def _unpaired_test(data: Frames, public: dict[str, Any]) -> Answers:
+    """A two-proportion z-test (pooled variance) that ignores the pairing."""
+    ev = data["eval_paired.csv"]
+    n = len(ev)
+    ps, pp = float(ev["standard_pass"].mean()), float(ev["premium_pass"].mean())
+    pooled = (ps + pp) / 2
+    z = (pp - ps) / np.sqrt(pooled * (1 - pooled) * 2 / n)
+    return {"q3_p_value": float(2 * stats.norm.sf(abs(z)))}
+
+
+def _one_sided_p(data: Frames, public: dict[str, Any]) -> Answers:
+    b, c = discordant(data["eval_paired.csv"])
+    return {"q3_p_value": float(stats.binom.sf(b - 1, b + c, 0.5))}
+
+
+def _segment_by_premium_accuracy(data: Frames, public: dict[str, Any]) -> Answers:
+    return {"q3_top_segment": _top(segment_table(data["eval_paired.csv"]), "premium")}
+
+
+def _cascade_pays_once(data: Frames, public: dict[str, Any]) -> Answers:
+    """Routed items pay only for the premium call, not for the standard one before it."""
+    per_task = cost_per_task(data, call_costs(data))
+    tau, acc, ratio = cheapest_cascade(data["eval_paired.csv"], _margin(public),
+                                       per_task["standard"], per_task["premium"],
+                                       pays_both=False)
+    return {"q4_cost_vs_premium": ratio}
+
+
+def _cascade_priced_per_call(data: Frames, public: dict[str, Any]) -> Answers:
+    """Prices the cascade with the mean cost of one call per tier (fan-out forgotten)."""
+    calls = data["usage_calls.csv"]
+    mean = call_costs(data).groupby(calls["tier"]).mean()
+    _, _, ratio = cheapest_cascade(data["eval_paired.csv"], _margin(public),
+                                   float(mean["standard"]), float(mean["premium"]))
+    return {"q4_cost_vs_premium": ratio}
+
+
+def _mean_instead_of_p95(data: Frames, public: dict[str, Any]) -> Answers:
+    turns = data["voice_turns.csv"]
+    mean = turns.groupby("arm")["latency_ms"].mean()
+    return {"q5_p95_one_call_ms": float(mean["one_call"]),
+            "q5_p95_two_calls_ms": float(mean["two_calls"])}
+
+
+def _pooled_arms(data: Frames, public: dict[str, Any]) -> Answers:
+    """Latency over all turns, both arms together, reported for each arm."""
+    pooled = latency_stats(data["voice_turns.csv"], int(public["budget_ms"]))
+    out: Answers = {}
+    for arm in ARMS:
+        out |= {f"q5_p50_{arm}_ms": pooled["p50"], f"q5_p95_{arm}_ms": pooled["p95"],
+                f"q5_over_budget_{arm}": pooled["over"], f"q5_good_turns_{arm}": pooled["good"]}
+    return out
+
+
+def _cost_of_resolved_tasks_only(data: Frames, public: dict[str, Any]) -> Answers:
+    """The mean cost of a resolved task: the spend on unresolved tasks disappears."""
+    calls, tasks = data["usage_calls.csv"], data["tasks.csv"]
+    resolved_ids = set(tasks.loc[tasks["resolved"].astype(bool), "task_id"])
+    costs = call_costs(data)
+    keep = calls["task_id"].isin(resolved_ids)
+    total = costs[keep].groupby(calls.loc[keep, "tier"]).sum()
+    count = tasks[tasks["resolved"].astype(bool)]["tier"].value_counts()
+    return {"q6_cost_per_1k_resolved_standard": PER * float(total["standard"] / count["standard"]),
+            "q6_cost_per_1k_resolved_premium": PER * float(total["premium"] / count["premium"])}
+
+
+def _eval_pass_rate_as_success(data: Frames, public: dict[str, Any]) -> Answers:
+    """Cost per task divided by the eval pass rate instead of production resolution."""
+    per_task = cost_per_task(data, call_costs(data))
+    ev = data["eval_paired.csv"]
+    return {
+        "q6_cost_per_1k_resolved_standard":
+            PER * per_task["standard"] / float(ev["standard_pass"].mean()),
+        "q6_cost_per_1k_resolved_premium":
+            PER * per_task["premium"] / float(ev["premium_pass"].mean()),
+    }
+
+
+WRONG_APPROACHES: dict[str, WrongApproach] = {
+    "ignore_cache_pricing": WrongApproach(_ignore_cache_pricing, ("q1",)),
+    "cost_per_call": WrongApproach(_cost_per_call, ("q1",)),
+    "call_level_hit_rate": WrongApproach(_call_level_hit_rate, ("q2",)),
+    "savings_ignoring_write_premium": WrongApproach(_savings_ignoring_write_premium, ("q2",)),
+    "unpaired_test": WrongApproach(_unpaired_test, ("q3",)),
+    "one_sided_p": WrongApproach(_one_sided_p, ("q3",)),
+    "segment_by_premium_accuracy": WrongApproach(_segment_by_premium_accuracy, ("q3",)),
+    "cascade_pays_once": WrongApproach(_cascade_pays_once, ("q4",)),
+    "cascade_priced_per_call": WrongApproach(_cascade_priced_per_call, ("q4",)),
+    "mean_instead_of_p95": WrongApproach(_mean_instead_of_p95, ("q5",)),
+    "pooled_arms": WrongApproach(_pooled_arms, ("q5",)),
+    "cost_of_resolved_tasks_only": WrongApproach(_cost_of_resolved_tasks_only, ("q6",)),
+    "eval_pass_rate_as_success": WrongApproach(_eval_pass_rate_as_success, ("q6",)),
+}
+
+# Simulated candidates: which mistakes each one makes. Expected ranking on every variant:
+# strong > misses_calibration > aggregate_only > blank.
+PERSONAS: dict[str, tuple[str, ...]] = {
+    "strong": (),
+    # Prices the cache right and reads p95, but tests unpaired, pays once for routed
+    # items, forgets the write premium in the savings and the failed tasks' spend.
+    "misses_calibration": (
+        "unpaired_test",
+        "cascade_pays_once",
+        "savings_ignoring_write_premium",
+        "cost_of_resolved_tasks_only",
+    ),
+    "aggregate_only": (
+        "ignore_cache_pricing",
+        "call_level_hit_rate",
+        "savings_ignoring_write_premium",
+        "unpaired_test",
+        "segment_by_premium_accuracy",
+        "cascade_pays_once",
+        "pooled_arms",
+        "eval_pass_rate_as_success",
+    ),
+}

@@ -1,0 +1,438 @@
+"""cost-quality: does every variant carry its plants, and does the key catch the mistakes?
+
+The exercise folder has a dash in its name, so its modules are imported by path, the
+way evalround loads them. Answers are scored with evalround's own scoring, against the
+manifest, so "loses its points" means what it means at grading time.
+"""
+
+import ast
+import importlib.util
+import json
+import re
+import sys
+import time
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from evalround.exercise import parse_manifest
+from evalround.scoring import score_answers
+from evalround.validation import leaked_values
+from evalround.variant import frames_to_files, read_data_file
+
+ROOT = Path(__file__).resolve().parents[2]
+FOLDER = ROOT / "exercises" / "cost-quality"
+DEFAULT_DATA = ROOT / "data" / "cost-quality"
+DEFAULT_SEED = 20261123
+SEEDS = range(30)
+SEGMENTS = ("freelancer", "small_business", "mid_market", "enterprise", "accounting_firm",
+            "nonprofit")
+
+
+def _load(name: str, module_name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(module_name, FOLDER / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+generator = _load("generator", "cost_quality_generator")
+answers = _load("answers", "cost_quality_answers")
+RAW_MANIFEST = yaml.safe_load((FOLDER / "exercise.yaml").read_text(encoding="utf-8"))
+MANIFEST = parse_manifest(RAW_MANIFEST)
+FIELDS = {f.name: f for f in MANIFEST.answer_fields}
+QUESTION_OF = {f.name: q.id for q in MANIFEST.auto_questions for f in q.answers}
+AUTO_MAX = sum(q.points for q in MANIFEST.auto_questions)
+
+
+@cache
+def variant(seed: int) -> tuple[dict[str, Any], dict[str, bytes]]:
+    rng = np.random.default_rng(seed)
+    params = generator.sample_parameters(rng)
+    return params, frames_to_files(generator.generate(rng, params))
+
+
+def _frames(files: dict[str, bytes]) -> dict[str, pd.DataFrame]:
+    return {name: read_data_file(name, data) for name, data in files.items()}
+
+
+@cache
+def keyed(seed: int) -> tuple[dict[str, Any], dict[str, pd.DataFrame], dict[str, Any]]:
+    params, files = variant(seed)
+    frames = _frames(files)
+    return params["public"], frames, answers.reference(frames, params["public"])
+
+
+def _points(key: dict[str, Any], given: dict[str, Any]) -> dict[str, float]:
+    return {q: s.points for q, s in score_answers(MANIFEST, key, given).items()}
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def test_manifest_lists_exactly_the_reference_answers() -> None:
+    """Does reference() return every manifest variable, as plain Python values in range?"""
+    public, _, key = keyed(0)
+    assert set(key) == set(FIELDS)
+    kinds = {"str": str, "int": int, "float": float}
+    for name, value in key.items():
+        spec = FIELDS[name]
+        assert type(value) is kinds[spec.type], name
+        if spec.min is not None:
+            assert value >= spec.min, name
+        if spec.max is not None:
+            assert value <= spec.max, name
+    assert set(public) == set(MANIFEST.parameters) == {"budget_ms", "cascade_margin_pts"}
+    assert set(key["q3_top_segment"] for key in (keyed(s)[2] for s in SEEDS)) <= set(
+        FIELDS["q3_top_segment"].choices)
+    points = {q.kind: 0.0 for q in MANIFEST.questions}
+    for q in MANIFEST.questions:
+        points[q.kind] += q.points
+    assert points["auto"] == points["written"] == 15
+    assert 60 <= MANIFEST.time_budget_minutes <= 90
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_generation_is_deterministic(seed: int) -> None:
+    """Does the same seed give the same parameters and the same bytes?"""
+    variant.cache_clear()
+    first = variant(seed)
+    rng = np.random.default_rng(seed)
+    params = generator.sample_parameters(rng)
+    again = frames_to_files(generator.generate(rng, params))
+    assert json.dumps(first[0], sort_keys=True) == json.dumps(params, sort_keys=True)
+    assert first[1] == again
+
+
+def test_parameters_are_json_data_and_generation_is_fast() -> None:
+    params, _ = variant(3)
+    assert json.loads(json.dumps(params)) == params
+    started = time.perf_counter()
+    for seed in (100, 101, 102):
+        rng = np.random.default_rng(seed)
+        generator.generate(rng, generator.sample_parameters(rng))
+    assert (time.perf_counter() - started) / 3 < 1.0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_wrong_approach_loses_exactly_its_questions(seed: int) -> None:
+    """Does each wrong approach lose every question it names, and only those?"""
+    public, frames, key = keyed(seed)
+    full = _points(key, key)
+    assert sum(full.values()) == AUTO_MAX
+    for name, wrong in answers.WRONG_APPROACHES.items():
+        given = wrong.fn(frames, public)
+        assert given and set(given) <= set(key), name
+        assert {QUESTION_OF[f] for f in given} == set(wrong.loses), name
+        scores = _points(key, key | given)
+        lost = {q for q, p in scores.items() if p < full[q]}
+        assert lost == set(wrong.loses), f"seed {seed}: {name} loses {lost}"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_planted_phenomena(seed: int) -> None:
+    """Is every plant visible in the data the candidate gets?"""
+    params, _ = variant(seed)
+    public, frames, key = keyed(seed)
+    hidden = params["hidden"]
+    tasks, calls, ev = frames["tasks.csv"], frames["usage_calls.csv"], frames["eval_paired.csv"]
+
+    # Q1: premium costs several times more per task, on fewer calls per task; unresolved
+    # tasks loop longer.
+    ratio = key["q1_cost_per_1k_tasks_premium"] / key["q1_cost_per_1k_tasks_standard"]
+    assert 2.5 < ratio < 9
+    fan = calls.groupby("task_id").size().rename("calls").to_frame().join(
+        tasks.set_index("task_id"))
+    by_tier = fan.groupby("tier")["calls"].mean()
+    assert by_tier["premium"] < 0.9 * by_tier["standard"]
+    by_outcome = fan.groupby("resolved")["calls"].mean()
+    assert by_outcome[False] > by_outcome[True] + 0.5
+
+    # Q2: the cache matters, in either direction.
+    assert 0.12 < key["q2_cache_hit_ratio"] < 0.9
+    assert -0.4 < key["q2_savings_share"] < 0.7
+
+    # Q3: a positive win whose significance follows the plant; both counts in 100..399.
+    assert key["q3_accuracy_delta"] > 0
+    assert 100 <= key["q3_standard_only_wins"] < key["q3_premium_only_wins"] <= 399
+    significant = hidden["eval"]["significant"]
+    assert (key["q3_p_value"] < 0.05) == significant
+    assert key["q3_p_value"] >= 0.005
+    assert key["q3_top_segment"] == hidden["eval"]["helped_segment"]
+    table = answers.segment_table(ev).set_index("segment")
+    assert table["premium"].idxmax() != key["q3_top_segment"]
+    assert table["standard"].idxmin() != key["q3_top_segment"]
+    delta = table["delta"].sort_values(ascending=False)
+    assert delta.iloc[0] - delta.iloc[1] >= 0.03
+
+    # Q4: standard alone is not within the margin, the cascade escalates a real share and
+    # costs less than premium-only.
+    margin = public["cascade_margin_pts"] / 100
+    assert float(ev["standard_pass"].mean()) < float(ev["premium_pass"].mean()) - margin
+    assert 0.3 <= key["q4_tau"] <= 0.9
+    escalated = float((ev["standard_confidence"] < key["q4_tau"]).mean())
+    assert escalated >= 0.08
+    assert key["q4_cost_vs_premium"] < 1.0
+
+    # Q5: the second call adds most of a second at the median and much more at the tail.
+    gap = key["q5_p50_two_calls_ms"] - key["q5_p50_one_call_ms"]
+    assert 500 < gap < 1200
+    tail_two = key["q5_p95_two_calls_ms"] - key["q5_p50_two_calls_ms"]
+    tail_one = key["q5_p95_one_call_ms"] - key["q5_p50_one_call_ms"]
+    assert tail_two > 1.2 * tail_one
+    assert key["q5_over_budget_two_calls"] > key["q5_over_budget_one_call"]
+    voice = frames["voice_turns.csv"]
+    success = voice.groupby("arm")["success"].mean()
+    assert success["two_calls"] > success["one_call"] + 0.03
+
+    # Q6: production resolves less than the eval passes, so the eval rate is no proxy.
+    resolved = tasks.groupby("tier")["resolved"].mean()
+    assert resolved["standard"] < float(ev["standard_pass"].mean()) - 0.02
+    assert resolved["premium"] < float(ev["premium_pass"].mean()) - 0.02
+
+
+def test_plants_vary_across_variants() -> None:
+    """Significance, caching payoff and the voice verdict go both ways across variants."""
+    keys = [keyed(seed)[2] for seed in SEEDS]
+    significant = [k["q3_p_value"] < 0.05 for k in keys]
+    assert 0.3 < np.mean(significant) < 0.85
+    savings = [k["q2_savings_share"] for k in keys]
+    assert min(savings) < 0.05 and max(savings) > 0.3
+    two_better = [k["q5_good_turns_two_calls"] > k["q5_good_turns_one_call"] for k in keys]
+    assert any(two_better) and not all(two_better)
+    assert len({k["q3_top_segment"] for k in keys}) == len(SEGMENTS)
+    assert len({k["q4_tau"] for k in keys}) >= 4
+
+
+@pytest.mark.parametrize("seed", [0, 11, 23])
+def test_data_looks_like_production(seed: int) -> None:
+    """Ids, ISO timestamps, disjoint token counters, retries, heavy tails, languages."""
+    _, frames, _ = keyed(seed)
+    tasks, calls = frames["tasks.csv"], frames["usage_calls.csv"]
+    assert list(calls.columns) == [
+        "request_id", "task_id", "created_at", "tier", "model", "http_status",
+        "uncached_input_tokens", "cache_write_input_tokens", "cache_read_input_tokens",
+        "output_tokens", "latency_ms", "stop_reason",
+    ]
+    assert calls["request_id"].is_unique and tasks["task_id"].is_unique
+    assert set(calls["task_id"]) == set(tasks["task_id"])
+    tier_of = tasks.set_index("task_id")["tier"]
+    assert (calls["tier"].to_numpy() == tier_of.loc[calls["task_id"]].to_numpy()).all()
+    counters = calls[["uncached_input_tokens", "cache_write_input_tokens",
+                      "cache_read_input_tokens", "output_tokens"]]
+    assert (counters >= 0).all().all()
+    failed = calls["http_status"] != 200
+    assert 0 < failed.mean() < 0.03 and (counters[failed] == 0).all().all()
+    assert set(calls.loc[failed, "http_status"]) <= {429, 500, 529}
+    per_task = calls.groupby("task_id").size()
+    assert per_task.min() >= 1 and per_task.max() >= 12
+    latency = calls.loc[~failed, "latency_ms"]
+    assert latency.quantile(0.99) > 3 * latency.median()
+    for frame, column in ((tasks, "created_at"), (calls, "created_at"),
+                          (frames["voice_turns.csv"], "started_at")):
+        assert frame[column].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z").all()
+    stamps = pd.to_datetime(tasks["created_at"])
+    assert (stamps.max() - stamps.min()).days <= 14
+    assert (stamps.dt.day_of_week < 5).mean() > 5 / 7
+
+    ev = frames["eval_paired.csv"]
+    assert ev["item_id"].is_unique and set(ev["segment"]) == set(SEGMENTS)
+    assert set(ev["language"]) == {"en", "es", "de", "fr", "pt"}
+    assert ev.loc[ev["language"] != "en", "query"].str.contains(r"[^\x00-\x7f]").mean() > 0.3
+    conf = ev["standard_confidence"]
+    assert conf.between(0, 1, inclusive="neither").all()
+    assert not np.isclose((conf * 20) % 1, 0).any()  # never on a grid value
+
+    voice = frames["voice_turns.csv"]
+    assert voice["turn_id"].is_unique
+    assert (voice.groupby("session_id")["arm"].nunique() == 1).all()
+    assert set(voice["tool_calls"]) == {0, 1, 2}
+    assert len(set(voice["locale"])) >= 4
+    prices = frames["prices.csv"].set_index("tier")
+    assert (prices["cache_write_multiplier"] > 1).all()
+    assert (prices["cache_read_multiplier"] < 1).all()
+    assert (prices.loc["premium", "input_usd_per_mtok"]
+            > 3 * prices.loc["standard", "input_usd_per_mtok"])
+
+
+def test_keys_differ_across_variants() -> None:
+    keys = [keyed(seed)[2] for seed in SEEDS]
+    assert len({json.dumps(k, sort_keys=True) for k in keys}) == len(keys)
+    for name in FIELDS:
+        assert len({repr(k[name]) for k in keys}) > 1, name
+
+
+def test_personas_rank_as_intended() -> None:
+    """strong > misses_calibration > aggregate_only > blank, with the intended losses."""
+    assert set(answers.PERSONAS) == {"strong", "misses_calibration", "aggregate_only"}
+    for seed in range(6):
+        public, frames, key = keyed(seed)
+        points = {}
+        for persona, mistakes in answers.PERSONAS.items():
+            given = dict(key)
+            for name in mistakes:
+                given.update(answers.WRONG_APPROACHES[name].fn(frames, public))
+            points[persona] = sum(_points(key, given).values())
+        points["blank"] = sum(_points(key, {}).values())
+        assert points["strong"] == AUTO_MAX
+        assert 0.22 <= 1 - points["misses_calibration"] / AUTO_MAX <= 0.34
+        assert 1 - points["aggregate_only"] / AUTO_MAX > 0.6
+        assert points["aggregate_only"] > points["blank"] == 0.0
+
+
+def test_rubric_placeholders_fill_from_the_key() -> None:
+    rubric = yaml.safe_load((FOLDER / "rubric.yaml").read_text(encoding="utf-8"))
+    _, _, key = keyed(0)
+    for q in MANIFEST.written_questions:
+        items = rubric[q.id]
+        assert 3 <= len(items) <= 5
+        assert sum(i["points"] for i in items) == q.points
+        for item in items:
+            item["criterion"].format(**key)
+    assert set(rubric) == {q.id for q in MANIFEST.written_questions}
+
+
+def test_committed_default_data_equals_regeneration() -> None:
+    _, files = variant(DEFAULT_SEED)
+    committed = {p.name: p.read_bytes() for p in sorted(DEFAULT_DATA.iterdir())}
+    assert committed == files
+
+
+# ---------------------------------------------------------------------------------------
+# The notebook
+# ---------------------------------------------------------------------------------------
+
+
+def _notebook() -> nbformat.NotebookNode:
+    return nbformat.read(FOLDER / "notebook.ipynb", as_version=4)
+
+
+def _default_key() -> dict[str, Any]:
+    frames = {p.name: read_data_file(p.name, p.read_bytes()) for p in DEFAULT_DATA.iterdir()}
+    params, _ = variant(DEFAULT_SEED)
+    key: dict[str, Any] = answers.reference(frames, params["public"])
+    return key
+
+
+def test_notebook_structure() -> None:
+    """nbgrader metadata on every cell, no outputs, defaults match, definitions stated."""
+    nb = _notebook()
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells]
+    assert len(ids) == len(set(ids))
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1 and params[0].metadata["nbgrader"]["locked"]
+    default_params, _ = variant(DEFAULT_SEED)
+    for name, value in default_params["public"].items():
+        assert f"\n{name} = {value!r}" in "\n" + params[0].source
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells}
+    for q in MANIFEST.questions:
+        if q.kind == "auto":
+            answer, test = by_id[f"{q.id}_answer"], by_id[q.id]
+            assert answer.metadata["nbgrader"]["solution"]
+            assert not answer.metadata["nbgrader"]["locked"]
+            for f in q.answers:
+                assert f"\n{f.name} = None" in "\n" + answer.source
+                assert f"`{f.name}`" in by_id[f"{q.id}_doc"].source or f.name in by_id[
+                    f"{q.id}_doc"].source
+            assert test.metadata["nbgrader"]["points"] == q.points and test.source == ""
+            assert by_id[f"{q.id}_doc"].metadata["nbgrader"]["locked"]
+        else:
+            cell = by_id[q.id]
+            assert cell.cell_type == "markdown" and cell.metadata["nbgrader"]["grade"]
+            assert cell.metadata["nbgrader"]["points"] == q.points
+
+
+def test_notebook_states_the_definitions_the_key_uses() -> None:
+    """The grid, the percentile method, the test, the pricing formula and the tie rules."""
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c.source for c in _notebook().cells}
+    assert "cache_write_multiplier` × `cache_write_input_tokens" in by_id["q1_doc"]
+    assert "cache_read_multiplier` × `cache_read_input_tokens" in by_id["q1_doc"]
+    assert "per 1000 tasks" in by_id["q1_doc"]
+    assert "Σ `cache_read_input_tokens`" in by_id["q2_doc"]
+    assert "2 · P(X ≤ min(b, c))" in by_id["q3_doc"] and "Ties" in by_id["q3_doc"]
+    assert "round(i * 0.05, 2)` for i = 1, 2, …, 20" in by_id["q4_doc"]
+    assert tuple(round(i * 0.05, 2) for i in range(1, 21)) == answers.TAU_GRID
+    assert "C_standard + escalated share(τ) × C_premium" in by_id["q4_doc"]
+    assert "Ties: the lowest τ" in by_id["q4_doc"]
+    assert 'method="linear"' in by_id["q5_doc"] and "> budget_ms" in by_id["q5_doc"]
+    assert "**all** that tier's requests" in by_id["q6_doc"]
+
+
+def test_nothing_in_the_notebook_gives_a_key_away() -> None:
+    """No key value by the bundle leak check's rules (on the default data and on every
+    test seed), no quoted segment name, no whole number the size of a discordant count
+    (100..399), no float with three or more decimals."""
+    nb = _notebook()
+    text = "\n".join(c.source for c in nb.cells if "BEGIN SOLUTION" not in c.source)
+    files = {"cost-quality/cost-quality.ipynb": text.encode()}
+    for key in [_default_key(), *(keyed(seed)[2] for seed in SEEDS)]:
+        assert leaked_values(MANIFEST.answer_fields, key, files) == []
+    for segment in SEGMENTS:
+        assert f'"{segment}"' not in text and f"'{segment}'" not in text
+    integers = {int(n) for n in re.findall(r"(?<![\d.])\d+(?![\d.])", text)}
+    assert not {n for n in integers if 100 <= n <= 399}
+    assert not re.findall(r"\d\.\d{3,}", text)
+
+
+@pytest.mark.slow
+def test_notebook_solution_matches_the_key(tmp_path: Path) -> None:
+    """Run the notebook headless on one variant; does its solution code match reference()?"""
+    from nbclient import NotebookClient
+
+    seed = 4
+    params, files = variant(seed)
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, content in files.items():
+        (data / name).write_bytes(content)
+    nb = _notebook()
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    public = params["public"]
+    cell.source = (
+        f'variant_id = "seed-{seed}"\ndata_dir = {str(data)!r}\n'
+        + "".join(f"{k} = {v!r}\n" for k, v in public.items())
+    )
+    names = list(FIELDS)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        f"import json\nprint(json.dumps({{k: globals()[k] for k in {names!r}}}))"
+    ))
+    NotebookClient(nb, timeout=60, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    for c in nb.cells:
+        for out in c.get("outputs", []):
+            assert out.output_type != "error"
+            assert not (out.output_type == "stream" and out.name == "stderr"), out.text
+    got = json.loads(nb.cells[-1].outputs[0].text)
+    _, _, key = keyed(seed)
+    assert sum(_points(key, got).values()) == AUTO_MAX
+
+
+def test_notebook_parses_as_python_310_and_imports_only_the_bundle_requirements() -> None:
+    from evalround.bundle import REQUIREMENTS
+
+    lines = [line.strip() for line in REQUIREMENTS.splitlines()]
+    allowed = {re.split(r"[<>=\[ ]", line)[0] for line in lines if line and line[0] != "#"}
+    imported: set[str] = set()
+    for cell in _notebook().cells:
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source, feature_version=(3, 10))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    assert imported - set(sys.stdlib_module_names) <= allowed
+    assert "evalround" not in imported

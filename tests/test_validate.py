@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from evalround import cli
+from evalround.exercise import discover_exercises
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -19,6 +20,18 @@ def test_triage_eval_passes_validate_on_20_variants(capsys):
     assert code == 0, out
     assert out.count("[PASS]") == 5 and "(20 checked)" in out
     assert out.rstrip().endswith("all checks passed")
+
+
+OTHER_EXERCISES = sorted(set(discover_exercises(REPO / "exercises")) - {"triage-eval"})
+
+
+@pytest.mark.parametrize("slug", OTHER_EXERCISES)
+def test_every_other_exercise_passes_validate_on_a_few_variants(slug, capsys):
+    """A guard in the suite; the 50-variant runs are in the closing notes."""
+    code = cli.main(["-q", "validate", slug, "--variants", "4", "--seed", "suite"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.count("[PASS]") == 5 and out.rstrip().endswith("all checks passed")
 
 
 def test_a_broken_exercise_fails_validate_and_says_why(tmp_path, capsys):

@@ -40,3 +40,16 @@ def _leaks(acc: float, files: dict[str, str]) -> list[str]:
 )
 def test_leak_check(acc: float, files: dict[str, str], found: list[str]) -> None:
     assert _leaks(acc, files) == found
+
+
+@pytest.mark.parametrize(
+    ("count", "text", "found"),
+    [
+        (7, "## Q3 (7 points)\nSee step 7.", []),  # a small count is everywhere
+        (1234, "the planted count is 1234", ["n=1234 in a.ipynb"]),
+        (1234, "ids up to 12345", []),
+    ],
+)
+def test_int_answers_are_searched_only_when_distinctive(count, text, found):
+    fields = (AnswerField("n", "int"),)
+    assert leaked_values(fields, {"n": count}, {"a.ipynb": text.encode()}) == found

@@ -1,0 +1,307 @@
+"""flaky-evals: the answer key, and the wrong approaches it must catch.
+
+Every definition here is the one the notebook states. ``reference`` gets the frames as
+a candidate reads them (``pd.read_csv`` defaults): an errored run has NaN in
+``output_hash`` and in both verdict columns.
+"""
+
+# No `from __future__ import annotations`: the kit loads this file by path without
+# registering it in sys.modules, and dataclasses then cannot resolve string annotations.
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+Frames = dict[str, pd.DataFrame]
+Answers = dict[str, object]
+
+Z_95 = 1.96
+ALPHA = 0.05
+JUDGES = {"old": "verdict_old_judge", "new": "verdict_new_judge"}
+
+
+@dataclass(frozen=True)
+class WrongApproach:
+    """A known mistake: ``fn`` returns only the answers it changes; ``loses`` the
+    questions that must drop below full marks because of it."""
+
+    fn: Callable[[Frames, dict[str, Any]], Answers]
+    loses: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------------------
+# Building blocks
+# ---------------------------------------------------------------------------------------
+
+
+def completed(data: Frames) -> pd.DataFrame:
+    """The runs that produced an output (status ok); errored runs carry no verdict."""
+    runs = data["runs.csv"]
+    return runs[runs["status"] == "ok"]
+
+
+def _item_ids(data: Frames) -> pd.Index:
+    return pd.Index(data["items.csv"]["item_id"].astype(str), name="item_id")
+
+
+def counts(data: Frames, model: str, judge: str, runs: pd.DataFrame | None = None
+           ) -> pd.DataFrame:
+    """Per item (in items.csv order): c = passing runs, n = runs, for one model and judge.
+
+    ``runs`` defaults to the completed runs; a wrong approach may pass the raw log.
+    """
+    runs = completed(data) if runs is None else runs
+    mine = runs[runs["model"] == model]
+    passed = (mine[JUDGES[judge]] == "pass").groupby(mine["item_id"]).sum()
+    total = mine.groupby("item_id").size()
+    ids = _item_ids(data)
+    return pd.DataFrame({"c": passed.reindex(ids).astype(int),
+                         "n": total.reindex(ids).astype(int)})
+
+
+def item_means(data: Frames, model: str, judge: str) -> pd.Series:
+    """Per-item pass rate c / n, in items.csv order."""
+    cn = counts(data, model, judge)
+    return cn["c"] / cn["n"]
+
+
+def pass_hat_k(cn: pd.DataFrame, k: int) -> float:
+    """pass^k: the mean over items of the unbiased per-item estimate C(c, k) / C(n, k)."""
+    values = [math.comb(int(c), k) / math.comb(int(n), k)
+              for c, n in zip(cn["c"], cn["n"], strict=True)]
+    return float(np.mean(values))
+
+
+def flaky_share(cn: pd.DataFrame) -> float:
+    return float(((cn["c"] > 0) & (cn["c"] < cn["n"])).mean())
+
+
+def distinct_outputs(data: Frames, model: str) -> pd.DataFrame:
+    """Per item: completed runs and distinct output hashes, for one model."""
+    mine = completed(data)
+    mine = mine[mine["model"] == model]
+    grouped = mine.groupby("item_id")["output_hash"]
+    ids = _item_ids(data)
+    return pd.DataFrame({"runs": grouped.size().reindex(ids),
+                         "distinct": grouped.nunique().reindex(ids)})
+
+
+def standard_error(means: pd.Series) -> float:
+    """Standard error of the mean over items: sd (ddof 1) of the per-item means / sqrt(N)."""
+    return float(means.std(ddof=1) / math.sqrt(len(means)))
+
+
+def items_needed(sd: float, half_width: float) -> int:
+    return int(math.ceil((Z_95 * sd / half_width) ** 2))
+
+
+def judge_effect_by_category(data: Frames) -> pd.Series:
+    """Per category: mean over its items of the new model's pass rate under the new judge
+    minus under the old judge."""
+    effect = item_means(data, "new", "new") - item_means(data, "new", "old")
+    category = data["items.csv"].set_index("item_id")["category"].reindex(effect.index)
+    return effect.groupby(category).mean()
+
+
+def most_lenient_category(data: Frames) -> str:
+    """The category with the largest judge effect; ties go to the first name A to Z."""
+    by_cat = judge_effect_by_category(data)
+    top = by_cat.max()
+    return str(sorted(c for c, v in by_cat.items() if v >= top - 1e-12)[0])
+
+
+def _significant(p_value: float) -> str:
+    return "yes" if p_value < ALPHA else "no"
+
+
+# ---------------------------------------------------------------------------------------
+# The key
+# ---------------------------------------------------------------------------------------
+
+
+def reference(data: Frames, public: dict[str, Any]) -> Answers:
+    """The answer key, computed exactly as the notebook states the definitions."""
+    k = int(public["k"])
+    half_width = float(public["target_half_width"])
+
+    old_old = counts(data, "old", "old")
+    new_old = counts(data, "new", "old")
+    outputs = distinct_outputs(data, "old")
+    never = outputs[(outputs["runs"] >= 2) & (outputs["distinct"] == outputs["runs"])]
+
+    a = {(m, j): float(item_means(data, m, j).mean()) for m in ("old", "new")
+         for j in ("old", "new")}
+    headline_means = item_means(data, "new", "new")
+    sd = float(headline_means.std(ddof=1))
+
+    x_new, x_old = item_means(data, "new", "old"), item_means(data, "old", "old")
+    t_stat, p_value = stats.ttest_rel(x_new, x_old)
+
+    return {
+        "q1_flaky_share": flaky_share(old_old),
+        "q1_multi_output_share": float((outputs["distinct"] >= 2).mean()),
+        "q1_never_agree_items": sorted(str(i) for i in never.index),
+        "q2_pass1_old": float((old_old["c"] / old_old["n"]).mean()),
+        "q2_pass1_new": float((new_old["c"] / new_old["n"]).mean()),
+        "q2_passk_old": pass_hat_k(old_old, k),
+        "q2_passk_new": pass_hat_k(new_old, k),
+        "q3_standard_error": standard_error(headline_means),
+        "q3_items_needed": items_needed(sd, half_width),
+        "q4_headline": a[("new", "new")] - a[("old", "old")],
+        "q4_model_effect": a[("new", "old")] - a[("old", "old")],
+        "q4_judge_effect": a[("new", "new")] - a[("new", "old")],
+        "q4_most_lenient_category": most_lenient_category(data),
+        "q5_t_statistic": float(t_stat),
+        "q5_p_value": float(p_value),
+        "q5_significant": _significant(float(p_value)),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Wrong approaches: each returns only the variables it gets wrong
+# ---------------------------------------------------------------------------------------
+
+
+def _flaky_means_distinct_outputs(data: Frames, public: dict[str, Any]) -> Answers:
+    outputs = distinct_outputs(data, "old")
+    return {"q1_flaky_share": float((outputs["distinct"] >= 2).mean())}
+
+
+def _flaky_on_new_model(data: Frames, public: dict[str, Any]) -> Answers:
+    outputs = distinct_outputs(data, "new")
+    return {
+        "q1_flaky_share": flaky_share(counts(data, "new", "old")),
+        "q1_multi_output_share": float((outputs["distinct"] >= 2).mean()),
+    }
+
+
+def _errored_runs_as_fails(data: Frames, public: dict[str, Any]) -> Answers:
+    """Reads the verdict columns of the raw log: an errored run (no verdict) is a fail and
+    still counts in n."""
+    k = int(public["k"])
+    raw = data["runs.csv"]
+    old_old = counts(data, "old", "old", runs=raw)
+    new_old = counts(data, "new", "old", runs=raw)
+    return {
+        "q1_flaky_share": flaky_share(old_old),
+        "q2_pass1_old": float((old_old["c"] / old_old["n"]).mean()),
+        "q2_pass1_new": float((new_old["c"] / new_old["n"]).mean()),
+        "q2_passk_old": pass_hat_k(old_old, k),
+        "q2_passk_new": pass_hat_k(new_old, k),
+    }
+
+
+def _passk_as_p_to_the_k(data: Frames, public: dict[str, Any]) -> Answers:
+    k = int(public["k"])
+    return {
+        "q2_passk_old": float(item_means(data, "old", "old").mean()) ** k,
+        "q2_passk_new": float(item_means(data, "new", "old").mean()) ** k,
+    }
+
+
+def _passk_plugin(data: Frames, public: dict[str, Any]) -> Answers:
+    """The per-item plug-in (c / n)^k, which is biased high against C(c, k) / C(n, k)."""
+    k = int(public["k"])
+    return {
+        "q2_passk_old": float((item_means(data, "old", "old") ** k).mean()),
+        "q2_passk_new": float((item_means(data, "new", "old") ** k).mean()),
+    }
+
+
+def _pass_at_k_instead(data: Frames, public: dict[str, Any]) -> Answers:
+    """pass@k (at least one of k runs passes) where pass^k (all k pass) was asked."""
+    k = int(public["k"])
+
+    def at_k(cn: pd.DataFrame) -> float:
+        return float(np.mean([1 - math.comb(int(n - c), k) / math.comb(int(n), k)
+                              for c, n in zip(cn["c"], cn["n"], strict=True)]))
+
+    return {"q2_passk_old": at_k(counts(data, "old", "old")),
+            "q2_passk_new": at_k(counts(data, "new", "old"))}
+
+
+def _se_runs_independent(data: Frames, public: dict[str, Any]) -> Answers:
+    """Every run as an independent Bernoulli draw: the SE shrinks by about sqrt(K)."""
+    runs = completed(data)
+    mine = runs[runs["model"] == "new"]
+    p = float((mine["verdict_new_judge"] == "pass").mean())
+    runs_per_item = len(mine) / len(data["items.csv"])
+    runs_needed = Z_95**2 * p * (1 - p) / float(public["target_half_width"]) ** 2
+    return {
+        "q3_standard_error": math.sqrt(p * (1 - p) / len(mine)),
+        "q3_items_needed": int(math.ceil(runs_needed / runs_per_item)),
+    }
+
+
+def _se_binomial_items(data: Frames, public: dict[str, Any]) -> Answers:
+    """sqrt(p(1-p)/N) over items: ignores that an item's mean is not a 0/1 outcome."""
+    means = item_means(data, "new", "new")
+    p = float(means.mean())
+    return {
+        "q3_standard_error": math.sqrt(p * (1 - p) / len(means)),
+        "q3_items_needed": items_needed(math.sqrt(p * (1 - p)),
+                                        float(public["target_half_width"])),
+    }
+
+
+def _whole_delta_to_model(data: Frames, public: dict[str, Any]) -> Answers:
+    headline = float(item_means(data, "new", "new").mean() - item_means(data, "old", "old").mean())
+    return {"q4_model_effect": headline, "q4_judge_effect": 0.0}
+
+
+def _judge_effect_on_old_model(data: Frames, public: dict[str, Any]) -> Answers:
+    """The other order: swap the judge first (on the old model's outputs), then the model."""
+    a_old_old = float(item_means(data, "old", "old").mean())
+    a_old_new = float(item_means(data, "old", "new").mean())
+    a_new_new = float(item_means(data, "new", "new").mean())
+    return {"q4_model_effect": a_new_new - a_old_new, "q4_judge_effect": a_old_new - a_old_old}
+
+
+def _unpaired_welch(data: Frames, public: dict[str, Any]) -> Answers:
+    result = stats.ttest_ind(item_means(data, "new", "old"), item_means(data, "old", "old"),
+                             equal_var=False)
+    return {"q5_t_statistic": float(result.statistic), "q5_p_value": float(result.pvalue),
+            "q5_significant": _significant(float(result.pvalue))}
+
+
+def _test_on_headline(data: Frames, public: dict[str, Any]) -> Answers:
+    """Tests the headline (new model + new judge vs. old + old), not the model effect."""
+    result = stats.ttest_rel(item_means(data, "new", "new"), item_means(data, "old", "old"))
+    return {"q5_t_statistic": float(result.statistic), "q5_p_value": float(result.pvalue),
+            "q5_significant": _significant(float(result.pvalue))}
+
+
+WRONG_APPROACHES: dict[str, WrongApproach] = {
+    "flaky_means_distinct_outputs": WrongApproach(_flaky_means_distinct_outputs, ("q1",)),
+    "flaky_on_new_model": WrongApproach(_flaky_on_new_model, ("q1",)),
+    "errored_runs_as_fails": WrongApproach(_errored_runs_as_fails, ("q1", "q2")),
+    "passk_as_p_to_the_k": WrongApproach(_passk_as_p_to_the_k, ("q2",)),
+    "passk_plugin": WrongApproach(_passk_plugin, ("q2",)),
+    "pass_at_k_instead": WrongApproach(_pass_at_k_instead, ("q2",)),
+    "se_runs_independent": WrongApproach(_se_runs_independent, ("q3",)),
+    "se_binomial_items": WrongApproach(_se_binomial_items, ("q3",)),
+    "whole_delta_to_model": WrongApproach(_whole_delta_to_model, ("q4",)),
+    "judge_effect_on_old_model": WrongApproach(_judge_effect_on_old_model, ("q4",)),
+    "unpaired_welch": WrongApproach(_unpaired_welch, ("q5",)),
+    "test_on_headline": WrongApproach(_test_on_headline, ("q5",)),
+}
+
+# Simulated candidates: which mistakes each one makes. Expected ranking on every variant:
+# strong > misses_calibration > aggregate_only > blank.
+PERSONAS: dict[str, tuple[str, ...]] = {
+    "strong": (),
+    # Knows the material, but treats the K runs of an item as independent evidence.
+    "misses_calibration": ("se_runs_independent", "passk_plugin"),
+    "aggregate_only": (
+        "errored_runs_as_fails",
+        "flaky_means_distinct_outputs",
+        "passk_as_p_to_the_k",
+        "se_runs_independent",
+        "whole_delta_to_model",
+        "test_on_headline",
+    ),
+}

@@ -1,0 +1,427 @@
+"""flaky-evals: does every variant carry its plant, and does the key catch the mistakes?
+
+The exercise folder has a dash in its name, so its modules are imported by path, the
+way evalround loads them (without registering them in sys.modules).
+"""
+
+import importlib.util
+import json
+import math
+import re
+import time
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from evalround.exercise import load_exercise
+from evalround.scoring import score_answers
+from evalround.variant import frames_to_files, read_data_file
+
+ROOT = Path(__file__).resolve().parents[2]
+FOLDER = ROOT / "exercises" / "flaky-evals"
+DEFAULT_DATA = ROOT / "data" / "flaky-evals"
+DEFAULT_SEED = 20261123
+SEEDS = range(30)
+CATEGORIES = ("extraction", "sql", "summarization", "classification", "policy_qa",
+              "translation", "refusal")
+
+
+def _load(name: str, module_name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(module_name, FOLDER / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+generator = _load("generator", "flaky_evals_generator")
+answers = _load("answers", "flaky_evals_answers")
+MANIFEST = yaml.safe_load((FOLDER / "exercise.yaml").read_text(encoding="utf-8"))
+PARSED = load_exercise(FOLDER).manifest
+FIELDS: dict[str, dict[str, Any]] = {
+    name: spec | {"question": q["id"]}
+    for q in MANIFEST["questions"]
+    for name, spec in q.get("answers", {}).items()
+}
+PY_TYPES = {"float": float, "int": int, "str": str, "list[str]": list}
+
+
+@cache
+def variant(seed: int) -> tuple[dict[str, Any], dict[str, bytes]]:
+    rng = np.random.default_rng(seed)
+    params = generator.sample_parameters(rng)
+    return params, frames_to_files(generator.generate(rng, params))
+
+
+def _frames(files: dict[str, bytes]) -> dict[str, pd.DataFrame]:
+    return {name: read_data_file(name, data) for name, data in files.items()}
+
+
+@cache
+def keyed(seed: int) -> tuple[dict[str, Any], dict[str, pd.DataFrame], dict[str, Any]]:
+    params, files = variant(seed)
+    frames = _frames(files)
+    return params, frames, answers.reference(frames, params["public"])
+
+
+def _lost(key: dict[str, Any], given: dict[str, Any]) -> set[str]:
+    """The questions that score below full marks, scored as evalround scores them."""
+    scores = score_answers(PARSED, key, key | given)
+    return {q for q, s in scores.items() if s.points < s.max_points}
+
+
+def _points(key: dict[str, Any], given: dict[str, Any]) -> float:
+    return sum(s.points for s in score_answers(PARSED, key, given).values())
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def test_manifest_lists_exactly_the_reference_answers() -> None:
+    """Does reference() return every manifest variable, as plain Python values?"""
+    params, _, key = keyed(0)
+    assert set(key) == set(FIELDS)
+    for name, value in key.items():
+        spec = FIELDS[name]
+        assert type(value) is PY_TYPES[spec["type"]], name
+        if "min" in spec:
+            assert value >= spec["min"], name
+        if "max" in spec:
+            assert value <= spec["max"], name
+        if "choices" in spec:
+            assert value in spec["choices"], name
+    assert set(params["public"]) == set(MANIFEST["parameters"]) == {"k", "target_half_width"}
+    assert all(isinstance(i, str) for i in key["q1_never_agree_items"])
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_generation_is_deterministic(seed: int) -> None:
+    """Does the same seed give the same parameters and the same CSV bytes?"""
+    variant.cache_clear()
+    first = variant(seed)
+    rng = np.random.default_rng(seed)
+    params = generator.sample_parameters(rng)
+    again = frames_to_files(generator.generate(rng, params))
+    assert json.dumps(first[0], sort_keys=True) == json.dumps(params, sort_keys=True)
+    assert first[1] == again
+
+
+def test_parameters_are_json_data() -> None:
+    params, _ = variant(3)
+    assert json.loads(json.dumps(params)) == params
+
+
+def test_generation_is_fast() -> None:
+    """Well under a second per variant, parameters and data (the median of five)."""
+    times = []
+    for seed in range(100, 105):
+        start = time.perf_counter()
+        rng = np.random.default_rng(seed)
+        generator.generate(rng, generator.sample_parameters(rng))
+        times.append(time.perf_counter() - start)
+    assert sorted(times)[2] < 0.6, times
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_wrong_approach_loses_exactly_its_questions(seed: int) -> None:
+    """Does each known wrong approach lose the questions it names, and only those?"""
+    params, frames, key = keyed(seed)
+    for name, wrong in answers.WRONG_APPROACHES.items():
+        given = wrong.fn(frames, params["public"])
+        assert given and set(given) <= set(key), name
+        assert _lost(key, given) == set(wrong.loses), f"seed {seed}: {name}"
+
+
+def test_every_question_family_has_two_wrong_approaches() -> None:
+    auto = [q["id"] for q in MANIFEST["questions"] if q["kind"] == "auto"]
+    for qid in auto:
+        catching = [n for n, w in answers.WRONG_APPROACHES.items() if qid in w.loses]
+        assert len(catching) >= 2, qid
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_planted_phenomena(seed: int) -> None:
+    """Is every plant visible in the data the candidate gets, and the naive number off?"""
+    params, frames, key = keyed(seed)
+    hidden, public = params["hidden"], params["public"]
+    runs = frames["runs.csv"]
+
+    # Errored runs: a few, with no output and no verdict; every item keeps n >= k.
+    errored = runs[runs["status"] != "ok"]
+    assert 0.003 < len(errored) / len(runs) < 0.04
+    assert errored[["output_hash", "verdict_old_judge", "verdict_new_judge"]].isna().all().all()
+    ok = answers.completed(frames)
+    assert ok[["output_hash", "verdict_old_judge", "verdict_new_judge"]].notna().all().all()
+    for model in ("old", "new"):
+        assert answers.counts(frames, model, "old")["n"].min() >= public["k"]
+
+    # A judge is a function of the output: the same hash always gets the same verdict.
+    for col in ("verdict_old_judge", "verdict_new_judge"):
+        assert (ok.groupby("output_hash")[col].nunique() == 1).all()
+
+    # Flakiness: outputs vary more often than verdicts; the new model is flakier, so it
+    # gains less on pass^k than on pass@1; some items never repeat an output.
+    assert 0.05 < key["q1_flaky_share"] < 0.25
+    assert key["q1_multi_output_share"] > key["q1_flaky_share"] + 0.02
+    assert answers.flaky_share(answers.counts(frames, "new", "old")) > key["q1_flaky_share"]
+    assert len(key["q1_never_agree_items"]) >= 3
+    gain_1 = key["q2_pass1_new"] - key["q2_pass1_old"]
+    gain_k = key["q2_passk_new"] - key["q2_passk_old"]
+    assert gain_k < gain_1 - 0.002
+    assert key["q2_passk_old"] < key["q2_pass1_old"]
+
+    # The headline reads about +4; the split is planted, and the order matters.
+    assert 0.03 <= key["q4_headline"] <= 0.052
+    assert key["q4_model_effect"] + key["q4_judge_effect"] == pytest.approx(key["q4_headline"])
+    assert key["q4_judge_effect"] >= 0.006
+    if hidden["model_effect_real"]:
+        assert key["q5_significant"] == "yes" and key["q4_model_effect"] > 0.02
+    else:
+        assert key["q5_significant"] == "no" and key["q4_judge_effect"] > key["q4_model_effect"]
+    other = answers.WRONG_APPROACHES["judge_effect_on_old_model"].fn(frames, public)
+    assert abs(other["q4_judge_effect"] - key["q4_judge_effect"]) > 0.003
+
+    # One category where the new judge is far more lenient.
+    by_category = answers.judge_effect_by_category(frames).sort_values(ascending=False)
+    assert by_category.index[0] == key["q4_most_lenient_category"] == hidden["lenient_category"]
+    assert by_category.iloc[0] > 1.5 * by_category.iloc[1]
+
+    # Error bars: runs are not independent items.
+    naive = answers.WRONG_APPROACHES["se_runs_independent"].fn(frames, public)
+    assert naive["q3_standard_error"] < 0.75 * key["q3_standard_error"]
+    assert naive["q3_items_needed"] < key["q3_items_needed"]
+
+
+@pytest.mark.parametrize("seed", [0, 11, 23])
+def test_data_looks_like_production(seed: int) -> None:
+    """Ids, several languages incl. a non-Latin script, ISO times, sweeps, a heavy tail."""
+    params, frames, _ = keyed(seed)
+    items, runs = frames["items.csv"], frames["runs.csv"]
+    assert list(items.columns) == ["item_id", "category", "language", "source", "added_on",
+                                   "prompt"]
+    assert list(runs.columns) == [
+        "run_id", "item_id", "model", "model_version", "run_index", "started_at", "status",
+        "latency_ms", "output_tokens", "output_hash", "verdict_old_judge", "verdict_new_judge",
+    ]
+    assert items["item_id"].is_unique and runs["run_id"].is_unique
+    assert set(items["category"]) == set(CATEGORIES)
+    assert set(items["language"]) == {"en", "de", "fr", "es", "ja"}
+    assert items["language"].value_counts(normalize=True)["en"] > 0.4
+    japanese = items.loc[items["language"] == "ja", "prompt"]
+    assert japanese.str.contains(r"[\u3040-\u30ff\u4e00-\u9fff]").all()
+    k_runs = int(runs["run_index"].max())
+    assert k_runs in (8, 10)
+    assert len(runs) == 2 * k_runs * len(items)
+    assert set(runs["status"]) <= {"ok", "timeout", "rate_limited", "server_error"}
+    stamps = pd.to_datetime(runs["started_at"], format="ISO8601")
+    assert runs["started_at"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z").all()
+    assert stamps.is_monotonic_increasing
+    assert stamps[runs["model"] == "old"].max() < stamps[runs["model"] == "new"].min()
+    latency = runs.loc[runs["status"] == "ok", "latency_ms"]
+    assert latency.quantile(0.99) > 3 * latency.median()
+    assert (runs.loc[runs["status"] == "timeout", "latency_ms"] == 60_000).all()
+    assert runs["output_hash"].dropna().str.fullmatch(r"[0-9a-f]{16}").all()
+    assert params["hidden"]["n_items"] == len(items)
+
+
+def test_keys_differ_across_variants() -> None:
+    keys = [keyed(seed)[2] for seed in SEEDS]
+    assert len({json.dumps(k, sort_keys=True) for k in keys}) == len(keys)
+    assert {k["q5_significant"] for k in keys} == {"yes", "no"}
+    assert len({k["q4_most_lenient_category"] for k in keys}) >= 3
+    assert len({k["q3_items_needed"] for k in keys}) == len(keys)
+
+
+def test_personas_rank_as_intended() -> None:
+    """strong > misses_calibration > aggregate_only > blank, on autograded points, with the
+    subtle miss costing a quarter to a third and the naive candidate well over half."""
+    auto = sum(q["points"] for q in MANIFEST["questions"] if q["kind"] == "auto")
+    for seed in range(5):
+        params, frames, key = keyed(seed)
+        points = {}
+        for persona, mistakes in answers.PERSONAS.items():
+            given = dict(key)
+            for name in mistakes:
+                given.update(answers.WRONG_APPROACHES[name].fn(frames, params["public"]))
+            points[persona] = _points(key, given)
+        points["blank"] = _points(key, {})
+        assert set(answers.PERSONAS) == {"strong", "misses_calibration", "aggregate_only"}
+        assert points["strong"] == auto
+        assert points["strong"] > points["misses_calibration"] > points["aggregate_only"]
+        assert points["aggregate_only"] > points["blank"] == 0.0
+        assert 0.25 * auto <= auto - points["misses_calibration"] <= auto / 3
+        assert auto - points["aggregate_only"] > 0.6 * auto
+
+
+def test_rubric_placeholders_fill_from_the_key() -> None:
+    rubric = yaml.safe_load((FOLDER / "rubric.yaml").read_text(encoding="utf-8"))
+    _, _, key = keyed(0)
+    for q in MANIFEST["questions"]:
+        if q["kind"] != "written":
+            continue
+        items = rubric[q["id"]]
+        assert 3 <= len(items) <= 5
+        assert sum(i["points"] for i in items) == q["points"]
+        for item in items:
+            item["criterion"].format(**key)
+
+
+def test_committed_default_data_equals_regeneration() -> None:
+    _, files = variant(DEFAULT_SEED)
+    committed = {p.name: p.read_bytes() for p in sorted(DEFAULT_DATA.iterdir())}
+    assert committed == files
+
+
+# ---------------------------------------------------------------------------------------
+# The notebook
+# ---------------------------------------------------------------------------------------
+
+
+def _notebook() -> nbformat.NotebookNode:
+    return nbformat.read(FOLDER / "notebook.ipynb", as_version=4)
+
+
+def _default_key() -> dict[str, Any]:
+    """The key of the bundled default dataset, read from the committed files."""
+    frames = {p.name: read_data_file(p.name, p.read_bytes())
+              for p in sorted(DEFAULT_DATA.iterdir())}
+    params, _ = variant(DEFAULT_SEED)
+    key: dict[str, Any] = answers.reference(frames, params["public"])
+    return key
+
+
+# The bundle leak check matches a key value's 3-, 4- and 6-decimal forms, and for values
+# below 0.01 only the 6-decimal form and repr: long decimals in the notebook must be tiny.
+TINY = 0.01
+
+
+def test_notebook_structure() -> None:
+    """nbgrader metadata on every cell, no outputs, no expected values, defaults match."""
+    nb = _notebook()
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells]
+    assert len(ids) == len(set(ids))
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1 and params[0].metadata["nbgrader"]["locked"]
+    default_params, _ = variant(DEFAULT_SEED)
+    public = default_params["public"]
+    assert f"k = {public['k']}\n" in params[0].source + "\n"
+    assert f"target_half_width = {public['target_half_width']!r}" in params[0].source
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells}
+    for q in MANIFEST["questions"]:
+        if q["kind"] == "auto":
+            answer, test = by_id[f"{q['id']}_answer"], by_id[q["id"]]
+            assert answer.metadata["nbgrader"]["solution"]
+            assert not answer.metadata["nbgrader"]["locked"]
+            for name in q["answers"]:
+                assert f"\n{name} = None" in "\n" + answer.source
+            assert test.metadata["nbgrader"]["points"] == q["points"] and test.source == ""
+        else:
+            cell = by_id[q["id"]]
+            assert cell.cell_type == "markdown" and cell.metadata["nbgrader"]["grade"]
+            assert cell.metadata["nbgrader"]["points"] == q["points"]
+    text = "\n".join(c.source for c in nb.cells if "BEGIN SOLUTION" not in c.source)
+    key = _default_key()
+    for name, value in key.items():
+        if isinstance(value, float):
+            for digits in (3, 4):
+                assert f"{value:.{digits}f}" not in text, name
+        elif isinstance(value, int):
+            assert not re.search(rf"\b{value}\b", text), name
+    long_decimals = re.findall(r"(?<![\d.])\d\.\d{3,}(?!\d)", text)
+    assert all(float(x) < TINY for x in long_decimals), long_decimals
+    # Three- and four-digit numbers could equal some variant's item count (Q3).
+    assert not re.findall(r"(?<![\w.])\d{3,4}(?![\w.])", text)
+
+
+def test_notebook_states_the_definitions() -> None:
+    """The notebook names every definition the key uses, so two careful candidates agree."""
+    text = "\n".join(c.source for c in _notebook().cells if "BEGIN SOLUTION" not in c.source)
+    for phrase in (
+        "0 < c < n",  # the flaky rule
+        "C(c, k) / C(n, k)",  # the unbiased pass^k estimator
+        "ddof = 1",  # the standard error over per-item means
+        "z = 1.96 exactly",  # the sample-size formula
+        "rounded **up**",
+        "the model\nfirst, then the judge",  # the attribution order
+        "paired t-test over items",  # the test
+        "Two-sided",
+        "below 0.05",
+        "Errored runs are dropped",
+        "alphabetical order",
+    ):
+        assert phrase in text, phrase
+    assert answers.Z_95 == 1.96 and answers.ALPHA == 0.05
+
+
+ANSWER_NAMES = list(FIELDS)
+
+
+@pytest.mark.slow
+def test_notebook_solution_matches_the_key(tmp_path: Path) -> None:
+    """Run the notebook headless on one variant; does its solution code match reference()?"""
+    from nbclient import NotebookClient
+
+    seed = 4
+    params, files = variant(seed)
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, content in files.items():
+        (data / name).write_bytes(content)
+    nb = _notebook()
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    public = params["public"]
+    cell.source = (
+        f'variant_id = "seed-{seed}"\ndata_dir = {str(data)!r}\n'
+        f"k = {public['k']}\ntarget_half_width = {public['target_half_width']!r}"
+    )
+    nb.cells.append(nbformat.v4.new_code_cell(
+        f"import json\nprint(json.dumps({{k: globals()[k] for k in {ANSWER_NAMES!r}}}))"
+    ))
+    NotebookClient(nb, timeout=60, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    for c in nb.cells:
+        for out in c.get("outputs", []):
+            assert out.output_type != "error"
+            assert not (out.output_type == "stream" and out.name == "stderr"), out.text
+    got = json.loads(nb.cells[-1].outputs[0].text)
+    _, _, key = keyed(seed)
+    assert _lost(key, got) == set()
+    assert math.isclose(got["q3_standard_error"], key["q3_standard_error"], rel_tol=1e-9)
+
+
+def _bundle_packages() -> set[str]:
+    """What the bundle's requirements.txt installs, by name (their import names here)."""
+    from evalround.bundle import REQUIREMENTS
+
+    lines = [line.strip() for line in REQUIREMENTS.splitlines()]
+    return {re.split(r"[<>=\[ ]", line)[0] for line in lines if line and line[0] != "#"}
+
+
+def test_notebook_runs_on_python_310_with_only_the_bundle_requirements() -> None:
+    """Every code cell parses as Python 3.10 and imports only the stdlib and the bundle's
+    requirements: the candidate's laptop has nothing else."""
+    import ast
+    import sys
+
+    imported: set[str] = set()
+    for cell in _notebook().cells:
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source, feature_version=(3, 10))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    assert imported - set(sys.stdlib_module_names) <= _bundle_packages()
+    assert "evalround" not in imported

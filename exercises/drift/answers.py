@@ -1,0 +1,298 @@
+"""drift: the answer key, and the wrong approaches it must catch.
+
+Every definition here is the one the notebook states. ``reference`` gets the frames as a
+candidate reads them (``pd.read_csv`` defaults).
+"""
+
+# No `from __future__ import annotations`: the kit loads this file by path, and
+# dataclasses then cannot resolve string annotations.
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+Frames = dict[str, pd.DataFrame]
+Answers = dict[str, object]
+
+PSI_EPSILON = 1e-4
+PSI_ALARM = 0.2
+BANDS = ((0.1, "none"), (0.2, "moderate"))  # below 0.1: none; below 0.2: moderate
+FEATURES = ("language", "intent")
+CHI2_ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class WrongApproach:
+    """A known mistake: ``fn`` returns only the answers it changes; ``loses`` the
+    questions that must drop below full marks because of it."""
+
+    fn: Callable[[Frames, dict[str, Any]], Answers]
+    loses: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------------------
+# Building blocks
+# ---------------------------------------------------------------------------------------
+
+
+def with_weeks(logs: pd.DataFrame) -> pd.DataFrame:
+    """The logs with ``week``: the Monday (UTC, ISO date) of the week each request is in."""
+    stamp = pd.to_datetime(logs["timestamp"], utc=True)
+    monday = stamp.dt.normalize() - pd.to_timedelta(stamp.dt.day_of_week, unit="D")
+    codes, mondays = pd.factorize(monday)
+    names = np.array([m.strftime("%Y-%m-%d") for m in mondays], dtype=object)
+    return logs.assign(week=names[codes])
+
+
+def psi(actual: pd.Series, expected: pd.Series, log: Callable[[Any], Any] = np.log) -> float:
+    """PSI of ``actual`` against ``expected``: categories are the union of both sides, an
+    empty share is replaced by PSI_EPSILON, natural log unless told otherwise."""
+    a = actual.value_counts(normalize=True)
+    e = expected.value_counts(normalize=True)
+    cats = a.index.union(e.index)
+    p = a.reindex(cats, fill_value=0.0).to_numpy(dtype=float)
+    q = e.reindex(cats, fill_value=0.0).to_numpy(dtype=float)
+    p = np.where(p == 0, PSI_EPSILON, p)
+    q = np.where(q == 0, PSI_EPSILON, q)
+    return float(np.sum((p - q) * log(p / q)))
+
+
+def band(value: float) -> str:
+    for upper, name in BANDS:
+        if value < upper:
+            return name
+    return "significant"
+
+
+def weekly_psi(logs: pd.DataFrame, baseline: pd.DataFrame,
+               log: Callable[[Any], Any] = np.log) -> pd.DataFrame:
+    """One row per week: n and the PSI of each feature against ``baseline``."""
+    rows = []
+    for week, part in with_weeks(logs).groupby("week", sort=True):
+        row: dict[str, Any] = {"week": week, "n": len(part)}
+        for feature in FEATURES:
+            row[feature] = psi(part[feature], baseline[feature], log)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def first_alarm(table: pd.DataFrame, min_n: int) -> tuple[str, str]:
+    """The first week with n >= min_n and a PSI >= 0.2, and the feature (the larger PSI)."""
+    for _, row in table.iterrows():
+        if row["n"] < min_n:
+            continue
+        top = max(FEATURES, key=lambda f: (row[f], -FEATURES.index(f)))
+        if row[top] >= PSI_ALARM:
+            return str(row["week"]), top
+    return "none", "none"
+
+
+def _q1(logs: pd.DataFrame, baseline: pd.DataFrame, min_n: int,
+        log: Callable[[Any], Any] = np.log) -> Answers:
+    table = weekly_psi(logs, baseline, log)
+    week, feature = first_alarm(table, min_n)
+    last = float(table["language"].iloc[-1])
+    small = table[table["n"] < min_n]
+    return {
+        "q1_drift_week": week,
+        "q1_drift_feature": feature,
+        "q1_last_psi_language": last,
+        "q1_last_band": band(last),
+        "q1_small_week_psi": float(small[list(FEATURES)].to_numpy().max()) if len(small)
+        else 0.0,
+    }
+
+
+def last_week(logs: pd.DataFrame) -> pd.DataFrame:
+    weeks = with_weeks(logs)
+    return weeks[weeks["week"] == weeks["week"].max()]
+
+
+def first_week(logs: pd.DataFrame) -> pd.DataFrame:
+    weeks = with_weeks(logs)
+    return weeks[weeks["week"] == weeks["week"].min()]
+
+
+def chi2_intent(a: pd.Series, b: pd.Series) -> tuple[float, float]:
+    """Chi-square test of homogeneity on the 2 x K table of intent counts."""
+    table = pd.concat([a.value_counts(), b.value_counts()], axis=1).fillna(0).T.to_numpy()
+    result = stats.chi2_contingency(table)
+    return float(result[0]), float(result[1])
+
+
+def _q2(baseline: pd.DataFrame, last: pd.DataFrame) -> Answers:
+    ks = stats.ks_2samp(baseline["query_tokens"], last["query_tokens"])
+    chi2, p = chi2_intent(baseline["intent"], last["intent"])
+    return {"q2_ks_stat": float(ks.statistic), "q2_chi2_stat": chi2,
+            "q2_intent_shift": "yes" if p < CHI2_ALPHA else "no"}
+
+
+def reweighted_accuracy(eval_set: pd.DataFrame, traffic: pd.DataFrame) -> tuple[float, float]:
+    """Eval accuracy per (language, intent) cell, weighted by the cell's share of
+    ``traffic`` over the covered cells; and the share of traffic in uncovered cells."""
+    acc = eval_set.groupby(["language", "intent"])["correct"].mean()
+    cells = traffic.groupby(["language", "intent"]).size()
+    covered = cells.index.isin(acc.index)
+    weights = cells[covered]
+    value = float((weights * acc.reindex(weights.index)).sum() / weights.sum())
+    return value, float(cells[~covered].sum() / cells.sum())
+
+
+def flips(audit: pd.DataFrame) -> tuple[int, int]:
+    wide = audit.pivot(index="item_id", columns="model", values="passed")
+    p2f = int(((wide["v3"] == 1) & (wide["v4"] == 0)).sum())
+    f2p = int(((wide["v3"] == 0) & (wide["v4"] == 1)).sum())
+    return p2f, f2p
+
+
+def group_rates(audit: pd.DataFrame) -> pd.DataFrame:
+    """Pass rate per group (rows) and model (columns v3, v4)."""
+    return audit.groupby(["group", "model"])["passed"].mean().unstack("model")
+
+
+def most_hurt(rates: pd.DataFrame) -> str:
+    """The group whose pass rate drops most from v3 to v4; ties: alphabetical."""
+    drop = (rates["v3"] - rates["v4"]).sort_index()
+    return str(drop.idxmax())
+
+
+# ---------------------------------------------------------------------------------------
+# The key
+# ---------------------------------------------------------------------------------------
+
+
+def reference(data: Frames, public: dict[str, Any]) -> Answers:
+    """The answer key, computed exactly as the notebook states the definitions."""
+    eval_set, logs = data["eval_set.csv"], data["production_logs.csv"]
+    labelled, audit = data["labelled_sample.csv"], data["audit_results.csv"]
+    last = last_week(logs)
+    reweighted, uncovered = reweighted_accuracy(eval_set, last)
+    p2f, f2p = flips(audit)
+    rates = group_rates(audit)
+    return {
+        **_q1(logs, eval_set, int(public["min_week_n"])),
+        **_q2(eval_set, last),
+        "q3_eval_accuracy": float(eval_set["correct"].mean()),
+        "q3_reweighted_accuracy": reweighted,
+        "q3_uncovered_share": uncovered,
+        "q3_labelled_accuracy": float(labelled["correct"].mean()),
+        "q4_pass_to_fail": p2f,
+        "q4_fail_to_pass": f2p,
+        "q4_most_hurt_group": most_hurt(rates),
+        "q4_gap_v3": float(rates["v3"].max() - rates["v3"].min()),
+        "q4_gap_v4": float(rates["v4"].max() - rates["v4"].min()),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Wrong approaches: each returns only the variables it gets wrong
+# ---------------------------------------------------------------------------------------
+
+
+def _log10_psi(data: Frames, public: dict[str, Any]) -> Answers:
+    """PSI with log base 10: every value shrinks by ln 10, alarms come late or never."""
+    return _q1(data["production_logs.csv"], data["eval_set.csv"], int(public["min_week_n"]),
+               np.log10)
+
+
+def _first_week_baseline(data: Frames, public: dict[str, Any]) -> Answers:
+    """Drift measured against the first production week instead of the eval set."""
+    logs = data["production_logs.csv"]
+    base = first_week(logs)
+    return {**_q1(logs, base, int(public["min_week_n"])), **_q2(base, last_week(logs))}
+
+
+def _ignore_min_week_n(data: Frames, public: dict[str, Any]) -> Answers:
+    """Every week may raise the alarm, however few requests it logged."""
+    table = weekly_psi(data["production_logs.csv"], data["eval_set.csv"])
+    week, feature = first_alarm(table, 0)
+    return {"q1_drift_week": week, "q1_drift_feature": feature}
+
+
+def _pooled_production(data: Frames, public: dict[str, Any]) -> Answers:
+    """The eval set against all eight weeks pooled, not the last week."""
+    return _q2(data["eval_set.csv"], data["production_logs.csv"])
+
+
+def _chi2_on_shares(data: Frames, public: dict[str, Any]) -> Answers:
+    """chi2_contingency fed intent shares instead of counts: the statistic collapses."""
+    eval_set, last = data["eval_set.csv"], last_week(data["production_logs.csv"])
+    table = pd.concat([eval_set["intent"].value_counts(normalize=True),
+                       last["intent"].value_counts(normalize=True)], axis=1).fillna(0).T
+    result = stats.chi2_contingency(table.to_numpy())
+    return {"q2_chi2_stat": float(result[0]),
+            "q2_intent_shift": "yes" if float(result[1]) < CHI2_ALPHA else "no"}
+
+
+def _unweighted_eval_accuracy(data: Frames, public: dict[str, Any]) -> Answers:
+    return {"q3_reweighted_accuracy": float(data["eval_set.csv"]["correct"].mean())}
+
+
+def _uncovered_scored_as_zero(data: Frames, public: dict[str, Any]) -> Answers:
+    """Uncovered cells kept in the weights with accuracy 0 (a fillna(0)), no renormalising."""
+    value, uncovered = reweighted_accuracy(data["eval_set.csv"],
+                                           last_week(data["production_logs.csv"]))
+    return {"q3_reweighted_accuracy": value * (1.0 - uncovered)}
+
+
+def _all_weeks_mix(data: Frames, public: dict[str, Any]) -> Answers:
+    """Reweighted to the mix of all eight weeks, which dilutes the new slice."""
+    value, uncovered = reweighted_accuracy(data["eval_set.csv"], data["production_logs.csv"])
+    return {"q3_reweighted_accuracy": value, "q3_uncovered_share": uncovered}
+
+
+def _net_change_as_flips(data: Frames, public: dict[str, Any]) -> Answers:
+    """Flips read off the pass counts: the net change, which hides the churn."""
+    audit = data["audit_results.csv"]
+    passes = audit.groupby("model")["passed"].sum()
+    net = int(passes["v4"] - passes["v3"])
+    return {"q4_pass_to_fail": max(0, -net), "q4_fail_to_pass": max(0, net)}
+
+
+def _pair_by_row_order(data: Frames, public: dict[str, Any]) -> Answers:
+    """v3 and v4 rows paired by their position in the file, not by item_id."""
+    audit = data["audit_results.csv"]
+    v3 = audit[audit["model"] == "v3"]["passed"].to_numpy()
+    v4 = audit[audit["model"] == "v4"]["passed"].to_numpy()
+    return {"q4_pass_to_fail": int(((v3 == 1) & (v4 == 0)).sum()),
+            "q4_fail_to_pass": int(((v3 == 0) & (v4 == 1)).sum())}
+
+
+def _lowest_v4_group_as_hurt(data: Frames, public: dict[str, Any]) -> Answers:
+    """The group with the lowest v4 pass rate, which was already the weakest under v3."""
+    return {"q4_most_hurt_group": str(group_rates(data["audit_results.csv"])["v4"].idxmin())}
+
+
+WRONG_APPROACHES: dict[str, WrongApproach] = {
+    "log10_psi": WrongApproach(_log10_psi, ("q1",)),
+    "first_week_baseline": WrongApproach(_first_week_baseline, ("q1", "q2")),
+    "ignore_min_week_n": WrongApproach(_ignore_min_week_n, ("q1",)),
+    "pooled_production": WrongApproach(_pooled_production, ("q2",)),
+    "chi2_on_shares": WrongApproach(_chi2_on_shares, ("q2",)),
+    "unweighted_eval_accuracy": WrongApproach(_unweighted_eval_accuracy, ("q3",)),
+    "uncovered_scored_as_zero": WrongApproach(_uncovered_scored_as_zero, ("q3",)),
+    "all_weeks_mix": WrongApproach(_all_weeks_mix, ("q3",)),
+    "net_change_as_flips": WrongApproach(_net_change_as_flips, ("q4",)),
+    "pair_by_row_order": WrongApproach(_pair_by_row_order, ("q4",)),
+    "lowest_v4_group_as_hurt": WrongApproach(_lowest_v4_group_as_hurt, ("q4",)),
+}
+
+# Simulated candidates: which mistakes each one makes. Expected ranking on every variant:
+# strong > misses_calibration > aggregate_only > blank.
+PERSONAS: dict[str, tuple[str, ...]] = {
+    "strong": (),
+    "misses_calibration": ("ignore_min_week_n", "pooled_production", "uncovered_scored_as_zero"),
+    "aggregate_only": (
+        "first_week_baseline",
+        "log10_psi",
+        "ignore_min_week_n",
+        "chi2_on_shares",
+        "all_weeks_mix",
+        "unweighted_eval_accuracy",
+        "net_change_as_flips",
+        "lowest_v4_group_as_hurt",
+    ),
+}

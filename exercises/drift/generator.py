@@ -1,0 +1,916 @@
+"""drift: a frozen eval set against eight weeks of production, with planted drift.
+
+The product is Wayline, a travel-booking app with an in-app assistant that answers
+customer questions (changes, refunds, baggage, check-in, payments, loyalty points,
+travel documents). The assistant's eval set was frozen at launch. The data is what the
+team has eight weeks later:
+
+- ``eval_set.csv``: the frozen eval set, with the v3 assistant's graded answers;
+- ``production_logs.csv``: a logged sample of production requests over eight weeks,
+  with thumbs-down and escalation signals;
+- ``labelled_sample.csv``: last week's requests that reviewers graded;
+- ``audit_results.csv``: a fairness audit (one scenario asked in six English varieties),
+  run on v3 when it was frozen and re-run on v4.
+
+What is planted (all of it drawn from the rng, see ``sample_parameters``):
+
+- drift of one of two kinds, starting in a planted week: a market launch (a new
+  language, which the eval set has never seen) or a product launch (a new intent, which
+  the eval set has never seen). Which one it is decides the feature drift shows in first
+  and the slice that the eval set does not cover;
+- a slow reshuffle of the existing languages, and a shift in phrasing (short,
+  search-style queries) that starts in its own week and shortens the queries;
+- one week in which a logging misconfiguration kept only a few dozen requests, so small
+  that PSI crosses the alarm threshold on noise alone;
+- an eval set stratified towards non-English languages, so that the unweighted eval
+  accuracy is not the accuracy on production's mix;
+- an audit group that v4 hurts, while another group (already the weakest under v3)
+  stays the lowest under v4.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+MIN_WEEK_N_CHOICES = (150, 200, 250)
+WEEKS = 8
+PSI_EPSILON = 1e-4
+PSI_ALARM = 0.2
+
+BASE_LANGUAGES = ("en", "es", "de", "fr", "it")
+NEW_LANGUAGES = ("pt", "pl", "tr")
+BASE_INTENTS = ("booking_change", "cancellation_refund", "baggage", "check_in", "payment",
+                "loyalty", "travel_documents")
+NEW_INTENTS = ("rail_booking", "esim_data")
+LANGUAGES = BASE_LANGUAGES + NEW_LANGUAGES
+INTENTS = BASE_INTENTS + NEW_INTENTS
+AUDIT_GROUPS = ("en-US", "en-GB", "en-IN", "en-NG", "en-PH", "en-L2")
+
+# Accuracy on the logit scale, relative to the variant's base rate.
+LANGUAGE_EFFECT = {"en": 0.35, "de": 0.1, "fr": -0.15, "es": -0.25, "it": -0.45}
+INTENT_EFFECT = {"booking_change": 0.1, "cancellation_refund": -0.35, "baggage": 0.4,
+                 "check_in": 0.3, "payment": -0.2, "loyalty": 0.25, "travel_documents": -0.55}
+INTENT_WEIGHT = {"booking_change": 0.22, "cancellation_refund": 0.2, "baggage": 0.14,
+                 "check_in": 0.14, "payment": 0.1, "loyalty": 0.1, "travel_documents": 0.1}
+WEEKDAY_FACTOR = (1.12, 1.0, 0.97, 0.98, 1.08, 0.78, 0.92)  # Monday first
+# Local daytime, in UTC, of the people who write in each language.
+HOUR_PEAK_UTC = {"en": 14.0, "es": 13.0, "de": 11.0, "fr": 11.5, "it": 11.5, "pt": 17.0,
+                 "pl": 11.0, "tr": 9.5}
+
+# ---------------------------------------------------------------------------------------
+# Text bank. Slots: {pnr} {flight} {city} {date} {amount}. Each (language, intent) has
+# full sentences and a short, search-style form (the phrasing production drifts to).
+# ---------------------------------------------------------------------------------------
+
+FULL: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
+        "booking_change": (
+            "Hi, I need to move my flight {flight} on {date} to a later date. Booking ref "
+            "{pnr}. What's the fee?",
+            "Can I change the return leg of booking {pnr}? I want to fly back from {city} one "
+            "day earlier.",
+            "Is it possible to change the name on booking {pnr}? My wife's surname is misspelt.",
+        ),
+        "cancellation_refund": (
+            "My flight to {city} on {date} was cancelled by the airline. How do I get my "
+            "{amount} back? Ref {pnr}.",
+            "I cancelled booking {pnr} within 24 hours but I still haven't received the refund.",
+            "The airline offered me a voucher for the cancelled {flight} but I want cash back.",
+        ),
+        "baggage": (
+            "How many checked bags are included on {flight}? I'm travelling to {city} on {date}.",
+            "My suitcase didn't arrive in {city}. Flight {flight}, booking {pnr}. Who do I "
+            "contact?",
+            "Can I take a guitar as cabin luggage on {flight}?",
+        ),
+        "check_in": (
+            "Online check-in for {flight} keeps failing with an error. Booking {pnr}, departing "
+            "{date}.",
+            "When does check-in open for my flight to {city}? I can't find the boarding pass in "
+            "the app.",
+        ),
+        "payment": (
+            "My card was charged {amount} twice for booking {pnr}. Please refund the duplicate.",
+            "Payment keeps getting declined at checkout, tried two different cards. Trying to "
+            "book {city} for {date}.",
+        ),
+        "loyalty": (
+            "The miles for flight {flight} on {date} never showed up in my Wayline Rewards "
+            "account.",
+            "Can I use my Wayline Rewards points to pay for part of a hotel in {city}?",
+        ),
+        "travel_documents": (
+            "Do I need a visa or an ESTA to transit through {city}? Flying on {date}, booking "
+            "{pnr}.",
+            "My passport expires in four months, can I still fly to {city} on {date}?",
+        ),
+        "rail_booking": (
+            "Can I book the train from the airport to {city} together with my flight {pnr}?",
+            "My Wayline Rail ticket to {city} on {date} doesn't show a seat number. Is that ok?",
+        ),
+        "esim_data": (
+            "I bought the Wayline eSIM for {city} but it doesn't connect to any network. What "
+            "should I do?",
+            "How do I top up the data on my Wayline eSIM? I'm in {city} until {date}.",
+        ),
+    },
+    "es": {
+        "booking_change": (
+            "Hola, quiero cambiar mi vuelo {flight} del {date} a otra fecha. Reserva {pnr}. "
+            "¿Cuánto cuesta?",
+            "¿Puedo adelantar la vuelta desde {city}? Mi localizador es {pnr}.",
+        ),
+        "cancellation_refund": (
+            "La aerolínea canceló mi vuelo a {city} del {date}. ¿Cómo recupero los {amount}?",
+            "Cancelé la reserva {pnr} y todavía no me han devuelto el dinero.",
+        ),
+        "baggage": (
+            "¿Cuántas maletas facturadas incluye el vuelo {flight}?",
+            "Mi maleta no llegó a {city}. Vuelo {flight}, reserva {pnr}.",
+        ),
+        "check_in": (
+            "No puedo hacer el check-in online del vuelo {flight}, me da error. Reserva {pnr}.",
+            "¿Cuándo abre el check-in para mi vuelo a {city}?",
+        ),
+        "payment": (
+            "Me han cobrado {amount} dos veces por la reserva {pnr}.",
+            "Me rechazan la tarjeta al pagar, ya probé con dos tarjetas distintas.",
+        ),
+        "loyalty": (
+            "No me han sumado las millas del vuelo {flight} del {date}.",
+            "¿Puedo pagar parte del hotel en {city} con mis puntos Wayline Rewards?",
+        ),
+        "travel_documents": (
+            "¿Necesito visado para hacer escala en {city}? Vuelo el {date}.",
+            "Mi pasaporte caduca en cuatro meses, ¿puedo viajar a {city}?",
+        ),
+        "rail_booking": ("¿Puedo reservar el tren del aeropuerto a {city} junto con el vuelo "
+                         "{pnr}?",),
+        "esim_data": ("Compré la eSIM de Wayline para {city} y no se conecta a ninguna red.",),
+    },
+    "de": {
+        "booking_change": (
+            "Hallo, ich möchte meinen Flug {flight} am {date} umbuchen. Buchungsnummer {pnr}. "
+            "Was kostet das?",
+            "Kann ich den Rückflug aus {city} einen Tag früher nehmen? Buchung {pnr}.",
+        ),
+        "cancellation_refund": (
+            "Mein Flug nach {city} am {date} wurde annulliert. Wie bekomme ich die {amount} "
+            "zurück?",
+            "Ich habe die Buchung {pnr} storniert, aber noch keine Erstattung erhalten.",
+        ),
+        "baggage": (
+            "Wie viele Koffer sind beim Flug {flight} inklusive?",
+            "Mein Koffer ist in {city} nicht angekommen. Flug {flight}, Buchung {pnr}.",
+        ),
+        "check_in": (
+            "Der Online-Check-in für {flight} bricht immer mit einem Fehler ab. Buchung {pnr}.",
+            "Ab wann kann ich für den Flug nach {city} einchecken?",
+        ),
+        "payment": (
+            "Mir wurden {amount} doppelt für die Buchung {pnr} abgebucht.",
+            "Meine Karte wird beim Bezahlen immer abgelehnt.",
+        ),
+        "loyalty": (
+            "Die Meilen für den Flug {flight} am {date} wurden nicht gutgeschrieben.",
+            "Kann ich mit Wayline-Rewards-Punkten einen Teil des Hotels in {city} bezahlen?",
+        ),
+        "travel_documents": (
+            "Brauche ich ein Visum für den Umstieg in {city}? Ich fliege am {date}.",
+            "Mein Reisepass läuft in vier Monaten ab. Darf ich noch nach {city} fliegen?",
+        ),
+        "rail_booking": ("Kann ich den Zug vom Flughafen nach {city} zusammen mit dem Flug "
+                         "{pnr} buchen?",),
+        "esim_data": ("Die Wayline-eSIM für {city} verbindet sich mit keinem Netz.",),
+    },
+    "fr": {
+        "booking_change": (
+            "Bonjour, je voudrais modifier mon vol {flight} du {date}. Réservation {pnr}. Quels "
+            "sont les frais ?",
+            "Est-ce que je peux avancer mon retour de {city} d'un jour ? Dossier {pnr}.",
+        ),
+        "cancellation_refund": (
+            "Mon vol pour {city} du {date} a été annulé. Comment récupérer mes {amount} ?",
+            "J'ai annulé la réservation {pnr} mais je n'ai toujours pas été remboursé.",
+        ),
+        "baggage": (
+            "Combien de bagages en soute sont inclus sur le vol {flight} ?",
+            "Ma valise n'est pas arrivée à {city}. Vol {flight}, dossier {pnr}.",
+        ),
+        "check_in": (
+            "L'enregistrement en ligne pour le vol {flight} échoue à chaque fois. Dossier {pnr}.",
+            "Quand ouvre l'enregistrement pour mon vol vers {city} ?",
+        ),
+        "payment": (
+            "On m'a débité {amount} deux fois pour la réservation {pnr}.",
+            "Ma carte est refusée au moment du paiement.",
+        ),
+        "loyalty": (
+            "Les miles du vol {flight} du {date} n'ont pas été crédités.",
+            "Puis-je payer une partie de l'hôtel à {city} avec mes points Wayline Rewards ?",
+        ),
+        "travel_documents": (
+            "Ai-je besoin d'un visa pour une escale à {city} ? Je pars le {date}.",
+            "Mon passeport expire dans quatre mois, puis-je aller à {city} ?",
+        ),
+        "rail_booking": ("Puis-je réserver le train de l'aéroport à {city} avec mon vol {pnr} ?",),
+        "esim_data": ("J'ai acheté l'eSIM Wayline pour {city} mais elle ne capte aucun réseau.",),
+    },
+    "it": {
+        "booking_change": (
+            "Buongiorno, vorrei cambiare il volo {flight} del {date}. Prenotazione {pnr}. "
+            "Quanto costa?",
+            "Posso anticipare il ritorno da {city} di un giorno? Codice {pnr}.",
+        ),
+        "cancellation_refund": (
+            "Il mio volo per {city} del {date} è stato cancellato. Come riavere i {amount}?",
+            "Ho cancellato la prenotazione {pnr} ma non ho ancora ricevuto il rimborso.",
+        ),
+        "baggage": (
+            "Quanti bagagli da stiva sono inclusi nel volo {flight}?",
+            "La mia valigia non è arrivata a {city}. Volo {flight}, prenotazione {pnr}.",
+        ),
+        "check_in": (
+            "Il check-in online per il volo {flight} dà sempre errore. Prenotazione {pnr}.",
+            "Quando apre il check-in per il volo per {city}?",
+        ),
+        "payment": (
+            "Mi avete addebitato {amount} due volte per la prenotazione {pnr}.",
+            "La carta viene sempre rifiutata al pagamento.",
+        ),
+        "loyalty": (
+            "Le miglia del volo {flight} del {date} non sono state accreditate.",
+            "Posso usare i punti Wayline Rewards per pagare parte dell'hotel a {city}?",
+        ),
+        "travel_documents": (
+            "Mi serve il visto per lo scalo a {city}? Parto il {date}.",
+            "Il passaporto mi scade tra quattro mesi, posso andare a {city}?",
+        ),
+        "rail_booking": ("Posso prenotare il treno dall'aeroporto a {city} insieme al volo "
+                         "{pnr}?",),
+        "esim_data": ("Ho comprato la eSIM Wayline per {city} ma non si collega a nessuna rete.",),
+    },
+    "pt": {
+        "booking_change": ("Oi, quero remarcar meu voo {flight} do dia {date}. Reserva {pnr}. "
+                           "Qual a taxa?",),
+        "cancellation_refund": ("Meu voo para {city} no dia {date} foi cancelado. Como recebo "
+                                "os {amount} de volta?",),
+        "baggage": ("Quantas malas despachadas estão incluídas no voo {flight}?",),
+        "check_in": ("Não consigo fazer o check-in online do voo {flight}, dá erro. Reserva "
+                     "{pnr}.",),
+        "payment": ("Fui cobrado {amount} duas vezes pela reserva {pnr}.",),
+        "loyalty": ("As milhas do voo {flight} não foram creditadas na minha conta Wayline "
+                    "Rewards.",),
+        "travel_documents": ("Preciso de visto para fazer conexão em {city}? Viajo dia {date}.",),
+        "rail_booking": ("Dá para comprar o trem do aeroporto até {city} junto com o voo {pnr}?",),
+        "esim_data": ("Comprei o eSIM da Wayline para {city} e não conecta em nenhuma rede.",),
+    },
+    "pl": {
+        "booking_change": ("Dzień dobry, chcę zmienić termin lotu {flight} z {date}. "
+                           "Rezerwacja {pnr}. Ile to kosztuje?",),
+        "cancellation_refund": ("Mój lot do {city} w dniu {date} został odwołany. Jak odzyskać "
+                                "{amount}?",),
+        "baggage": ("Ile bagażu rejestrowanego jest w cenie lotu {flight}?",),
+        "check_in": ("Odprawa online na lot {flight} ciągle pokazuje błąd. Rezerwacja {pnr}.",),
+        "payment": ("Pobrano mi {amount} dwa razy za rezerwację {pnr}.",),
+        "loyalty": ("Mile za lot {flight} nie zostały dopisane do konta Wayline Rewards.",),
+        "travel_documents": ("Czy potrzebuję wizy na przesiadkę w {city}? Lecę {date}.",),
+        "rail_booking": ("Czy mogę kupić bilet na pociąg z lotniska do {city} razem z lotem "
+                         "{pnr}?",),
+        "esim_data": ("Kupiłem eSIM Wayline na {city}, ale nie łączy się z żadną siecią.",),
+    },
+    "tr": {
+        "booking_change": ("Merhaba, {date} tarihli {flight} uçuşumu değiştirmek istiyorum. "
+                           "Rezervasyon {pnr}. Ücreti ne kadar?",),
+        "cancellation_refund": ("{date} tarihli {city} uçuşum iptal edildi. {amount} iademi "
+                                "nasıl alırım?",),
+        "baggage": ("{flight} uçuşunda kaç parça bagaj dahil?",),
+        "check_in": ("{flight} uçuşu için online check-in sürekli hata veriyor. Rezervasyon "
+                     "{pnr}.",),
+        "payment": ("{pnr} rezervasyonu için kartımdan iki kez {amount} çekildi.",),
+        "loyalty": ("{flight} uçuşunun milleri Wayline Rewards hesabıma yüklenmedi.",),
+        "travel_documents": ("{city} aktarması için vize gerekiyor mu? {date} tarihinde "
+                             "uçuyorum.",),
+        "rail_booking": ("Havalimanından {city} merkeze treni {pnr} uçuşumla birlikte alabilir "
+                         "miyim?",),
+        "esim_data": ("{city} için Wayline eSIM aldım ama hiçbir şebekeye bağlanmıyor.",),
+    },
+}
+
+TERSE: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {"booking_change": ("change flight {pnr} to {date}", "change date {flight}"),
+           "cancellation_refund": ("refund {pnr}", "flight cancelled refund?"),
+           "baggage": ("baggage allowance {flight}", "lost bag {city}"),
+           "check_in": ("cant check in {pnr}", "boarding pass not showing"),
+           "payment": ("card declined", "charged twice {pnr}"),
+           "loyalty": ("miles missing {flight}", "use points hotel"),
+           "travel_documents": ("visa {city}?", "esta transit {city}"),
+           "rail_booking": ("train to {city}", "rail ticket {date}"),
+           "esim_data": ("esim not working", "esim top up data")},
+    "es": {"booking_change": ("cambiar vuelo {pnr}",), "cancellation_refund": ("reembolso {pnr}",),
+           "baggage": ("equipaje {flight}",), "check_in": ("check in no funciona",),
+           "payment": ("pago rechazado",), "loyalty": ("millas {flight}",),
+           "travel_documents": ("visado {city}",), "rail_booking": ("tren {city}",),
+           "esim_data": ("esim no funciona",)},
+    "de": {"booking_change": ("flug umbuchen {pnr}",), "cancellation_refund": ("erstattung {pnr}",),
+           "baggage": ("gepäck {flight}",), "check_in": ("check-in geht nicht",),
+           "payment": ("zahlung abgelehnt",), "loyalty": ("meilen fehlen {flight}",),
+           "travel_documents": ("visum {city}",), "rail_booking": ("zugticket {city}",),
+           "esim_data": ("esim geht nicht",)},
+    "fr": {"booking_change": ("changer vol {pnr}",),
+           "cancellation_refund": ("remboursement {pnr}",),
+           "baggage": ("bagage {flight}",), "check_in": ("enregistrement impossible",),
+           "payment": ("paiement refusé",), "loyalty": ("miles manquants",),
+           "travel_documents": ("visa {city}",), "rail_booking": ("billet train {city}",),
+           "esim_data": ("esim marche pas",)},
+    "it": {"booking_change": ("cambio volo {pnr}",), "cancellation_refund": ("rimborso {pnr}",),
+           "baggage": ("bagaglio {flight}",), "check_in": ("check in non va",),
+           "payment": ("pagamento rifiutato",), "loyalty": ("miglia mancanti",),
+           "travel_documents": ("visto {city}",), "rail_booking": ("biglietto treno {city}",),
+           "esim_data": ("esim non funziona",)},
+    "pt": {"booking_change": ("remarcar voo {pnr}",), "cancellation_refund": ("reembolso {pnr}",),
+           "baggage": ("bagagem {flight}",), "check_in": ("check in nao funciona",),
+           "payment": ("pagamento recusado",), "loyalty": ("milhas {flight}",),
+           "travel_documents": ("visto {city}",), "rail_booking": ("trem {city}",),
+           "esim_data": ("esim nao funciona",)},
+    "pl": {"booking_change": ("zmiana lotu {pnr}",), "cancellation_refund": ("zwrot {pnr}",),
+           "baggage": ("bagaż {flight}",), "check_in": ("odprawa nie działa",),
+           "payment": ("płatność odrzucona",), "loyalty": ("brak mil {flight}",),
+           "travel_documents": ("wiza {city}",), "rail_booking": ("bilet pociąg {city}",),
+           "esim_data": ("esim nie działa",)},
+    "tr": {"booking_change": ("uçuş değişikliği {pnr}",), "cancellation_refund": ("iade {pnr}",),
+           "baggage": ("bagaj hakkı {flight}",), "check_in": ("check in olmuyor",),
+           "payment": ("ödeme reddedildi",), "loyalty": ("mil eksik {flight}",),
+           "travel_documents": ("vize {city}",), "rail_booking": ("tren bileti {city}",),
+           "esim_data": ("esim çalışmıyor",)},
+}
+
+OPENERS = {"en": ("Hi, ", "Hello, ", "Hey, ", ""), "es": ("Hola, ", "Buenas, ", ""),
+           "de": ("Hallo, ", "Guten Tag, ", ""), "fr": ("Bonjour, ", ""),
+           "it": ("Ciao, ", "Salve, ", ""), "pt": ("Olá, ", ""), "pl": ("Cześć, ", ""),
+           "tr": ("Merhaba, ", "")}
+TAILS = {"en": (" Thanks!", " Thank you.", " pls help", " ASAP please"),
+         "es": (" Gracias.", " Gracias!!"), "de": (" Danke.", " Vielen Dank!"),
+         "fr": (" Merci.", " Merci d'avance."), "it": (" Grazie.", " Grazie mille!"),
+         "pt": (" Obrigado!",), "pl": (" Dziękuję.",), "tr": (" Teşekkürler.",)}
+CITIES = {
+    "en": ("London", "New York", "Dubai", "Singapore", "Lisbon", "Bangkok"),
+    "es": ("Madrid", "Cancún", "Bogotá", "Barcelona", "Tenerife"),
+    "de": ("München", "Wien", "Zürich", "Mallorca", "Hamburg"),
+    "fr": ("Paris", "Lyon", "Marrakech", "Montréal", "Nice"),
+    "it": ("Roma", "Milano", "Napoli", "Catania", "Olbia"),
+    "pt": ("São Paulo", "Rio de Janeiro", "Lisboa", "Recife"),
+    "pl": ("Warszawa", "Kraków", "Gdańsk", "Londyn"),
+    "tr": ("İstanbul", "Antalya", "İzmir", "Ankara"),
+}
+CARRIERS = ("LH", "BA", "IB", "AF", "AZ", "TK", "LO", "LA", "FR", "U2", "VY", "EW", "KL", "TP")
+MONTHS = {
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+           "septiembre", "octubre", "noviembre", "diciembre"),
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+           "septembre", "octobre", "novembre", "décembre"),
+    "it": ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
+           "settembre", "ottobre", "novembre", "dicembre"),
+    "tr": ("Ocak", "Şubat", "Mart", "Nisan", "Mayıs", "Haziran", "Temmuz", "Ağustos", "Eylül",
+           "Ekim", "Kasım", "Aralık"),
+}
+_PNR_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def _round(x: float, digits: int = 4) -> float:
+    return float(round(float(x), digits))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-x)))
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p / (1.0 - p)))
+
+
+# ---------------------------------------------------------------------------------------
+# Parameters
+# ---------------------------------------------------------------------------------------
+
+
+def _shares(rng: np.random.Generator, weights: dict[str, float], jitter: float) -> dict[str, float]:
+    raw = {k: w * float(rng.lognormal(0.0, jitter)) for k, w in weights.items()}
+    total = sum(raw.values())
+    return {k: _round(v / total) for k, v in raw.items()}
+
+
+def sample_parameters(rng: np.random.Generator) -> dict[str, dict[str, Any]]:
+    """{"public": {...}, "hidden": {...}}. Only ``min_week_n`` is public."""
+    min_week_n = int(rng.choice(MIN_WEEK_N_CHOICES))
+    kind = "market" if rng.random() < 0.5 else "product"
+    drift_week = int(rng.integers(3, 7))  # 1-based: week 3 to week 6
+    small_week = int(rng.integers(2, drift_week))
+
+    en = float(rng.uniform(0.55, 0.63))
+    rest = _shares(rng, {"es": 0.36, "de": 0.25, "fr": 0.23, "it": 0.16}, 0.15)
+    prod_languages = {"en": _round(en)} | {k: _round(v * (1 - en)) for k, v in rest.items()}
+    # The eval set was stratified towards the non-English languages at launch.
+    eval_en = en - float(rng.uniform(0.07, 0.12))
+    eval_languages = {"en": _round(eval_en)} | {
+        k: _round(v * (1 - en) + (en - eval_en) / 4) for k, v in rest.items()}
+
+    start = dt.date(2026, 2, 2) + dt.timedelta(weeks=int(rng.integers(0, 13)))
+    hidden: dict[str, Any] = {
+        "kind": kind,
+        "new_language": str(rng.choice(NEW_LANGUAGES)) if kind == "market" else None,
+        "new_intent": str(rng.choice(NEW_INTENTS)) if kind == "product" else None,
+        "drift_week": drift_week,
+        "new_slice_share_last_week": _round(
+            rng.uniform(0.10, 0.22) if kind == "market" else rng.uniform(0.08, 0.18)),
+        "new_slice_ramp": _round(rng.uniform(0.5, 1.2)),
+        "small_week": small_week,
+        "small_week_n": int(rng.integers(30, 71)),
+        "reshuffle_language": str(rng.choice(["es", "it", "de"])),
+        "reshuffle_share": _round(rng.uniform(0.08, 0.17) if kind == "product"
+                                  else rng.uniform(0.0, 0.06)),
+        "reshuffle_week": int(rng.integers(2, 8)),
+        "terse_eval": _round(rng.uniform(0.02, 0.05)),
+        "terse_first_week": _round(rng.uniform(0.09, 0.14)),
+        "terse_last_week": _round(rng.uniform(0.35, 0.6)),
+        "terse_week": int(rng.integers(2, 7)),
+        "terse_penalty": _round(rng.uniform(0.5, 0.9)),
+        "new_slice_penalty": _round(rng.uniform(1.0, 1.5) if kind == "market"
+                                    else rng.uniform(1.4, 2.0)),
+        "base_accuracy": _round(rng.uniform(0.86, 0.9)),
+        "eval_languages": eval_languages,
+        "prod_languages": prod_languages,
+        "intents": _shares(rng, INTENT_WEIGHT, 0.2),
+        "n_eval": int(rng.integers(900, 1301)),
+        "daily_volume": _round(rng.uniform(70, 115), 1),
+        "growth": _round(rng.uniform(0.0, 0.25)),
+        "start": start.isoformat(),
+        "n_labelled": int(rng.integers(280, 421)),
+        "audit": _audit_parameters(rng),
+    }
+    return {"public": {"min_week_n": min_week_n}, "hidden": hidden}
+
+
+def _audit_parameters(rng: np.random.Generator) -> dict[str, Any]:
+    groups = list(AUDIT_GROUPS)
+    hurt, low = (str(g) for g in rng.choice(groups, size=2, replace=False))
+    base = float(rng.uniform(0.84, 0.9))
+    v3, v4 = {}, {}
+    for g in groups:
+        if g == low:
+            v3[g] = base - float(rng.uniform(0.13, 0.17))
+            v4[g] = v3[g] + float(rng.uniform(0.0, 0.02))
+        elif g == hurt:
+            v3[g] = base + float(rng.uniform(-0.01, 0.03))
+            v4[g] = v3[g] - float(rng.uniform(0.065, 0.09))
+        else:
+            v3[g] = base + float(rng.uniform(-0.03, 0.03))
+            v4[g] = v3[g] + float(rng.uniform(0.01, 0.04))
+    return {
+        "hurt_group": hurt,
+        "low_group": low,
+        "n_scenarios": int(rng.integers(420, 601)),
+        "v3_pass_rate": {g: _round(v) for g, v in v3.items()},
+        "v4_pass_rate": {g: _round(v) for g, v in v4.items()},
+        "churn": _round(rng.uniform(0.35, 0.5)),  # P(fail -> pass) without a real change
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Who writes in, when, about what (the skeleton: no text yet)
+# ---------------------------------------------------------------------------------------
+
+
+def _ramp(week: int, start: int, power: float = 1.0) -> float:
+    """0 before ``start``, rising to 1 in the last week."""
+    if week < start:
+        return 0.0
+    return float(((week - start + 1) / (WEEKS - start + 1)) ** power)
+
+
+def _week_mix(hidden: dict[str, Any], week: int) -> tuple[dict[str, float], dict[str, float],
+                                                           float]:
+    """Language shares, intent shares and terse share of production in ``week``."""
+    languages = dict(hidden["prod_languages"])
+    shift = float(hidden["reshuffle_share"]) * _ramp(week, int(hidden["reshuffle_week"]))
+    languages["en"] -= shift
+    languages[hidden["reshuffle_language"]] += shift
+    intents = dict(hidden["intents"])
+    new = float(hidden["new_slice_share_last_week"]) * _ramp(
+        week, int(hidden["drift_week"]), float(hidden["new_slice_ramp"]))
+    if hidden["kind"] == "market":
+        languages = {k: v * (1 - new) for k, v in languages.items()} | {
+            hidden["new_language"]: new}
+    else:
+        intents = {k: v * (1 - new) for k, v in intents.items()} | {hidden["new_intent"]: new}
+    lo, hi = float(hidden["terse_first_week"]), float(hidden["terse_last_week"])
+    terse = lo + (hi - lo) * _ramp(week, int(hidden["terse_week"]))
+    return languages, intents, terse
+
+
+def _psi_codes(actual: np.ndarray, expected: np.ndarray, k: int) -> float:
+    """PSI over integer category codes 0..k-1: the union of the categories seen on either
+    side, an empty share replaced by PSI_EPSILON, natural log."""
+    a = np.bincount(actual, minlength=k) / max(len(actual), 1)
+    e = np.bincount(expected, minlength=k) / len(expected)
+    seen = (a > 0) | (e > 0)
+    a = np.where(a == 0, PSI_EPSILON, a)[seen]
+    e = np.where(e == 0, PSI_EPSILON, e)[seen]
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def _daily_counts(rng: np.random.Generator, hidden: dict[str, Any]) -> np.ndarray:
+    days = WEEKS * 7
+    trend = 1.0 + float(hidden["growth"]) * np.arange(days) / days
+    weekday = np.tile(np.array(WEEKDAY_FACTOR) * rng.uniform(0.95, 1.05, 7), WEEKS)
+    mean = float(hidden["daily_volume"]) * trend * weekday * rng.lognormal(0.0, 0.09, days)
+    counts = rng.poisson(mean)
+    # The logging incident: one week's sampler kept only a few dozen requests.
+    w = int(hidden["small_week"]) - 1
+    week_w = np.array(WEEKDAY_FACTOR)
+    counts[7 * w: 7 * w + 7] = rng.multinomial(int(hidden["small_week_n"]), week_w / week_w.sum())
+    return np.asarray(counts)
+
+
+def _codes(rng: np.random.Generator, shares: dict[str, float], names: tuple[str, ...],
+           n: int) -> np.ndarray:
+    p = np.array([shares.get(k, 0.0) for k in names], dtype=float)
+    cumulative = np.cumsum(p / p.sum())
+    return np.minimum(np.searchsorted(cumulative, rng.random(n), side="right"), len(names) - 1)
+
+
+@dataclass
+class _Skeleton:
+    """Production requests before any text: day, week, language and intent codes, terse."""
+
+    day: np.ndarray
+    week: np.ndarray
+    language: np.ndarray
+    intent: np.ndarray
+    terse: np.ndarray
+
+    def redraw_week(self, rng: np.random.Generator, hidden: dict[str, Any], k: int) -> None:
+        m = self.week == k
+        langs, intents, t = _week_mix(hidden, k)
+        self.language[m] = _codes(rng, langs, LANGUAGES, int(m.sum()))
+        self.intent[m] = _codes(rng, intents, INTENTS, int(m.sum()))
+        self.terse[m] = rng.random(int(m.sum())) < t
+
+
+def _skeleton(rng: np.random.Generator, hidden: dict[str, Any]) -> _Skeleton:
+    counts = _daily_counts(rng, hidden)
+    day = np.repeat(np.arange(WEEKS * 7), counts)
+    n = len(day)
+    sk = _Skeleton(day, day // 7 + 1, np.zeros(n, dtype=int), np.zeros(n, dtype=int),
+                   np.zeros(n, dtype=bool))
+    for k in range(1, WEEKS + 1):
+        sk.redraw_week(rng, hidden, k)
+    return sk
+
+
+def _weekly_psi(sk: _Skeleton, ev: "_EvalSkeleton") -> dict[int, dict[str, float]]:
+    out = {}
+    for k in range(1, WEEKS + 1):
+        m = sk.week == k
+        out[k] = {"language": _psi_codes(sk.language[m], ev.language, len(LANGUAGES)),
+                  "intent": _psi_codes(sk.intent[m], ev.intent, len(INTENTS)),
+                  "n": float(m.sum())}
+    return out
+
+
+def _story_visible(sk: _Skeleton, hidden: dict[str, Any], min_week_n: int,
+                   ev: "_EvalSkeleton") -> bool:
+    """Everything but the small week: drift starts as planted, in the planted feature."""
+    planted = "language" if hidden["kind"] == "market" else "intent"
+    other = "intent" if planted == "language" else "language"
+    small = int(hidden["small_week"])
+    weekly = _weekly_psi(sk, ev)
+    regular = [k for k in weekly if k != small]
+    if any(weekly[k]["n"] < min_week_n for k in regular):
+        return False
+    first = next((k for k in regular if max(weekly[k]["language"], weekly[k]["intent"])
+                  >= PSI_ALARM), None)
+    if first is None or first < int(hidden["drift_week"]):
+        return False
+    if weekly[first][planted] < weekly[first][other]:
+        return False
+    last = weekly[WEEKS]
+    if last[planted] < 0.25 or max(weekly[k][other] for k in regular) > 0.18:
+        return False
+    if last["language"] < 0.03:
+        return False
+    # Against the first production week instead of the eval set, the number moves.
+    w1 = sk.language[sk.week == 1]
+    w8 = sk.week == WEEKS
+    if abs(_psi_codes(sk.language[w8], w1, len(LANGUAGES)) - last["language"]) < 0.01:
+        return False
+    if hidden["kind"] == "market":
+        # Intent is stable: a chi-square test of eval vs. last week must not reject.
+        table = np.array([np.bincount(ev.intent, minlength=len(INTENTS)),
+                          np.bincount(sk.intent[w8], minlength=len(INTENTS))])
+        table = table[:, table.sum(axis=0) > 0]
+        if stats.chi2_contingency(table)[1] < 0.1:
+            return False
+    return True
+
+
+def _false_alarm_visible(sk: _Skeleton, hidden: dict[str, Any], ev: "_EvalSkeleton") -> bool:
+    m = sk.week == int(hidden["small_week"])
+    top = max(_psi_codes(sk.language[m], ev.language, len(LANGUAGES)),
+              _psi_codes(sk.intent[m], ev.intent, len(INTENTS)))
+    return top >= PSI_ALARM + 0.02
+
+
+@dataclass
+class _EvalSkeleton:
+    language: np.ndarray
+    intent: np.ndarray
+    terse: np.ndarray
+
+
+def _eval_skeleton(rng: np.random.Generator, hidden: dict[str, Any]) -> _EvalSkeleton:
+    n = int(hidden["n_eval"])
+    return _EvalSkeleton(_codes(rng, hidden["eval_languages"], LANGUAGES, n),
+                         _codes(rng, hidden["intents"], INTENTS, n),
+                         rng.random(n) < float(hidden["terse_eval"]))
+
+
+_LANG_EFFECT = np.array([LANGUAGE_EFFECT.get(k, 0.0) for k in LANGUAGES])
+_INTENT_EFFECT = np.array([INTENT_EFFECT.get(k, 0.0) for k in INTENTS])
+
+
+def _accuracy_logit(hidden: dict[str, Any], language: np.ndarray, intent: np.ndarray,
+                    terse: np.ndarray) -> np.ndarray:
+    base = _logit(float(hidden["base_accuracy"]))
+    new = (language >= len(BASE_LANGUAGES)) | (intent >= len(BASE_INTENTS))
+    z = (base + _LANG_EFFECT[language] + _INTENT_EFFECT[intent]
+         - float(hidden["terse_penalty"]) * terse - float(hidden["new_slice_penalty"]) * new)
+    return np.asarray(z, dtype=float)
+
+
+def _reweighted(ev: _EvalSkeleton, correct: np.ndarray, sk: _Skeleton) -> float:
+    """The eval accuracy reweighted to last week's covered (language, intent) cells."""
+    k = len(INTENTS)
+    eval_cell = ev.language * k + ev.intent
+    n_cells = len(LANGUAGES) * k
+    hits = np.bincount(eval_cell, weights=correct.astype(float), minlength=n_cells)
+    size = np.bincount(eval_cell, minlength=n_cells)
+    w8 = sk.week == WEEKS
+    last = np.bincount(sk.language[w8] * k + sk.intent[w8], minlength=n_cells)
+    covered = size > 0
+    acc = np.where(covered, hits / np.maximum(size, 1), 0.0)
+    return float((last * acc)[covered].sum() / last[covered].sum())
+
+
+# ---------------------------------------------------------------------------------------
+# Text. Every random choice for a row comes from that row's pre-drawn uniforms ``u``.
+# ---------------------------------------------------------------------------------------
+
+
+def _pick(options: tuple[str, ...], u: float) -> str:
+    return options[min(int(u * len(options)), len(options) - 1)]
+
+
+def _format_date(lang: str, day: dt.date, u: float) -> str:
+    if lang == "en":
+        return f"{day:%b} {day.day}" if u < 0.6 else f"{day:%d/%m}"
+    if lang in ("es", "fr", "it"):
+        month = MONTHS[lang][day.month - 1]
+        return f"{day.day} de {month}" if lang == "es" else f"{day.day} {month}"
+    if lang == "tr":
+        return f"{day.day} {MONTHS['tr'][day.month - 1]}"
+    if lang == "de":
+        return f"{day:%d.%m.}"
+    if lang == "pl":
+        return f"{day:%d.%m}"
+    return f"{day:%d/%m}"
+
+
+_AMOUNTS = (89.0, 124.5, 149.99, 212.0, 238.4, 310.0, 389.9, 455.0, 612.3, 840.0, 1290.0)
+
+
+def _format_amount(lang: str, u: float, v: float) -> str:
+    value = _AMOUNTS[min(int(u * len(_AMOUNTS)), len(_AMOUNTS) - 1)]
+    if lang == "en":
+        return f"${value:,.2f}" if v < 0.6 else f"£{value:,.0f}"
+    if lang == "pt":
+        return "R$ " + f"{value * 5.4:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    if lang == "pl":
+        return f"{value * 4.3:.0f} zł"
+    if lang == "tr":
+        return f"{value * 35:,.0f} TL".replace(",", ".")
+    return f"{value:.2f}".replace(".", ",") + " €"
+
+
+# Some customers paste the confirmation e-mail (or the whole thread) under the question.
+FORWARDED = ("\n\n---------- Forwarded message ----------\nFrom: Wayline <no-reply@wayline.com>\n"
+             "Subject: Your booking {pnr} is confirmed\n\nFlight {flight} · {date}\n"
+             "Passengers: {pax} · Fare: Economy Classic · Total: {amount}\n"
+             "Manage your trip: https://wayline.com/trips/{pnr}")
+_GREETED = ("Hi", "Hola", "Hallo", "Bonjour", "Buongiorno", "Oi", "Dzień", "Merhaba")
+
+
+def _query(lang: str, intent: str, terse: bool, when: dt.date, casual: float, paste: float,
+           u: np.ndarray, pnr: str, number: int, later: int) -> str:
+    slots = {
+        "pnr": pnr,
+        "flight": f"{_pick(CARRIERS, u[0])} {number}",
+        "city": _pick(CITIES[lang], u[1]),
+        "date": _format_date(lang, when + dt.timedelta(days=later), u[2]),
+        "amount": _format_amount(lang, u[3], u[4]),
+    }
+    if terse:
+        text = _pick(TERSE[lang][intent], u[5]).format(**slots)
+        if u[6] < 0.3:
+            text += "?"
+        return text.lower() if u[7] < 0.7 else text
+    text = _pick(FULL[lang][intent], u[5]).format(**slots)
+    if u[6] < 0.35:
+        opener = _pick(OPENERS[lang], u[8])
+        if opener and not text.startswith(_GREETED):
+            text = opener + text[0].lower() + text[1:]
+    if u[7] < 0.25:
+        text += _pick(TAILS[lang], u[9])
+    if u[10] < casual:
+        text = text.lower().rstrip(".")
+    if u[11] < paste:
+        block = FORWARDED.format(pax=1 + int(u[12] * 4), **slots)
+        text += block * (1 + int(u[12] < 0.3) + int(u[12] < 0.08))
+    return text
+
+
+def tokens(text: str) -> int:
+    """The assistant's token count for a query (words and punctuation, long words split)."""
+    found = _TOKEN.findall(text)
+    return len(found) + sum((len(w) - 1) // 6 for w in found if len(w) > 6)
+
+
+def _queries(rng: np.random.Generator, langs: np.ndarray, intents: np.ndarray,
+             terse: np.ndarray, days: list[dt.date], casual: np.ndarray,
+             paste: float) -> list[str]:
+    n = len(langs)
+    u = rng.random((n, 13))
+    chars = rng.integers(0, len(_PNR_CHARS), (n, 6))
+    numbers = rng.integers(100, 9999, n)
+    later = rng.integers(1, 60, n)
+    return [
+        _query(LANGUAGES[langs[i]], INTENTS[intents[i]], bool(terse[i]), days[i],
+               float(casual[i]), paste, u[i], "".join(_PNR_CHARS[c] for c in chars[i]),
+               int(numbers[i]), int(later[i]))
+        for i in range(n)
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# Frames
+# ---------------------------------------------------------------------------------------
+
+
+def _hour_cumulative(lang: str) -> np.ndarray:
+    hours = np.arange(24)
+    dist = np.minimum(np.abs(hours - HOUR_PEAK_UTC[lang]), 24 - np.abs(hours - HOUR_PEAK_UTC[lang]))
+    w = np.exp(-0.5 * (dist / 4.0) ** 2) + 0.03
+    return np.asarray(np.cumsum(w / w.sum()))
+
+
+def _production(rng: np.random.Generator, hidden: dict[str, Any], sk: _Skeleton
+                ) -> pd.DataFrame:
+    n = len(sk.day)
+    correct = rng.random(n) < _sigmoid(_accuracy_logit(hidden, sk.language, sk.intent,
+                                                       sk.terse))
+    u = rng.random(n)
+    hours = np.zeros(n, dtype=int)
+    for code, lang in enumerate(LANGUAGES):
+        m = sk.language == code
+        hours[m] = np.minimum(np.searchsorted(_hour_cumulative(lang), u[m], side="right"), 23)
+    seconds = sk.day * 86400 + hours * 3600 + rng.integers(0, 3600, n)
+    when = np.datetime64(hidden["start"], "s") + seconds.astype("timedelta64[s]")
+    days = (np.datetime64(hidden["start"], "D") + sk.day.astype("timedelta64[D]")).tolist()
+    casual = np.where(sk.week >= int(hidden["terse_week"]), 0.3, 0.1)
+    queries = _queries(rng, sk.language, sk.intent, sk.terse, days, casual, 0.05)
+    wrong = ~correct
+    money = np.isin(sk.intent, [INTENTS.index("cancellation_refund"), INTENTS.index("payment")])
+    thumbs_down = rng.random(n) < np.where(wrong, 0.24, 0.035)
+    escalated = rng.random(n) < np.where(wrong, 0.13, 0.015) + 0.04 * money
+    order = np.argsort(seconds, kind="stable")
+    ids = rng.choice(16 ** 10, size=n, replace=False)
+    return pd.DataFrame({
+        "request_id": [f"req_{int(x):010x}" for x in ids],
+        "timestamp": np.char.add(np.datetime_as_string(when[order], unit="s"), "Z"),
+        "language": [LANGUAGES[c] for c in sk.language[order]],
+        "intent": [INTENTS[c] for c in sk.intent[order]],
+        "query": [queries[i] for i in order],
+        "query_tokens": [tokens(queries[i]) for i in order],
+        "thumbs_down": thumbs_down[order].astype(int),
+        "escalated": escalated[order].astype(int),
+        "_correct": correct[order].astype(int),
+        "_week": sk.week[order],
+    })
+
+
+def _eval_frame(rng: np.random.Generator, hidden: dict[str, Any], ev: _EvalSkeleton,
+                correct: np.ndarray) -> pd.DataFrame:
+    start = dt.date.fromisoformat(hidden["start"])
+    n = len(ev.language)
+    added = [start - dt.timedelta(days=int(d)) for d in rng.integers(12, 60, n)]
+    queries = _queries(rng, ev.language, ev.intent, ev.terse, added, np.zeros(n), 0.02)
+    frame = pd.DataFrame({
+        "added_on": [d.isoformat() for d in added],
+        "language": [LANGUAGES[c] for c in ev.language],
+        "intent": [INTENTS[c] for c in ev.intent],
+        "query": queries,
+        "query_tokens": [tokens(q) for q in queries],
+        "correct": correct.astype(int),
+    })
+    frame = frame.sort_values(["added_on", "intent"], kind="stable").reset_index(drop=True)
+    frame.insert(0, "item_id", [f"EV-{i:04d}" for i in range(1, n + 1)])
+    return frame
+
+
+def _audit_frame(rng: np.random.Generator, hidden: dict[str, Any]) -> pd.DataFrame:
+    a = hidden["audit"]
+    start = dt.datetime.fromisoformat(hidden["start"])
+    frozen = start - dt.timedelta(days=9)
+    rerun = start + dt.timedelta(days=7 * WEEKS - 3)
+    for _ in range(200):
+        rows = []
+        for g in AUDIT_GROUPS:
+            n = int(a["n_scenarios"])
+            p3, p4 = float(a["v3_pass_rate"][g]), float(a["v4_pass_rate"][g])
+            b = float(a["churn"]) * (1 - max(0.0, p3 - p4) * 3)
+            keep = 1 - (p3 - p4 + (1 - p3) * b) / p3
+            v3 = rng.random(n) < p3
+            v4 = np.where(v3, rng.random(n) < keep, rng.random(n) < b)
+            for s in range(n):
+                rows.append((f"S{s + 1:03d}", g, int(v3[s]), int(v4[s])))
+        frame = pd.DataFrame(rows, columns=["scenario_id", "group", "v3", "v4"])
+        rates = frame.groupby("group")[["v3", "v4"]].mean()
+        drop = rates["v3"] - rates["v4"]
+        p2f = int(((frame["v3"] == 1) & (frame["v4"] == 0)).sum())
+        f2p = int(((frame["v3"] == 0) & (frame["v4"] == 1)).sum())
+        if (drop.idxmax() == a["hurt_group"] and rates["v4"].idxmin() == a["low_group"]
+                and drop.sort_values().iloc[-1] - drop.sort_values().iloc[-2] > 0.02
+                and min(p2f, f2p) >= 100 and p2f != f2p
+                and not {p2f, f2p} & set(MIN_WEEK_N_CHOICES)):
+            break
+    ids = rng.choice(90000, size=len(frame), replace=False) + 10000
+    frame.insert(0, "item_id", [f"AUD-{int(x)}" for x in ids])
+    v3_rows = frame.assign(model="v3", passed=frame["v3"]).sort_values("item_id")
+    v3_rows["run_at"] = [(frozen + dt.timedelta(seconds=int(9 * i))).strftime(
+        "%Y-%m-%dT%H:%M:%SZ") for i in range(len(v3_rows))]
+    # The v4 re-run came back in completion order, not in item order.
+    v4_rows = frame.assign(model="v4", passed=frame["v4"]).iloc[rng.permutation(len(frame))]
+    v4_rows["run_at"] = [(rerun + dt.timedelta(seconds=int(7 * i))).strftime(
+        "%Y-%m-%dT%H:%M:%SZ") for i in range(len(v4_rows))]
+    out = pd.concat([v3_rows, v4_rows], ignore_index=True)
+    return out[["item_id", "scenario_id", "group", "model", "run_at", "passed"]]
+
+
+def generate(rng: np.random.Generator, params: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The variant's data files. Pure: writes nothing; deterministic given the rng."""
+    hidden = params["hidden"]
+    min_week_n = int(params["public"]["min_week_n"])
+    ev = _eval_skeleton(rng, hidden)
+    # Re-draw (a bounded, deterministic number of times) until the plant shows: first the
+    # drift story, then the false alarm in the small week (re-drawing that week alone).
+    sk = _skeleton(rng, hidden)
+    for _ in range(200):
+        if _story_visible(sk, hidden, min_week_n, ev):
+            break
+        sk = _skeleton(rng, hidden)
+    for _ in range(2000):
+        if _false_alarm_visible(sk, hidden, ev):
+            break
+        sk.redraw_week(rng, hidden, int(hidden["small_week"]))
+    z_eval = _accuracy_logit(hidden, ev.language, ev.intent, ev.terse)
+    correct = rng.random(len(z_eval)) < _sigmoid(z_eval)
+    for _ in range(200):
+        if abs(_reweighted(ev, correct, sk) - float(correct.mean())) >= 0.006:
+            break
+        correct = rng.random(len(z_eval)) < _sigmoid(z_eval)
+    reweighted = _reweighted(ev, correct, sk)
+
+    production = _production(rng, hidden, sk)
+    last_rows = np.flatnonzero(production["_week"].to_numpy() == WEEKS)
+    n_lab = min(int(hidden["n_labelled"]), len(last_rows) - 50)
+    last_correct = production["_correct"].to_numpy()
+    for _ in range(100):
+        chosen = np.sort(rng.choice(last_rows, size=n_lab, replace=False))
+        # The sample must show what the reweighted eval cannot (it does, in expectation).
+        if last_correct[chosen].mean() <= reweighted - 0.025:
+            break
+    labelled = production.iloc[chosen][["request_id", "language", "intent", "_correct"]]
+    labelled = labelled.rename(columns={"_correct": "correct"}).reset_index(drop=True)
+    production = production.drop(columns=["_correct", "_week"])
+    return {
+        "eval_set.csv": _eval_frame(rng, hidden, ev, correct),
+        "production_logs.csv": production,
+        "labelled_sample.csv": labelled,
+        "audit_results.csv": _audit_frame(rng, hidden),
+    }

@@ -1,0 +1,404 @@
+"""drift: does every variant carry its plant, and does the key catch the mistakes?
+
+The exercise's modules are imported by path, the way evalround loads them.
+"""
+
+import importlib.util
+import json
+import re
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from evalround.variant import frames_to_files, read_data_file
+
+ROOT = Path(__file__).resolve().parents[2]
+FOLDER = ROOT / "exercises" / "drift"
+DEFAULT_DATA = ROOT / "data" / "drift"
+DEFAULT_SEED = 20261123
+SEEDS = range(30)
+
+
+def _load(name: str, module_name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(module_name, FOLDER / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+generator = _load("generator", "drift_generator")
+answers = _load("answers", "drift_answers")
+MANIFEST = yaml.safe_load((FOLDER / "exercise.yaml").read_text(encoding="utf-8"))
+FIELDS: dict[str, dict[str, Any]] = {
+    name: spec | {"question": q["id"]}
+    for q in MANIFEST["questions"]
+    for name, spec in q.get("answers", {}).items()
+}
+
+
+@cache
+def variant(seed: int) -> tuple[dict[str, Any], dict[str, bytes]]:
+    rng = np.random.default_rng(seed)
+    params = generator.sample_parameters(rng)
+    return params, frames_to_files(generator.generate(rng, params))
+
+
+@cache
+def keyed(seed: int) -> tuple[dict[str, Any], dict[str, pd.DataFrame], dict[str, Any]]:
+    params, files = variant(seed)
+    frames = {name: read_data_file(name, data) for name, data in files.items()}
+    return params, frames, answers.reference(frames, params["public"])
+
+
+def _wrong(field: str, expected: Any, given: Any) -> bool:
+    spec = FIELDS[field]
+    if spec["type"] == "str":
+        return str(given).strip().lower() != str(expected).strip().lower()
+    if spec["type"] == "int":
+        return int(given) != int(expected)
+    return abs(float(given) - float(expected)) > float(spec.get("tolerance", 0.0)) + 1e-12
+
+
+def _week_index(frames: dict[str, pd.DataFrame], week: str) -> int:
+    weeks = sorted(answers.with_weeks(frames["production_logs.csv"])["week"].unique())
+    return weeks.index(week) + 1
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def test_manifest_lists_exactly_the_reference_answers() -> None:
+    """Does reference() return every manifest variable, as plain Python values in range?"""
+    params, _, key = keyed(0)
+    assert set(key) == set(FIELDS)
+    kinds = {"str": str, "float": float, "int": int}
+    for name, value in key.items():
+        spec = FIELDS[name]
+        assert type(value) is kinds[spec["type"]], name
+        if "min" in spec:
+            assert value >= spec["min"], name
+        if "max" in spec:
+            assert value <= spec["max"], name
+        if "choices" in spec:
+            assert value in spec["choices"], name
+    assert set(params["public"]) == set(MANIFEST["parameters"]) == {"min_week_n"}
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_generation_is_deterministic(seed: int) -> None:
+    """Does the same seed give the same parameters and the same CSV bytes?"""
+    variant.cache_clear()
+    first = variant(seed)
+    rng = np.random.default_rng(seed)
+    params = generator.sample_parameters(rng)
+    again = frames_to_files(generator.generate(rng, params))
+    assert json.dumps(first[0], sort_keys=True) == json.dumps(params, sort_keys=True)
+    assert first[1] == again
+
+
+def test_parameters_are_json_data() -> None:
+    params, _ = variant(3)
+    assert json.loads(json.dumps(params)) == params
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_wrong_approach_loses_exactly_its_questions(seed: int) -> None:
+    """Does each known wrong approach miss an answer of each question it declares, and
+    keep every answer of the questions it does not declare?"""
+    params, frames, key = keyed(seed)
+    for name, wrong in answers.WRONG_APPROACHES.items():
+        given = wrong.fn(frames, params["public"])
+        assert given and set(given) <= set(key), name
+        lost = {FIELDS[f]["question"] for f, v in given.items() if _wrong(f, key[f], v)}
+        assert lost == set(wrong.loses), f"seed {seed}: {name} loses {lost}"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_planted_phenomena(seed: int) -> None:
+    """Is every plant visible in the data the candidate gets?"""
+    params, frames, key = keyed(seed)
+    hidden, min_n = params["hidden"], params["public"]["min_week_n"]
+    logs, eval_set = frames["production_logs.csv"], frames["eval_set.csv"]
+    table = answers.weekly_psi(logs, eval_set)
+    planted = "language" if hidden["kind"] == "market" else "intent"
+
+    # Drift starts no earlier than planted, in the planted feature, and is big by the end.
+    assert _week_index(frames, key["q1_drift_week"]) >= hidden["drift_week"]
+    assert key["q1_drift_feature"] == planted
+    assert table[planted].iloc[-1] >= 0.25
+
+    # Exactly one small week, before the drift, whose PSI crosses the alarm on noise.
+    small = table[table["n"] < min_n]
+    assert len(small) == 1 and small["n"].iloc[0] <= 70
+    assert key["q1_small_week_psi"] >= 0.2
+    assert _week_index(frames, str(small["week"].iloc[0])) < hidden["drift_week"]
+    naive = answers.WRONG_APPROACHES["ignore_min_week_n"].fn(frames, params["public"])
+    assert naive["q1_drift_week"] == small["week"].iloc[0] != key["q1_drift_week"]
+
+    # The uncovered slice is the new language or intent, and it is a real share.
+    last = answers.last_week(logs)
+    new = (~last["language"].isin(eval_set["language"])) | (
+        ~last["intent"].isin(eval_set["intent"]))
+    assert new.mean() >= 0.03
+    assert key["q3_uncovered_share"] >= new.mean() - 1e-12
+    assert (hidden["new_language"] in set(last["language"])) or (
+        hidden["new_intent"] in set(last["intent"]))
+
+    # Reweighting moves the number, and labelled production is worse still.
+    assert abs(key["q3_reweighted_accuracy"] - key["q3_eval_accuracy"]) > 0.005
+    assert key["q3_labelled_accuracy"] < key["q3_reweighted_accuracy"] - 0.02
+
+    # Phrasing drift: queries got shorter; intent shifts only on a product launch.
+    assert last["query_tokens"].median() < eval_set["query_tokens"].median()
+    assert key["q2_ks_stat"] > 0.15
+    assert key["q2_intent_shift"] == ("yes" if hidden["kind"] == "product" else "no")
+
+    # The audit: the planted group is hurt; the lowest v4 group is another one.
+    rates = answers.group_rates(frames["audit_results.csv"])
+    assert key["q4_most_hurt_group"] == hidden["audit"]["hurt_group"]
+    assert rates["v4"].idxmin() != key["q4_most_hurt_group"]
+    assert min(key["q4_pass_to_fail"], key["q4_fail_to_pass"]) >= 100
+
+
+@pytest.mark.parametrize("seed", [0, 11, 23])
+def test_data_looks_like_production(seed: int) -> None:
+    """Ids, ISO time stamps over eight Monday-to-Sunday weeks, a weekday pattern,
+    several languages and scripts, a skewed length distribution, rare complaints."""
+    _, frames, _ = keyed(seed)
+    logs, eval_set = frames["production_logs.csv"], frames["eval_set.csv"]
+    assert list(logs.columns) == ["request_id", "timestamp", "language", "intent", "query",
+                                  "query_tokens", "thumbs_down", "escalated"]
+    assert list(eval_set.columns) == ["item_id", "added_on", "language", "intent", "query",
+                                      "query_tokens", "correct"]
+    assert logs["request_id"].is_unique and eval_set["item_id"].is_unique
+    assert logs["timestamp"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").all()
+    stamps = pd.to_datetime(logs["timestamp"], utc=True)
+    assert stamps.min().day_of_week == 0 and (stamps.max() - stamps.min()).days == 55
+    regular = logs[answers.with_weeks(logs)["week"].map(
+        answers.with_weeks(logs)["week"].value_counts()) > 250]
+    weekend = pd.to_datetime(regular["timestamp"], utc=True).dt.day_of_week >= 5
+    assert weekend.mean() < 2 / 7
+    assert len(set(logs["language"])) >= 5 and set(eval_set["language"]) == set(
+        generator.BASE_LANGUAGES)
+    assert logs["query"].str.contains(r"[äöüéèàçñãõąęłśżığş]").any()
+    tokens = logs["query_tokens"]
+    assert tokens.quantile(0.99) > 2.5 * tokens.median() and tokens.max() > 5 * tokens.median()
+    assert 0.02 < logs["thumbs_down"].mean() < 0.2 and 0.01 < logs["escalated"].mean() < 0.15
+    labelled = frames["labelled_sample.csv"]
+    assert labelled["request_id"].isin(logs["request_id"]).all()
+    audit = frames["audit_results.csv"]
+    assert set(audit["group"]) == set(generator.AUDIT_GROUPS)
+    assert (audit.groupby("item_id")["model"].nunique() == 2).all()
+
+
+def test_generation_is_fast() -> None:
+    """Well under a second of CPU per variant (CPU time: other jobs share the machine)."""
+    import time
+
+    start = time.process_time()
+    for seed in (101, 102, 103):
+        rng = np.random.default_rng(seed)
+        generator.generate(rng, generator.sample_parameters(rng))
+    assert (time.process_time() - start) / 3 < 0.6
+
+
+def test_keys_differ_across_variants() -> None:
+    keys = [keyed(seed)[2] for seed in SEEDS]
+    assert len({json.dumps(k, sort_keys=True) for k in keys}) == len(keys)
+    for name in FIELDS:
+        assert len({repr(k[name]) for k in keys}) > 1, name
+    assert {k["q1_last_band"] for k in keys} == {"none", "moderate", "significant"}
+
+
+def _points(key: dict[str, Any], given: dict[str, Any]) -> float:
+    total = 0.0
+    for q in MANIFEST["questions"]:
+        names = list(q.get("answers", {}))
+        if names:
+            right = sum(1 for n in names if n in given and not _wrong(n, key[n], given[n]))
+            total += q["points"] * right / len(names)
+    return total
+
+
+def test_personas_rank_as_intended() -> None:
+    """strong > misses_calibration > aggregate_only > blank; the middle one loses about a
+    quarter to a third of the autograded points, the naive one well over half."""
+    auto = sum(q["points"] for q in MANIFEST["questions"] if q["kind"] == "auto")
+    for seed in range(10):
+        params, frames, key = keyed(seed)
+        points = {}
+        for persona, mistakes in answers.PERSONAS.items():
+            given = dict(key)
+            for name in mistakes:
+                given.update(answers.WRONG_APPROACHES[name].fn(frames, params["public"]))
+            points[persona] = _points(key, given)
+        assert points["strong"] == auto
+        assert 0.22 * auto <= auto - points["misses_calibration"] <= 0.34 * auto
+        assert auto - points["aggregate_only"] > 0.55 * auto
+        assert points["aggregate_only"] > 0.0
+    assert set(answers.PERSONAS) == {"strong", "misses_calibration", "aggregate_only"}
+
+
+def test_rubric_placeholders_fill_from_the_key() -> None:
+    rubric = yaml.safe_load((FOLDER / "rubric.yaml").read_text(encoding="utf-8"))
+    _, _, key = keyed(0)
+    for q in MANIFEST["questions"]:
+        if q["kind"] != "written":
+            continue
+        items = rubric[q["id"]]
+        assert 3 <= len(items) <= 5
+        assert sum(i["points"] for i in items) == q["points"]
+        for item in items:
+            item["criterion"].format(**key)
+    assert "{q1_small_week_psi" in json.dumps(rubric)
+
+
+def test_committed_default_data_equals_regeneration() -> None:
+    _, files = variant(DEFAULT_SEED)
+    committed = {p.name: p.read_bytes() for p in sorted(DEFAULT_DATA.iterdir())}
+    assert committed == files
+
+
+# ---------------------------------------------------------------------------------------
+# The notebook
+# ---------------------------------------------------------------------------------------
+
+
+def _notebook() -> nbformat.NotebookNode:
+    return nbformat.read(FOLDER / "notebook.ipynb", as_version=4)
+
+
+def _public_text(nb: nbformat.NotebookNode) -> str:
+    return "\n".join(c.source for c in nb.cells if "BEGIN SOLUTION" not in c.source)
+
+
+def test_notebook_structure() -> None:
+    """nbgrader metadata on every cell, no outputs, answer and test cells as the kit
+    expects, and the parameters cell's default equals the bundled dataset's."""
+    nb = _notebook()
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells]
+    assert len(ids) == len(set(ids))
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1 and params[0].metadata["nbgrader"]["locked"]
+    default_params, _ = variant(DEFAULT_SEED)
+    assert f"min_week_n = {default_params['public']['min_week_n']}" in params[0].source
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells}
+    for q in MANIFEST["questions"]:
+        if q["kind"] == "auto":
+            answer, test = by_id[f"{q['id']}_answer"], by_id[q["id"]]
+            meta = answer.metadata["nbgrader"]
+            assert meta["solution"] and not meta["locked"]
+            for name in q["answers"]:
+                assert f"\n{name} = None" in "\n" + answer.source
+            assert test.metadata["nbgrader"]["points"] == q["points"] and test.source == ""
+        else:
+            cell = by_id[q["id"]]
+            assert cell.cell_type == "markdown" and cell.metadata["nbgrader"]["grade"]
+            assert cell.metadata["nbgrader"]["points"] == q["points"]
+
+
+def test_notebook_definitions_match_the_key() -> None:
+    """The stated epsilon, alarm, bands, alpha, choices and tolerances are the key's."""
+    text = _public_text(_notebook())
+    assert answers.PSI_EPSILON == 1e-4 and "ε = 0.0001" in text
+    assert answers.PSI_ALARM == 0.2 and "PSI ≥ 0.2" in text and "natural logarithm" in text
+    assert answers.BANDS == ((0.1, "none"), (0.2, "moderate"))
+    assert '`"none"` below 0.1, `"moderate"` from 0.1 up to' in text
+    assert answers.CHI2_ALPHA == 0.05 and "below 0.05" in text
+    assert "**covered** cells" in text
+    for name, spec in FIELDS.items():
+        for choice in spec.get("choices", []):
+            assert f'"{choice}"' in text, (name, choice)
+        if spec["type"] == "float":
+            assert f"±{spec['tolerance']:g}" in text, name
+    # Monday-named weeks, union of categories, counts for chi-square, item_id pairing.
+    for phrase in ("Monday", "union", "**counts**", "by `item_id`"):
+        assert phrase in text, phrase
+
+
+def test_notebook_text_holds_no_key_value() -> None:
+    """No key of the default dataset, and nothing the bundle leak check would match on
+    any variant: no 3-digit whole number, no 3-decimal number, no quoted group name."""
+    text = _public_text(_notebook())
+    _, _, key = keyed(DEFAULT_SEED)
+    for name, value in key.items():
+        if isinstance(value, float):
+            for digits in (3, 4):
+                assert f"{value:.{digits}f}" not in text, name
+    whole = re.findall(r"(?<![\d.])\d{3,}(?![\d.])", text.replace("0.0001", ""))
+    assert {int(x) for x in whole} <= {*generator.MIN_WEEK_N_CHOICES, 8601}, whole
+    # Tolerances (0.001 ...) are fine: the leak check never matches values below 0.01 so.
+    three = re.findall(r"(?<![\d.])\d\.\d{3}(?!\d)", text.replace("0.0001", ""))
+    assert all(float(x) < 0.01 for x in three), three
+    for group in generator.AUDIT_GROUPS:
+        assert f'"{group}"' not in text and f"'{group}'" not in text
+
+
+ANSWER_NAMES = list(FIELDS)
+
+
+@pytest.mark.slow
+def test_notebook_solution_matches_the_key(tmp_path: Path) -> None:
+    """Run the notebook headless on one variant; does its solution code match reference()?"""
+    from nbclient import NotebookClient
+
+    seed = 4
+    params, files = variant(seed)
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, content in files.items():
+        (data / name).write_bytes(content)
+    nb = _notebook()
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    cell.source = (f'variant_id = "seed-{seed}"\ndata_dir = {str(data)!r}\n'
+                   f"min_week_n = {params['public']['min_week_n']}")
+    nb.cells.append(nbformat.v4.new_code_cell(
+        f"import json\nprint(json.dumps({{k: globals()[k] for k in {ANSWER_NAMES!r}}}))"))
+    NotebookClient(nb, timeout=60, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    for c in nb.cells:
+        for out in c.get("outputs", []):
+            assert out.output_type != "error"
+            assert not (out.output_type == "stream" and out.name == "stderr"), out.text
+    got = json.loads(nb.cells[-1].outputs[0].text)
+    _, _, key = keyed(seed)
+    for name, expected in key.items():
+        assert not _wrong(name, expected, got[name]), (name, expected, got[name])
+
+
+def _bundle_packages() -> set[str]:
+    from evalround.bundle import REQUIREMENTS
+
+    lines = [line.strip() for line in REQUIREMENTS.splitlines()]
+    return {re.split(r"[<>=\[ ]", line)[0] for line in lines if line and line[0] != "#"}
+
+
+def test_notebook_runs_on_python_310_with_only_the_bundle_requirements() -> None:
+    """Every code cell parses as Python 3.10 and imports only the stdlib and the bundle's
+    requirements."""
+    import ast
+    import sys
+
+    imported: set[str] = set()
+    for cell in _notebook().cells:
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source, feature_version=(3, 10))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    assert imported - set(sys.stdlib_module_names) <= _bundle_packages()
+    assert "evalround" not in imported

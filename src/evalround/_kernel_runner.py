@@ -7,11 +7,17 @@ executes: it never sees the key, and evalround scores outside this process.
 
 from __future__ import annotations
 
+import sys
+
+# jsonschema (imported by nbformat) loads rfc3987_syntax's grammar when it is
+# installed: a second of start-up per submission, for a URI format check the runner
+# never makes. Without it, jsonschema skips that one format.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
 import inspect
 import json
 import os
 import resource
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +26,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from evalround.scoring import coerce_answer
+from evalround.coercion import coerce_answer
 
 
 def extraction_source(names: list[str], marker: str) -> str:

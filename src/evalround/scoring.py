@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evalround.coercion import coerce_answer
 from evalround.exercise import AnswerField, Manifest, Question, parse_manifest
 
 STOCK_KEY_FILE = "evalround_stock_key.json"
@@ -68,36 +69,6 @@ def rubric_text(question: Question, items: list[dict[str, Any]], key: Mapping[st
         criterion = " ".join(str(item["criterion"]).format(**key).split())
         lines.append(f"- **{float(item['points']):g} pt** `{item['id']}`: {criterion}")
     return "\n".join(lines)
-
-
-def coerce_answer(value: Any) -> Any:
-    """Turn whatever the candidate assigned into plain JSON data, or mark it unsupported.
-
-    This function's source is also run inside the kernel to extract answers, so it
-    imports only the standard library, inside its body.
-    """
-    import math as _math
-    import numbers as _numbers
-
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return {"unsupported": "a True/False value"}
-    if isinstance(value, _numbers.Integral):
-        return int(value)
-    if isinstance(value, _numbers.Real):
-        number = float(value)
-        return number if _math.isfinite(number) else {"unsupported": repr(number)}
-    if isinstance(value, str):
-        return str(value)
-    if hasattr(value, "tolist") and not isinstance(value, list | tuple | set | frozenset):
-        value = value.tolist()
-    if isinstance(value, list | tuple | set | frozenset):
-        items = list(value)
-        if all(isinstance(v, str) for v in items):
-            return [str(v) for v in items]
-        return {"unsupported": "a collection that is not all text"}
-    return {"unsupported": "a value of type " + type(value).__name__}
 
 
 def _is_number(value: Any) -> bool:

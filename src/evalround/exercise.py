@@ -195,6 +195,11 @@ class Exercise:
     def slug(self) -> str:
         return self.manifest.slug
 
+    def preload(self) -> None:
+        """Import the generator and answers now, before worker threads use them."""
+        self._module("generator")
+        self._module("answers")
+
     def _module(self, name: str) -> ModuleType:
         if name not in self._modules:
             path = self.folder / f"{name}.py"

@@ -13,7 +13,7 @@ import copy
 import hashlib
 import json
 import shutil
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -222,37 +222,42 @@ def grade(
 ) -> list[GradeRecord]:
     """Grade every pending submission; ``jobs`` notebooks run at once.
 
-    Notebooks run in worker threads (each in its own child process); scoring and
-    every write to the gradebook happen here, one at a time.
+    Worker threads rebuild each submission and run it (in its own sandboxed child
+    process); scoring and every write to the gradebook happen here, one at a time.
     """
     runner = runner or default_runner(allow_unsandboxed)
     limits = limits or Limits()
     todo = pending(course, exercises, force)
     names = {e.slug: [f.name for f in e.manifest.answer_fields] for e in exercises}
+    for exercise in exercises:
+        exercise.preload()
+    order = {(e.slug, c): i for i, (e, c) in enumerate(todo)}
     records: list[GradeRecord] = []
     problems: list[str] = []
+
+    def work(exercise: Exercise, candidate: str) -> tuple[GradingJob, ExecutionResult]:
+        job = prepare(course, exercise, candidate)
+        return job, runner.run(job.notebook, job.workdir, names[exercise.slug], limits)
+
     bar = tqdm(total=len(todo), desc="grade", unit="submission", disable=not progress)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures: list[tuple[GradingJob, Future[ExecutionResult]]] = []
-        for exercise, candidate in todo:
+        futures = {pool.submit(work, e, c): (e, c) for e, c in todo}
+        # Each grade is written as soon as its run ends: a crash loses only runs in flight.
+        for future in as_completed(futures):
+            exercise, candidate = futures[future]
             try:
-                job = prepare(course, exercise, candidate)
-            except (CourseError, UnicodeDecodeError, ValueError) as exc:
+                job, result = future.result()
+            except (CourseError, OSError, UnicodeDecodeError, ValueError) as exc:
                 path = course.submitted_dir(candidate, exercise.slug) / notebook_name(
                     exercise.slug)
                 problems.append(f"{candidate}, {exercise.slug} ({path}): {exc}")
-                bar.update(1)
-                continue
-            futures.append(
-                (job, pool.submit(runner.run, job.notebook, job.workdir,
-                                  names[exercise.slug], limits))
-            )
-        for job, future in futures:
-            records.append(finish(course, job, future.result(), runner.name))
+            else:
+                records.append(finish(course, job, result, runner.name))
             bar.update(1)
     bar.close()
+    records.sort(key=lambda r: order[(r.exercise, r.candidate)])
     if problems:
-        raise GradingIncomplete(records, problems)
+        raise GradingIncomplete(records, sorted(problems))
     return records
 
 

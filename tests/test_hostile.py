@@ -13,6 +13,7 @@ computes the right numbers from the candidate's own data.
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +32,11 @@ from evalround.sandbox import probe
 
 from helpers import bundle_notebook, submit
 
+# On Linux the sandbox must work (make install brings bubblewrap): a broken one fails
+# here rather than skipping the attacks.
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(probe() is not None, reason=f"no sandbox here: {probe()}"),
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox needs Linux"),
 ]
 
 WRONG = "q1_p50_ms, q1_p95_ms, q1_share_over_budget = 1.0, 2.0, 0.5\n"
@@ -96,6 +99,7 @@ print("seen", seen)
 """ + WRONG, 0.0, "walks the whole file system for records"),
     Attack("network_to_grader_host", """
 import socket
+import sys
 try:
     socket.create_connection(("127.0.0.1", {port}), timeout=3).sendall(b"key please")
 except OSError as exc:
@@ -103,6 +107,7 @@ except OSError as exc:
 """ + WRONG, 0.0, "phones home to a server on the grading machine"),
     Attack("network_to_internet", """
 import socket
+import sys
 try:
     socket.create_connection(("93.184.216.34", 80), timeout=3)
     print("connected")
@@ -326,6 +331,9 @@ def graded(tmp_path_factory, template: Exercise, listener
     records = grade(course, [template], limits=limits, jobs=2, progress=False)
     return course, {r.candidate: r for r in records}
 
+
+def test_the_sandbox_runs_here():
+    assert probe() is None
 
 def test_there_are_at_least_25_attacks():
     assert len({a.name for a in ATTACKS}) == len(ATTACKS) >= 25

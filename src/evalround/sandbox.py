@@ -94,6 +94,9 @@ def bwrap_command(spec: SandboxSpec, argv: list[str], tmp_bytes: int,
         cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:
         cmd += ["--unshare-user"]
+    # /tmp first: a bind under /tmp (a checkout or venv there) must land on top of it.
+    cmd += ["--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     for system in _SYSTEM:
         path = Path(system)
         if path.is_symlink():
@@ -104,7 +107,7 @@ def bwrap_command(spec: SandboxSpec, argv: list[str], tmp_bytes: int,
         etc = Path("/etc") / name
         if etc.exists():
             cmd += ["--ro-bind", str(etc), str(etc)]
-    made: set[Path] = {Path(s) for s in _SYSTEM} | {Path("/etc")}
+    made: set[Path] = {Path(s) for s in _SYSTEM} | {Path("/etc"), Path("/tmp")}
     for path in readonly_paths():
         if any(path.is_relative_to(s) for s in _SYSTEM if Path(s).is_dir()):
             continue
@@ -113,9 +116,7 @@ def bwrap_command(spec: SandboxSpec, argv: list[str], tmp_bytes: int,
                 cmd += ["--perms", "0755", "--dir", str(parent)]
                 made.add(parent)
         cmd += ["--ro-bind", str(path), str(path)]
-    cmd += ["--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
-            "--bind", str(spec.workdir), SUBMISSION,
+    cmd += ["--bind", str(spec.workdir), SUBMISSION,
             "--bind", str(spec.control), CONTROL,
             "--chdir", SUBMISSION]
     for key, value in sorted(env.items()):

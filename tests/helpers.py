@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
 import nbformat
 from nbformat import NotebookNode
 
@@ -21,3 +26,13 @@ def submit(course: Course, cid: str, nb: NotebookNode, slug: str = "template",
     (folder / slug).mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, folder / slug / f"{slug}.ipynb")
     return collect(course, [folder])
+
+
+def load_module(path: Path, module_name: str) -> ModuleType:
+    """An exercise's generator or answers, imported by path (folders have dashes)."""
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # as evalround does: dataclasses look it up
+    spec.loader.exec_module(module)
+    return module

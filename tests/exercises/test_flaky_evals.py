@@ -4,7 +4,6 @@ The exercise folder has a dash in its name, so its modules are imported by path,
 way evalround loads them (without registering them in sys.modules).
 """
 
-import importlib.util
 import json
 import math
 import re
@@ -24,6 +23,8 @@ from evalround.exercise import load_exercise
 from evalround.scoring import score_answers
 from evalround.variant import frames_to_files, read_data_file
 
+from helpers import load_module
+
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "exercises" / "flaky-evals"
 DEFAULT_DATA = ROOT / "data" / "flaky-evals"
@@ -34,11 +35,7 @@ CATEGORIES = ("extraction", "sql", "summarization", "classification", "policy_qa
 
 
 def _load(name: str, module_name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(module_name, FOLDER / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(FOLDER / f"{name}.py", module_name)
 
 
 generator = _load("generator", "flaky_evals_generator")
@@ -273,12 +270,6 @@ def test_rubric_placeholders_fill_from_the_key() -> None:
             item["criterion"].format(**key)
 
 
-def test_committed_default_data_equals_regeneration() -> None:
-    _, files = variant(DEFAULT_SEED)
-    committed = {p.name: p.read_bytes() for p in sorted(DEFAULT_DATA.iterdir())}
-    assert committed == files
-
-
 # ---------------------------------------------------------------------------------------
 # The notebook
 # ---------------------------------------------------------------------------------------
@@ -397,31 +388,3 @@ def test_notebook_solution_matches_the_key(tmp_path: Path) -> None:
     _, _, key = keyed(seed)
     assert _lost(key, got) == set()
     assert math.isclose(got["q3_standard_error"], key["q3_standard_error"], rel_tol=1e-9)
-
-
-def _bundle_packages() -> set[str]:
-    """What the bundle's requirements.txt installs, by name (their import names here)."""
-    from evalround.bundle import REQUIREMENTS
-
-    lines = [line.strip() for line in REQUIREMENTS.splitlines()]
-    return {re.split(r"[<>=\[ ]", line)[0] for line in lines if line and line[0] != "#"}
-
-
-def test_notebook_runs_on_python_310_with_only_the_bundle_requirements() -> None:
-    """Every code cell parses as Python 3.10 and imports only the stdlib and the bundle's
-    requirements: the candidate's laptop has nothing else."""
-    import ast
-    import sys
-
-    imported: set[str] = set()
-    for cell in _notebook().cells:
-        if cell.cell_type != "code":
-            continue
-        tree = ast.parse(cell.source, feature_version=(3, 10))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                imported.update(a.name.split(".")[0] for a in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                imported.add(node.module.split(".")[0])
-    assert imported - set(sys.stdlib_module_names) <= _bundle_packages()
-    assert "evalround" not in imported

@@ -4,7 +4,6 @@ The exercise folder has a dash in its name, so its modules are imported by path,
 way evalround loads them (without registering them in sys.modules).
 """
 
-import importlib.util
 import io
 import json
 import re
@@ -19,6 +18,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from helpers import load_module
+
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "exercises" / "triage-eval"
 DEFAULT_DATA = ROOT / "data" / "triage-eval"
@@ -28,11 +29,7 @@ QUEUES = ("billing", "technical", "account_access", "shipping", "returns", "frau
 
 
 def _load(name: str, module_name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(module_name, FOLDER / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(FOLDER / f"{name}.py", module_name)
 
 
 generator = _load("generator", "triage_eval_generator")
@@ -243,12 +240,6 @@ def test_rubric_placeholders_fill_from_the_key() -> None:
             item["criterion"].format(**key)
 
 
-def test_committed_default_data_equals_regeneration() -> None:
-    _, files = variant(DEFAULT_SEED)
-    committed = {p.name: p.read_bytes() for p in sorted(DEFAULT_DATA.iterdir())}
-    assert committed == files
-
-
 # ---------------------------------------------------------------------------------------
 # The notebook
 # ---------------------------------------------------------------------------------------
@@ -340,32 +331,3 @@ def test_notebook_solution_matches_the_key(seed: int, tmp_path: Path) -> None:
     _, _, key = keyed(seed)
     for name, expected in key.items():
         assert not _wrong(name, expected, got[name]), (name, expected, got[name])
-
-
-def _bundle_packages() -> set[str]:
-    """What the bundle's requirements.txt installs, by name (their import names here)."""
-    from evalround.bundle import REQUIREMENTS
-
-    lines = [line.strip() for line in REQUIREMENTS.splitlines()]
-    return {re.split(r"[<>=\[ ]", line)[0] for line in lines if line and line[0] != "#"}
-
-
-def test_notebook_runs_on_python_310_with_only_the_bundle_requirements() -> None:
-    """Every code cell parses as Python 3.10 and imports only the stdlib and the bundle's
-    requirements: the candidate's laptop has nothing else."""
-    import ast
-    import sys
-
-    imported: set[str] = set()
-    for cell in _notebook().cells:
-        if cell.cell_type != "code":
-            continue
-        tree = ast.parse(cell.source, feature_version=(3, 10))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                imported.update(a.name.split(".")[0] for a in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                imported.add(node.module.split(".")[0])
-    assert imported - set(sys.stdlib_module_names) <= _bundle_packages()
-    assert "evalround" not in imported
-

@@ -227,6 +227,11 @@ try:
 except OSError as exc:
     print("refused", exc)
 """, 2.0, "writes a 1 GiB file"),
+    Attack("flood_stderr", """{right}
+import os
+for _ in range(200):
+    os.write(2, b"x" * (1 << 20))
+""", 2.0, "writes 200 MB to the kernel's raw stderr: output capped, log stops at 64 MiB"),
     Attack("tampered_parameters_cell", "{right}\n", 2.0,
            "sets every parameter to 1: the variant's own parameters come back", "params"),
     Attack("tampered_setup_cell", "{right}\n", 2.0,
@@ -381,6 +386,7 @@ def test_the_attacks_were_refused_not_skipped(graded):
     assert len(_outputs(course, "huge_output")) < Limits().output_bytes
     assert "did not finish within 40 s" in (graded[1]["loop_that_ignores_interrupts"].failure
                                             or "")
+    assert "output beyond the limit was dropped" in _outputs(course, "flood_stderr")
 
 
 def test_every_attack_is_documented_in_the_threat_list():

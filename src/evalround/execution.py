@@ -115,25 +115,31 @@ class LocalRunner:
         cmd, env, cwd, handle = self.launch(job, workdir, control, limits)
         start = time.monotonic()
         failure: str | None = None
-        stderr = b""
+        # To a file, not a pipe: the kernel inherits it, and whatever it writes there is
+        # bounded by the file-size limit instead of piling up in the grader's memory.
+        log_path = control / "stderr.log"
         try:
-            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE, start_new_session=True)
+            with log_path.open("wb") as log:
+                proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                                        stderr=log, start_new_session=True)
             try:
-                _, stderr = proc.communicate(timeout=limits.total_timeout)
+                proc.wait(timeout=limits.total_timeout)
             except subprocess.TimeoutExpired:
                 failure = f"the notebook did not finish within {limits.total_timeout} s"
             finally:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 if failure is not None:
-                    proc.communicate()
+                    proc.wait()
         finally:
             self.finish(handle)
+        with log_path.open("rb") as log:
+            log.seek(max(0, log_path.stat().st_size - 4000))
+            stderr = log.read()
         seconds = time.monotonic() - start
         result_path = control / "result.json"
         if failure is None and not result_path.exists():
-            tail = stderr[-4000:].decode("utf-8", "replace").strip().splitlines()[-3:]
+            tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
             failure = "the grading process stopped without a result: " + " | ".join(tail)
         if failure is not None:
             return ExecutionResult(nb, {}, failure, seconds)

@@ -296,3 +296,19 @@ def test_build_report(course: Course, exercise: Exercise) -> None:
     assert (report.html_dir / "index.html").exists()
     assert (report.html_dir / "candidate-erin.html").exists()
     assert len(report.results) == 5
+
+
+def test_a_status_shared_by_several_exercises_is_said_once():
+    from types import SimpleNamespace
+
+    from evalround.scorecard import GRADED, _overall_status
+
+    def r(exercise, status):
+        return SimpleNamespace(exercise=exercise, status=status)
+
+    waiting = "awaiting manual grading"
+    assert _overall_status([r("a", waiting), r("b", waiting), r("c", GRADED)]) == \
+        "awaiting manual grading (a, b)"
+    assert _overall_status([r("a", waiting), r("b", "not submitted")]) == \
+        "a: awaiting manual grading; b: not submitted"
+    assert _overall_status([r("a", GRADED), r("b", GRADED)]) == GRADED

@@ -251,7 +251,12 @@ def _overall_status(results: Sequence[CandidateResult]) -> str:
         return GRADED
     if len(results) == 1:
         return results[0].status
-    return "; ".join(f"{r.exercise}: {r.status}" for r in results if r.status != GRADED)
+    open_ = [r for r in results if r.status != GRADED]
+    statuses = {r.status for r in open_}
+    if len(open_) > 1 and len(statuses) == 1:  # the same for every open exercise: say once
+        (status,) = statuses
+        return f"{status} ({', '.join(r.exercise for r in open_)})"
+    return "; ".join(f"{r.exercise}: {r.status}" for r in open_)
 
 
 def _ranked(totals: dict[str, float]) -> dict[str, int]:

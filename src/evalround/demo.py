@@ -43,8 +43,6 @@ def reset_demo_course(root: Path) -> None:
         path = root / name
         if path.is_dir():
             for child in path.iterdir():
-                if child.name == ".gitkeep":
-                    continue
                 if child.is_dir() and not child.is_symlink():
                     shutil.rmtree(child)
                 else:

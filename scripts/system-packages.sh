@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# System packages evalround needs beyond Python: bubblewrap, the grading sandbox.
-# Installed with Debian's apt when missing (as root, or with passwordless sudo).
+# System packages evalround needs beyond Python: bubblewrap, the grading sandbox, and
+# Debian's Chromium with its driver, which the browser tests drive through Playwright
+# (Playwright never downloads a browser of its own: see PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD
+# in the Makefile). Installed with Debian's apt when missing (as root, or with
+# passwordless sudo).
 # Elsewhere it says what to install and goes on: grading then refuses to run
 # candidates' code until a sandbox is there (or the operator passes --unsandboxed).
 set -euo pipefail
 
 need=()
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(uname -s)" != Linux ] || ! command -v apt-get >/dev/null 2>&1; then

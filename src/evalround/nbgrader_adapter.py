@@ -36,6 +36,7 @@ class GradebookGrade:
     auto_score: float | None
     manual_score: float | None
     max_score: float
+    comment: str | None = None  # the grader's comment on this cell, if any
 
     @property
     def score(self) -> float | None:
@@ -185,12 +186,14 @@ def grades(root: Path, assignment: str, notebook_id: str) -> dict[str, dict[str,
         except MissingEntry:
             return out
         for submitted in notebook.submissions:
+            comments = {c.cell.name: c.manual_comment for c in submitted.comments}
             out[submitted.student.id] = {
                 g.cell.name: GradebookGrade(
                     grade_id=g.cell.name,
                     auto_score=g.auto_score,
                     manual_score=g.manual_score,
                     max_score=float(g.max_score),
+                    comment=comments.get(g.cell.name) or None,
                 )
                 for g in submitted.grades
             }

@@ -82,7 +82,8 @@ def prepare_exercise(course: Course, exercise: Exercise) -> None:
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(defaults, target)
     nbgrader_adapter.generate_assignment(course.root, slug)
-    write_atomic(record, json.dumps({"source_sha256": digest, "exercise_id": exercise.manifest.id}))
+    write_atomic(record, json.dumps({"source_sha256": digest, "exercise_id": exercise.manifest.id,
+                                     "folder": str(exercise.folder.resolve())}))
 
 
 def release_notebook(course: Course, exercise: str) -> NotebookNode:

@@ -10,7 +10,16 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from evalround import assignment, demo, grading, scorecard, submission, validation
+from evalround import (
+    assignment,
+    calibration,
+    demo,
+    grading,
+    rubric,
+    scorecard,
+    submission,
+    validation,
+)
 from evalround.course import Course, CourseError, init_course, read_candidates
 from evalround.execution import Limits
 from evalround.exercise import (
@@ -138,6 +147,102 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _course_exercise(course: Course, slug: str) -> Exercise:
+    from evalround.grading_desk import course_exercise
+
+    return course_exercise(course, slug)
+
+
+@command
+def cmd_mark(args: argparse.Namespace) -> int:
+    """Apply rubric items to one written answer, as one grader; the score follows.
+
+    Saving again replaces that grader's earlier mark (kept in the rubric history).
+    Example: evalround mark triage-eval cand-007 w1 w1-multilingual w1-injection --grader rhea
+    """
+    course = Course(Path(args.course))
+    exercise = _course_exercise(course, args.exercise)
+    scored = rubric.apply_items(course, exercise, args.candidate, args.question, args.grader,
+                                args.items, args.comment or "", force=args.force)
+    print(f"{args.candidate} {exercise.slug} {scored.question}: {scored.score:g} points in the "
+          f"gradebook (graders: {', '.join(scored.graders)})")
+    if scored.conflict:
+        print(f"evalround: warning: {scored.conflict}", file=sys.stderr)
+        return 1
+    return 0
+
+
+@command
+def cmd_rubric(args: argparse.Namespace) -> int:
+    """Show an exercise's rubric items and how often each was applied; change an item's points.
+
+    Changing points rescores every answer a grader applied that item to.
+    Example: evalround rubric triage-eval --points w1-injection 1
+    """
+    course = Course(Path(args.course))
+    exercise = _course_exercise(course, args.exercise)
+    if args.points:
+        item, value = args.points
+        try:
+            points = float(value)
+        except ValueError:
+            raise rubric.RubricError(f"points must be a number, not {value!r}") from None
+        rescored = rubric.set_item_points(course, exercise, item, points)
+        print(f"{item} is now worth {points:g} points; rescored {len(rescored)} answers")
+        failed = 0
+        for s in rescored:
+            if s.conflict:
+                failed += 1
+                print(f"evalround: warning: {s.conflict}", file=sys.stderr)
+            else:
+                print(f"  {s.candidate} {s.question}: {s.score:g}")
+        return 1 if failed else 0
+    marks = rubric.RubricStore(course).marks(exercise.slug)
+    for qid, items in rubric.current_items(course, exercise).items():
+        mine = [m for m in marks if m.question == qid]
+        print(f"{qid}: {len(mine)} marks")
+        for item in items:
+            used = sum(item.id in m.items for m in mine)
+            print(f"  {item.id:28} {item.points:>5g} pt  applied in {used} of {len(mine)}")
+    return 0
+
+
+@command
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Grader agreement per rubric item (raw and Cohen's kappa), and where graders disagree.
+
+    Example: evalround calibrate --exercises triage-eval
+    """
+    course = Course(Path(args.course))
+    names = args.exercises or course.assigned_exercises()
+    if not names:
+        raise ExerciseError("no exercise is assigned in this course yet")
+    for i, slug in enumerate(names):
+        if i:
+            print()
+        print(calibration.calibrate(course, _course_exercise(course, slug)).text())
+    return 0
+
+
+@command
+def cmd_desk(args: argparse.Namespace) -> int:
+    """Serve the grading desk and nbgrader's formgrader over the course folder.
+
+    Graders open /evalround/desk, say who they are, and apply rubric items blind.
+    Example: evalround desk --course . --port 8888
+    """
+    import subprocess
+
+    course = Course(Path(args.course))
+    argv = [sys.executable, "-m", "jupyter_server", f"--port={args.port}",
+            f"--ServerApp.root_dir={course.root}",
+            "--ServerApp.jpserver_extensions", "evalround.grading_desk=True",
+            "--ServerApp.default_url=/evalround/desk"]
+    if args.no_browser:
+        argv.append("--no-browser")
+    return subprocess.call(argv, cwd=course.root)
+
+
 @command
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check an exercise over many variants: reference full, blank zero, no leaks.
@@ -210,9 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
         parsers[name] = sub.add_parser(name, help=doc.splitlines()[0], description=doc,
                                        formatter_class=argparse.RawDescriptionHelpFormatter)
     parsers["init"].add_argument("path", help="the course folder to create")
-    for name in ("assign", "collect", "grade", "report", "demo"):
+    for name in ("assign", "collect", "grade", "report", "demo", "mark", "rubric", "calibrate",
+                 "desk"):
         parsers[name].add_argument("--course", default=".", help="course folder (default: .)")
-    for name in ("assign", "grade", "report", "demo"):
+    for name in ("assign", "grade", "report", "demo", "calibrate"):
         parsers[name].add_argument("--exercises", nargs="+", help="exercise slugs")
     parsers["assign"].add_argument("--candidates", required=True,
                                    help="CSV with candidate_id, name, email")
@@ -233,6 +339,19 @@ def build_parser() -> argparse.ArgumentParser:
                                   help="seconds a whole notebook may run before it is killed")
     parsers["grade"].add_argument("--force", action="store_true",
                                   help="regrade submissions already graded")
+    for name in ("mark", "rubric"):
+        parsers[name].add_argument("exercise", help="exercise slug")
+    parsers["mark"].add_argument("candidate", help="candidate id")
+    parsers["mark"].add_argument("question", help="written question id, such as w1")
+    parsers["mark"].add_argument("items", nargs="*", help="the rubric item ids the answer earns")
+    parsers["mark"].add_argument("--grader", required=True, help="who is grading")
+    parsers["mark"].add_argument("--comment", help="a comment for the hiring team")
+    parsers["mark"].add_argument("--force", action="store_true",
+                                 help="replace a score typed into the formgrader by hand")
+    parsers["rubric"].add_argument("--points", nargs=2, metavar=("ITEM", "POINTS"),
+                                   help="change an item's points and rescore")
+    parsers["desk"].add_argument("--port", type=int, default=8888)
+    parsers["desk"].add_argument("--no-browser", action="store_true")
     parsers["report"].add_argument("--out", help="output folder (default: COURSE/reports)")
     parsers["validate"].add_argument("exercise", help="exercise slug")
     parsers["validate"].add_argument("--variants", type=int, default=20)
@@ -248,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (CourseError, ExerciseError, NbgraderError, submission.SubmissionError,
-            SandboxUnavailable) as exc:
+            SandboxUnavailable, rubric.RubricError) as exc:
         print(f"evalround: error: {exc}", file=sys.stderr)
         return 2
 

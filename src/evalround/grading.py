@@ -29,6 +29,7 @@ from evalround.course import Course, CourseError, write_atomic
 from evalround.execution import ExecutionResult, Limits, NotebookRunner, default_runner
 from evalround.exercise import Exercise
 from evalround.notebook import grade_id, rebuild_for_grading
+from evalround.rubric import blind_code, desk_path
 from evalround.scoring import RUBRIC_MARKER, QuestionScore, rubric_text, score_answers
 from evalround.variant import DATA_DIR, AnswerKey
 
@@ -139,10 +140,11 @@ def annotate(nb: NotebookNode, scores: dict[str, QuestionScore], failure: str | 
     return nb
 
 
-def rubrics_for(exercise: Exercise, key: AnswerKey) -> dict[str, str]:
+def rubrics_for(exercise: Exercise, key: AnswerKey, desk: str | None = None
+                ) -> dict[str, str]:
     """Written question id -> its rubric filled with this key's numbers."""
     return {
-        q.id: rubric_text(q, exercise.rubric[q.id], key.values)
+        q.id: rubric_text(q, exercise.rubric[q.id], key.values, desk)
         for q in exercise.manifest.written_questions
     }
 
@@ -154,7 +156,8 @@ def finish(course: Course, job: GradingJob, result: ExecutionResult, sandbox: st
     slug = job.exercise.slug
     scores = score_answers(manifest, job.key.values, result.answers)
     graded = annotate(result.notebook, scores, result.failure,
-                      rubrics_for(job.exercise, job.key))
+                      rubrics_for(job.exercise, job.key,
+                                  desk_path(slug, blind_code(course.secret, slug, job.candidate))))
     out_dir = course.autograded_dir(job.candidate, slug)
     write_atomic(out_dir / notebook_name(slug), nbformat.writes(graded))
     stamp_file = course.submitted_dir(job.candidate, slug) / "timestamp.txt"

@@ -201,17 +201,29 @@ def grades(root: Path, assignment: str, notebook_id: str) -> dict[str, dict[str,
 
 
 def set_manual_score(
-    root: Path, assignment: str, notebook_id: str, student: str, grade_id: str, score: float
+    root: Path, assignment: str, notebook_id: str, student: str, grade_id: str, score: float,
+    comment: str | None = None,
 ) -> None:
-    """Give a manually graded cell its score, as the formgrader would."""
+    """Give a manually graded cell its score (and, if given, the grader's comment), as the
+    formgrader would."""
+    from nbgrader.api import MissingEntry
+
     with gradebook(root) as gb:
-        grade = gb.find_grade(grade_id, notebook_id, assignment, student)
+        try:
+            grade = gb.find_grade(grade_id, notebook_id, assignment, student)
+        except MissingEntry:
+            raise NbgraderError(
+                f"gradebook {root}: no graded submission of {assignment} by {student} "
+                f"with a cell {grade_id}; run `evalround grade` first"
+            ) from None
         if score < 0 or score > grade.max_score:
             raise NbgraderError(
                 f"{student}/{assignment}/{grade_id}: score {score} is outside 0..{grade.max_score}"
             )
         grade.manual_score = score
         grade.needs_manual_grade = False
+        if comment is not None:
+            gb.find_comment(grade_id, notebook_id, assignment, student).manual_comment = comment
         gb.db.commit()
 
 

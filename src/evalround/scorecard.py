@@ -12,10 +12,12 @@ import csv
 import io
 import json
 import math
+import re
+import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import jinja2
 
@@ -23,6 +25,10 @@ from evalround import nbgrader_adapter
 from evalround.course import Course, write_atomic
 from evalround.exercise import Exercise, Manifest
 from evalround.grading import GradeRecord, load_record
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 GRADED = "graded"
 AWAITING = "awaiting manual grading"
@@ -54,6 +60,14 @@ class CandidateResult:
     key_sha256: str
     submission_sha256: str
     status: str
+    # Question id -> the grader's comment on it (nbgrader's manual comment, typed in the
+    # formgrader); questions without one are absent.
+    comments: dict[str, str] = field(default_factory=dict)
+    # Written question id -> its rubric items, each {"id", "points", "criterion",
+    # "earned": bool}. The criterion is the rubric's text as written, *unfilled*: the
+    # numbers a rubric is filled with come from the answer key, so the scorecard shows any
+    # {placeholder} left in a criterion as "…" and must never be given filled text.
+    rubric: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,6 +135,11 @@ def _result(
             round(sum(questions[q.id] or 0.0 for q in graded), 4),
             round(sum(max_points[q.id] for q in graded), 4),
         )
+    comments = {}
+    for q in manifest.questions:
+        grade = written.get(q.id)
+        if grade is not None and grade.comment and grade.comment.strip():
+            comments[q.id] = grade.comment.strip()
     if record is None:
         status = NOT_SUBMITTED
     elif record.failure:
@@ -148,6 +167,7 @@ def _result(
         key_sha256=record.key_sha256 if record else str(variant.get("key_sha256", "")),
         submission_sha256=record.submission_sha256 if record else "",
         status=status,
+        comments=comments,
     )
 
 
@@ -354,76 +374,286 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _skill_chart(skills: Sequence[tuple[str, float | None]]) -> str:
-    """A horizontal bar chart of skill percentages, as a PNG ``data:`` URI.
-
-    Uses matplotlib's object API with the Agg canvas, never pyplot, so it neither
-    switches the caller's backend (say, inside Jupyter) nor leaves figures open.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    labels = [label for label, _ in skills][::-1]
-    values = [pct or 0.0 for _, pct in skills][::-1]
-    fig = Figure(figsize=(6.0, 0.5 + 0.45 * max(1, len(labels))), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    ax.barh(range(len(labels)), values, color="#2b6cb0")
-    ax.set_yticks(range(len(labels)))
-    ax.set_yticklabels(labels)
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("% of points")
-    for i, (_, pct) in enumerate(list(skills)[::-1]):
-        text = "awaiting grading" if pct is None else f"{pct:.0f}%"
-        ax.text(min(values[i], 100.0) + 1.5, i, text, va="center", fontsize=8)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _standing(cid: str, totals: dict[str, float]) -> dict[str, Any]:
-    """Rank of N, and the share of the other candidates with a lower total (ties half)."""
-    ranks = _ranked(totals)
-    mine = round(totals[cid], 4)
-    others = [round(t, 4) for c, t in totals.items() if c != cid]
-    percentile = None
-    if others:
-        below = sum(1 for t in others if t < mine) + 0.5 * sum(1 for t in others if t == mine)
-        percentile = math.floor(100.0 * below / len(others) + 0.5)
-    return {"rank": ranks[cid], "n": len(totals), "percentile": percentile}
-
-
 def scorecard_filename(candidate: str) -> str:
     """The scorecard file of a candidate, beside the cohort ``index.html``."""
     return f"candidate-{candidate}.html"
 
 
-def _exercise_view(r: CandidateResult, exercise: Exercise | None,
-                   cohort: Sequence[CandidateResult]) -> dict[str, Any]:
+def _ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, ..."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _standing(cid: str, totals: dict[str, float], ranks: dict[str, int] | None = None
+              ) -> dict[str, Any]:
+    """Rank of N, and the share of the other candidates with a lower total (ties half)."""
+    ranks = ranks if ranks is not None else _ranked(totals)
+    mine = round(totals[cid], 4)
+    others = [round(t, 4) for c, t in totals.items() if c != cid]
+    tied = sum(1 for t in others if t == mine)
+    percentile = None
+    if others:
+        below = sum(1 for t in others if t < mine) + 0.5 * tied
+        percentile = math.floor(100.0 * below / len(others) + 0.5)
+    rank, n = ranks[cid], len(totals)
+    if percentile is None:
+        words = "the only candidate so far"
+    else:
+        words = f"{_ordinal(rank)} of {n}"
+        if tied:
+            words += f" (tied with {tied} other{'' if tied == 1 else 's'})"
+        words += f", ahead of {percentile}% of the cohort"
+    return {"rank": rank, "n": n, "percentile": percentile, "tied": tied, "words": words}
+
+
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_][^{}]*\}")
+
+
+def _criterion(text: str) -> str:
+    """A rubric criterion for the scorecard: one line, every ``{placeholder}`` as "…".
+
+    Rubric placeholders are filled from the answer key; the scorecard never shows them.
+    """
+    return " ".join(_PLACEHOLDER.sub("…", text).split())
+
+
+# -- charts --------------------------------------------------------------------------
+#
+# matplotlib's object API on the Agg canvas, never pyplot: it neither switches the
+# caller's backend (say, inside Jupyter) nor leaves figures open. Laying out a figure
+# (ticks, labels, text) costs far more than drawing a few shapes, so each chart is laid
+# out and drawn once for the whole cohort; a candidate's copy is that bitmap with their
+# own marks drawn on top ("blitting"), then encoded as a PNG ``data:`` URI.
+
+DPI = 110
+ACCENT = "#dd6b20"  # this candidate
+BLUE = "#2b6cb0"
+GREY = "#a0aec0"
+
+
+def _png_uri(canvas: FigureCanvasAgg) -> str:
+    import numpy as np
+    from PIL import Image
+
+    rgba = np.asarray(canvas.buffer_rgba())
+    buf = io.BytesIO()
+    Image.fromarray(rgba[..., :3]).save(buf, format="png")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+class _Blit:
+    """A figure drawn once; ``png(artists)`` is that drawing plus ``artists`` on top.
+
+    The per-candidate artists must be created with ``animated=True`` so the one full
+    drawing leaves them out.
+    """
+
+    def __init__(self, fig: Any) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self.canvas = FigureCanvasAgg(fig)
+        self.fig = fig
+        self._background: Any = None
+
+    def png(self, artists: Sequence[Artist] = ()) -> str:
+        if self._background is None:
+            self.canvas.draw()
+            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+        self.canvas.restore_region(self._background)
+        renderer = self.canvas.get_renderer()
+        for artist in artists:
+            artist.draw(renderer)
+        return _png_uri(self.canvas)
+
+
+class _CohortChart:
+    """The cohort's totals as a dot plot, one dot per candidate, stacked where close.
+
+    Hollow dots are candidates who did not submit (they count 0); the dashed line is the
+    median of those who did. A candidate's copy marks their own dot and total in orange.
+    """
+
+    BINS = 30
+
+    def __init__(self, totals: dict[str, float], most: float, absent: set[str]) -> None:
+        from matplotlib.figure import Figure
+        from matplotlib.transforms import blended_transform_factory
+
+        span = most if most > 0 else (max(totals.values(), default=0.0) or 1.0)
+        width = span / self.BINS
+        stacks: dict[int, int] = {}
+        self.where: dict[str, tuple[float, int]] = {}
+        for cid in sorted(totals, key=lambda c: (totals[c], c)):
+            b = min(self.BINS - 1, max(0, math.floor(totals[cid] / width + 1e-9)))
+            stacks[b] = stacks.get(b, 0) + 1
+            self.where[cid] = (totals[cid], stacks[b])
+        tallest = max(stacks.values(), default=1)
+
+        fig = Figure(figsize=(7.2, 1.75), dpi=DPI)
+        self.blit = _Blit(fig)
+        fig.subplots_adjust(left=0.03, right=0.97, bottom=0.32, top=0.8)
+        ax = fig.add_subplot(1, 1, 1)
+        height_pt = 1.75 * 72 * (0.8 - 0.32)
+        bin_pt = 7.2 * 72 * 0.94 / self.BINS
+        size = min(9.0, 0.85 * height_pt / tallest, 0.9 * bin_pt)
+        self.size = size
+        present = [c for c in self.where if c not in absent]
+        gone = [c for c in self.where if c in absent]
+        if present:
+            ax.scatter([self.where[c][0] for c in present], [self.where[c][1] for c in present],
+                       s=size**2, color=GREY, edgecolors="white", linewidths=0.5, zorder=2)
+            ax.axvline(statistics.median(totals[c] for c in present), color="#4a5568",
+                       linestyle="--", linewidth=1, zorder=1)
+        if gone:
+            ax.scatter([self.where[c][0] for c in gone], [self.where[c][1] for c in gone],
+                       s=size**2, facecolors="white", edgecolors=GREY, linewidths=1, zorder=2)
+        ax.set_xlim(-0.03 * span, 1.03 * span)
+        ax.set_ylim(0.4, tallest + 0.6)
+        ax.set_yticks([])
+        ax.set_xlabel(f"points (of {_fmt(span)})", fontsize=9)
+        ax.tick_params(axis="x", labelsize=8)
+        for side in ("left", "top", "right"):
+            ax.spines[side].set_visible(False)
+        self.span = span
+        self.line = ax.axvline(0, color=ACCENT, linewidth=1.5, zorder=3, animated=True)
+        self.dot = ax.scatter([0], [1], s=(size * 1.25) ** 2, color=ACCENT,
+                              edgecolors="#7b341e", linewidths=0.8, zorder=4, animated=True)
+        self.label = ax.text(0, 1.04, "", transform=blended_transform_factory(
+            ax.transData, ax.transAxes), fontsize=8.5, color="#7b341e", va="bottom",
+            fontweight="bold", animated=True, parse_math=False)
+
+    def png(self, cid: str | None = None) -> str:
+        """The cohort alone (``None``) or with ``cid`` marked."""
+        if cid is None:
+            return self.blit.png()
+        x, y = self.where[cid]
+        self.line.set_xdata([x, x])
+        self.dot.set_offsets([[x, y]])
+        self.label.set_x(x)
+        self.label.set_text(f"{_fmt(x)} pts")
+        pos = x / self.span if self.span else 0.0
+        self.label.set_horizontalalignment("right" if pos > 0.85 else
+                                           "left" if pos < 0.15 else "center")
+        return self.blit.png([self.line, self.dot, self.label])
+
+
+class _SkillChart:
+    """Per skill, a candidate's share of the points as a bar; a tick at the cohort median."""
+
+    def __init__(self, labels: Sequence[str], medians: Sequence[float | None]) -> None:
+        from matplotlib.figure import Figure
+
+        n = len(labels)
+        fig = Figure(figsize=(6.4, 0.7 + 0.36 * max(1, n)), dpi=DPI)
+        self.blit = _Blit(fig)
+        ax = fig.add_subplot(1, 1, 1)
+        ys = list(range(n))
+        ax.barh(ys, [100.0] * n, height=0.62, color="#edf2f7", zorder=1)
+        ax.set_yticks(ys)
+        ax.set_yticklabels(labels, fontsize=9, parse_math=False)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 113)
+        ax.set_xticks([0, 25, 50, 75, 100])
+        ax.tick_params(axis="x", labelsize=8)
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlabel("% of the skill's points", fontsize=9)
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        fig.tight_layout()
+        self.bars = list(ax.barh(ys, [0.0] * n, height=0.62, color=BLUE, zorder=2,
+                                 animated=True))
+        marked = [(m, y) for m, y in zip(medians, ys, strict=True) if m is not None]
+        self.medians = ax.scatter([m for m, _ in marked], [y for _, y in marked],
+                                  marker="|", s=260, linewidths=2.2, color="#1a202c",
+                                  zorder=3, animated=True)
+        self.texts = [ax.text(0, y, "", va="center", fontsize=8, animated=True,
+                              parse_math=False) for y in ys]
+
+    def png(self, pcts: Sequence[float | None]) -> str:
+        for bar, text, pct in zip(self.bars, self.texts, pcts, strict=True):
+            bar.set_width(pct or 0.0)
+            text.set_x(min(pct or 0.0, 100.0) + 1.5)
+            text.set_text("awaiting grading" if pct is None else f"{pct:.0f}%")
+        return self.blit.png([*self.bars, self.medians, *self.texts])
+
+
+class _Cohort:
+    """One exercise's cohort: ranks, and charts made on first use and then reused."""
+
+    def __init__(self, results: Sequence[CandidateResult]) -> None:
+        self.results = list(results)
+        self.totals = {r.candidate: r.total for r in results}
+        self.ranks = _ranked(self.totals)
+        self._chart: _CohortChart | None = None
+        self._skills: dict[tuple[str, ...], _SkillChart] = {}
+
+    def standing_chart(self) -> _CohortChart:
+        if self._chart is None:
+            self._chart = _CohortChart(
+                self.totals, max((r.total_max for r in self.results), default=0.0),
+                {r.candidate for r in self.results if r.status == NOT_SUBMITTED})
+        return self._chart
+
+    def skill_chart(self, labels: tuple[str, ...]) -> _SkillChart:
+        if labels not in self._skills:
+            medians: list[float | None] = []
+            for label in labels:
+                shares = [p for r in self.results if r.status != NOT_SUBMITTED
+                          and label in r.skills
+                          and (p := _pct(*r.skills[label])) is not None]
+                medians.append(statistics.median(shares) if shares else None)
+            self._skills[labels] = _SkillChart(labels, medians)
+        return self._skills[labels]
+
+
+def _exercise_view(r: CandidateResult, exercise: Exercise | None, cohort: _Cohort,
+                   means: dict[tuple[str, str], float | None], standing_chart: bool
+                   ) -> dict[str, Any]:
     manifest = exercise.manifest if exercise else None
     titles = {q.id: q.title for q in manifest.questions} if manifest else {}
     kinds = {q.id: q.kind for q in manifest.questions} if manifest else {}
-    shares = [(label, _pct(earned, most)) for label, (earned, most) in r.skills.items()]
-    skills = [
-        {"label": label, "earned": earned, "max": most, "pct": pct}
-        for (label, (earned, most)), (_, pct) in zip(r.skills.items(), shares, strict=True)
+    skills: list[dict[str, Any]] = [
+        {"label": label, "earned": earned, "max": most, "pct": _pct(earned, most)}
+        for label, (earned, most) in r.skills.items()
     ]
-    questions = [
+    questions: list[dict[str, Any]] = [
         {"id": qid, "title": titles.get(qid, qid), "kind": kinds.get(qid, ""),
-         "points": pts, "max": r.max_points.get(qid, 0.0)}
+         "points": pts, "max": r.max_points.get(qid, 0.0),
+         "cohort_pct": means.get((r.exercise, qid))}
         for qid, pts in r.questions.items()
     ]
+    written = []
+    for q in questions:
+        if q["kind"] != "written" and q["id"] not in r.comments and q["id"] not in r.rubric:
+            continue
+        items: list[dict[str, Any]] = [
+            {"id": str(item.get("id", "")), "points": float(item.get("points", 0.0)),
+             "criterion": _criterion(str(item.get("criterion", ""))),
+             "earned": bool(item.get("earned"))}
+            for item in r.rubric.get(q["id"], [])
+        ]
+        written.append({
+            **q,
+            "comment": r.comments.get(q["id"], ""),
+            "rubric": items,
+            "rubric_earned": sum(i["points"] for i in items if i["earned"]),
+            "rubric_max": sum(i["points"] for i in items),
+        })
+    chart = ""
+    if skills:
+        labels = tuple(s["label"] for s in skills)
+        chart = cohort.skill_chart(labels).png([s["pct"] for s in skills])
     return {
         "slug": r.exercise,
         "title": manifest.title if manifest else r.exercise,
         "result": r,
         "skills": skills,
-        "chart": _skill_chart(shares) if shares else "",
+        "chart": chart,
         "questions": questions,
-        "standing": _standing(r.candidate, {c.candidate: c.total for c in cohort}),
+        "written": written,
+        "standing": _standing(r.candidate, cohort.totals, cohort.ranks),
+        "standing_chart": cohort.standing_chart().png(r.candidate) if standing_chart else "",
         "pct": _pct(r.total, r.total_max),
         "unsandboxed": r.sandbox == UNSANDBOXED,
         "awaiting": r.status != NOT_SUBMITTED and r.manual_points is None,
@@ -480,14 +710,24 @@ def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exe
     totals = {row.candidate: row.total for row in board}
     maxes = {row.candidate: row.total_max for row in board}
     statuses = {row.candidate: row.status for row in board}
+    ranks = {row.candidate: row.rank for row in board}
     names = {r.candidate: r.name for r in results}
+    mine: dict[str, list[CandidateResult]] = {}
+    per_exercise: dict[str, list[CandidateResult]] = {}
+    for r in results:
+        mine.setdefault(r.candidate, []).append(r)
+        per_exercise.setdefault(r.exercise, []).append(r)
+    cohorts = {slug: _Cohort(rs) for slug, rs in per_exercise.items()}
+    absent = {c for c, rs in mine.items() if all(r.status == NOT_SUBMITTED for r in rs)}
+    overall = _CohortChart(totals, max(maxes.values(), default=0.0), absent)
+    items = _item_analysis(results, exercises)
+    means = {(ex["slug"], q["id"]): q["mean_pct"] for ex in items for q in ex["items"]}
     paths: list[Path] = []
     for cid in sorted(totals):
-        mine = [r for r in results if r.candidate == cid]
         views = [
-            _exercise_view(r, by_slug.get(r.exercise),
-                           [c for c in results if c.exercise == r.exercise])
-            for r in mine
+            _exercise_view(r, by_slug.get(r.exercise), cohorts[r.exercise], means,
+                           standing_chart=len(mine[cid]) > 1)
+            for r in mine[cid]
         ]
         html = card.render(
             candidate=cid,
@@ -496,7 +736,8 @@ def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exe
             total_max=maxes[cid],
             pct=_pct(totals[cid], maxes[cid]),
             status=statuses[cid],
-            standing=_standing(cid, totals),
+            standing=_standing(cid, totals, ranks),
+            standing_chart=overall.png(cid),
             exercises=views,
             index=INDEX_NAME,
         )
@@ -512,9 +753,9 @@ def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exe
              "href": scorecard_filename(row.candidate)}
             for row in board
         ],
-        items=_item_analysis(results, exercises),
-        exercises=[by_slug[s].manifest.title for s in dict.fromkeys(r.exercise for r in results)
-                   if s in by_slug],
+        items=items,
+        chart=overall.png() if board else "",
+        exercises=[by_slug[s].manifest.title for s in per_exercise if s in by_slug],
     )
     index_path = out_dir / INDEX_NAME
     write_atomic(index_path, index)

@@ -58,8 +58,11 @@ class QuestionScore:
 RUBRIC_MARKER = "evalround-rubric"
 
 
-def rubric_text(question: Question, items: list[dict[str, Any]], key: Mapping[str, Any]) -> str:
-    """A written question's rubric, filled with this candidate's own numbers (markdown)."""
+def rubric_text(question: Question, items: list[dict[str, Any]], key: Mapping[str, Any],
+                desk: str | None = None) -> str:
+    """A written question's rubric, filled with this candidate's own numbers (markdown).
+
+    ``desk`` is the grading-desk page where a grader applies the items."""
     lines = [
         f"**Rubric for {question.id.upper()}: {question.title}** "
         f"({question.points:g} points; for the grader, added by evalround)",
@@ -68,6 +71,9 @@ def rubric_text(question: Question, items: list[dict[str, Any]], key: Mapping[st
     for item in items:
         criterion = " ".join(str(item["criterion"]).format(**key).split())
         lines.append(f"- **{float(item['points']):g} pt** `{item['id']}`: {criterion}")
+    if desk:
+        lines += ["", f"[Apply these items in evalround's grading desk]({desk}): the score "
+                      f"follows from the items applied, and lands here."]
     return "\n".join(lines)
 
 

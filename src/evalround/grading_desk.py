@@ -1,0 +1,238 @@
+"""The grading desk: where graders apply rubric items, blind, beside each answer.
+
+A Jupyter server extension, served next to nbgrader's formgrader by the same server
+(``evalround desk`` starts one; any ``jupyter lab`` with this extension enabled works
+too). Pages, under ``/evalround/desk``:
+
+- the list of graded submissions, each under a blind code, and which ones this grader
+  has marked;
+- one submission: its autograded scores, each written answer, and that question's
+  rubric items filled with the candidate's own variant numbers, as checkboxes.
+
+Saving a question stores the grader's applied items and comment in the rubric store,
+and writes the resulting score into nbgrader's gradebook (``rubric.apply_items``).
+A grader sees neither the candidate's identity nor another grader's marks. Candidate
+text is shown escaped: an answer is data, never markup the grader's browser runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import jinja2
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.utils import url_path_join
+from tornado import web
+
+from evalround.course import Course, CourseError
+from evalround.exercise import Exercise, ExerciseError, find_exercise, load_exercise
+from evalround.grading import load_record
+from evalround.rubric import (
+    DESK,
+    RubricError,
+    RubricStore,
+    answer_text,
+    apply_items,
+    blind_code,
+    check_grader,
+    current_items,
+    desk_path,
+    mark_score,
+)
+
+BASE = DESK
+COURSE_ENV = "EVALROUND_COURSE"
+
+
+def course_exercise(course: Course, slug: str) -> Exercise:
+    """The exercise a course assigned as ``slug``: from the folder it was assigned from,
+    else from the kit's exercises."""
+    record = course.records / "assignments" / f"{slug}.json"
+    if record.exists():
+        folder = json.loads(record.read_text()).get("folder")
+        if folder and Path(folder).is_dir():
+            return load_exercise(Path(folder))
+    return find_exercise(slug)
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("evalround", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters["pts"] = lambda v: f"{float(v):g}"
+    return env
+
+
+class DeskHandler(JupyterHandler):  # type: ignore[misc]
+    """Shared by the desk's pages: the course, the grader, rendering."""
+
+    @property
+    def course(self) -> Course:
+        root = os.environ.get(COURSE_ENV) or self.settings["server_root_dir"]
+        return Course(Path(root).expanduser())
+
+    def grader(self) -> str | None:
+        name = self.get_argument("grader", "").strip()
+        if not name:
+            return None
+        try:
+            return check_grader(name)
+        except RubricError as exc:
+            raise web.HTTPError(400, str(exc)) from None
+
+    def page(self, template: str, **context: Any) -> None:
+        html = self.settings["evalround_env"].get_template(template).render(
+            base=self.base_url.rstrip("/"), **context)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("Content-Security-Policy",
+                        "default-src 'self'; style-src 'unsafe-inline'; "
+                        "script-src 'unsafe-inline'; img-src 'self' data:")
+        self.finish(html)
+
+    def submissions(self, slug: str) -> dict[str, str]:
+        """Blind code -> candidate, for every graded submission of ``slug``."""
+        course = self.course
+        return {blind_code(course.secret, slug, cid): cid for cid in course.assigned(slug)
+                if load_record(course, slug, cid) is not None}
+
+
+class IndexHandler(DeskHandler):
+    @web.authenticated  # type: ignore[misc]
+    def get(self) -> None:
+        grader = self.grader()
+        then = self.get_argument("next", "")
+        if grader and then.startswith(BASE + "/"):
+            self.redirect(url_path_join(self.base_url, then) + "?" + urlencode({"grader": grader}))
+            return
+        course = self.course
+        exercises = []
+        if grader:
+            store = RubricStore(course)
+            for slug in course.assigned_exercises():
+                try:
+                    exercise = course_exercise(course, slug)
+                except ExerciseError:
+                    continue
+                written = [q.id for q in exercise.manifest.written_questions]
+                mine = {(m.candidate, m.question) for m in store.marks(slug, grader=grader)}
+                rows = []
+                for code, cid in sorted(self.submissions(slug).items()):
+                    done = sum((cid, q) in mine for q in written)
+                    rows.append({"code": code, "done": done, "of": len(written),
+                                 "href": desk_path(slug, code) + "?" +
+                                 urlencode({"grader": grader})})
+                exercises.append({"slug": slug, "title": exercise.manifest.title,
+                                  "rows": rows})
+        self.page("desk_index.html.j2", grader=grader, exercises=exercises, next=then)
+
+
+class SubmissionHandler(DeskHandler):
+    def _lookup(self, slug: str, code: str) -> tuple[Exercise, str]:
+        try:
+            exercise = course_exercise(self.course, slug)
+        except ExerciseError:
+            raise web.HTTPError(404, f"no exercise {slug} in this course") from None
+        cid = self.submissions(slug).get(code)
+        if cid is None:
+            raise web.HTTPError(404, f"no graded submission {code} of {slug}")
+        return exercise, cid
+
+    def _render(self, slug: str, code: str, grader: str, saved: dict[str, Any] | None = None
+                ) -> None:
+        exercise, cid = self._lookup(slug, code)
+        course = self.course
+        record = load_record(course, slug, cid)
+        key = course.load_variant(slug, cid).get("key", {})
+        items = current_items(course, exercise)
+        marks = {m.question: m for m in RubricStore(course).marks(slug, cid, grader=grader)}
+        try:
+            answers = answer_text(course, exercise, cid)
+        except CourseError as exc:
+            raise web.HTTPError(404, str(exc)) from None
+        auto = []
+        if record is not None:
+            for q in exercise.manifest.auto_questions:
+                auto.append({"id": q.id, "title": q.title,
+                             "points": record.scores.get(q.id, 0.0),
+                             "max": record.max_scores.get(q.id, q.points)})
+        written = []
+        for q in exercise.manifest.written_questions:
+            mark = marks.get(q.id)
+            applied = set(mark.items) if mark else set()
+            answer = answers.get(q.id, "")
+            written.append({
+                "id": q.id, "title": q.title, "max": q.points,
+                "answer": answer.strip(),
+                "blank": not answer.strip() or answer.strip() == "YOUR ANSWER HERE",
+                "items": [{"id": i.id, "points": i.points, "text": i.text(key),
+                           "applied": i.id in applied} for i in items[q.id]],
+                "comment": mark.comment if mark else "",
+                "score": mark_score(items[q.id], applied, q.points) if mark else None,
+            })
+        codes = sorted(self.submissions(slug))
+        at = codes.index(code)
+        nxt = codes[at + 1] if at + 1 < len(codes) else None
+        self.page(
+            "desk_submission.html.j2", grader=grader, slug=slug, code=code,
+            title=exercise.manifest.title, auto=auto,
+            auto_points=sum(a["points"] for a in auto), auto_max=sum(a["max"] for a in auto),
+            failure=record.failure if record else None, written=written, saved=saved,
+            xsrf=self.xsrf_form_html(),
+            index=BASE + "?" + urlencode({"grader": grader}),
+            next=desk_path(slug, nxt) + "?" + urlencode({"grader": grader}) if nxt else None,
+            action=desk_path(slug, code),
+        )
+
+    @web.authenticated  # type: ignore[misc]
+    def get(self, slug: str, code: str) -> None:
+        grader = self.grader()
+        if grader is None:  # ask who is grading, then come back here
+            self.redirect(url_path_join(self.base_url, BASE) + "?" +
+                          urlencode({"next": desk_path(slug, code)}))
+            return
+        self._render(slug, code, grader)
+
+    @web.authenticated  # type: ignore[misc]
+    def post(self, slug: str, code: str) -> None:
+        grader = self.grader()
+        if grader is None:
+            raise web.HTTPError(400, "say who is grading: the grader field is empty")
+        exercise, cid = self._lookup(slug, code)
+        question = self.get_argument("question")
+        items = self.get_arguments("item")
+        comment = self.get_argument("comment", "")
+        force = self.get_argument("force", "") == "yes"
+        try:
+            scored = apply_items(self.course, exercise, cid, question, grader, items,
+                                 comment, force=force)
+        except RubricError as exc:
+            raise web.HTTPError(400, str(exc)) from None
+        mine = mark_score(current_items(self.course, exercise)[question], items,
+                          next(q.points for q in exercise.manifest.written_questions
+                               if q.id == question))
+        # The conflict message names the candidate; the blind grader gets it without.
+        conflict = scored.conflict.replace(cid, code) if scored.conflict else None
+        self._render(slug, code, grader, saved={"question": question, "score": mine,
+                                                "conflict": conflict})
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "evalround.grading_desk"}]
+
+
+def _load_jupyter_server_extension(serverapp: Any) -> None:
+    web_app = serverapp.web_app
+    base = web_app.settings["base_url"]
+    web_app.settings["evalround_env"] = _env()
+    web_app.add_handlers(".*$", [
+        (url_path_join(base, BASE), IndexHandler),
+        (url_path_join(base, BASE, r"([^/]+)/(S-[0-9A-F]{6})"), SubmissionHandler),
+    ])
+    serverapp.log.info("evalround grading desk at %s", url_path_join(base, BASE))
+
+
+load_jupyter_server_extension = _load_jupyter_server_extension

@@ -1,0 +1,370 @@
+"""Rubric grading: graders apply rubric items to written answers, and the score follows.
+
+nbgrader has no rubric model, so evalround keeps one beside the gradebook, in
+``.evalround/rubric.sqlite``:
+
+- ``marks``: which items one grader applied to one written answer, with a comment;
+- ``mark_history``: every mark a later save replaced (nothing a grader did is lost);
+- ``item_points``: an item's points where the hiring team changed them from rubric.yaml;
+- ``written``: the score evalround last wrote into the gradebook for each answer.
+
+A written answer's score is the sum of the applied items' points, clipped to the
+question's points. When several graders mark the same answer (calibration), the
+gradebook gets the mean of their scores. That score is written into nbgrader's
+gradebook as the cell's manual score, so the formgrader and stock ``nbgrader export``
+show the same totals. A manual score someone typed into the formgrader by hand is
+never replaced silently: ``RubricConflict`` names it, unless the caller forces it.
+
+The pure part (items, scores, blind codes) is at the top; the store and the gradebook
+writes are below it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import sqlite3
+import string
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+from evalround import nbgrader_adapter
+from evalround.course import Course, CourseError
+from evalround.exercise import Exercise, Question
+
+STORE_NAME = "rubric.sqlite"
+GRADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+
+
+class RubricError(Exception):
+    """A rubric operation was refused; the message says which answer and why."""
+
+
+class RubricConflict(RubricError):
+    """The gradebook holds a manual score set by hand that the rubric would replace."""
+
+
+# -- the pure part -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RubricItem:
+    """One observable criterion of a written question, worth ``points``."""
+
+    id: str
+    question: str
+    points: float
+    criterion: str  # with {placeholders} for the candidate's own numbers
+
+    def text(self, key: Mapping[str, Any]) -> str:
+        """The criterion with this candidate's numbers filled in."""
+        return " ".join(_fill(self.criterion, key).split())
+
+
+def _fill(template: str, key: Mapping[str, Any]) -> str:
+    try:
+        return template.format(**key)
+    except (KeyError, IndexError, ValueError):
+        # No key (say, an unassigned preview): show the placeholders as they are.
+        return "".join(lit + (f"{{{name}}}" if name else "")
+                       for lit, name, _, _ in string.Formatter().parse(template))
+
+
+def rubric_items(exercise: Exercise, points: Mapping[str, float] | None = None
+                 ) -> dict[str, list[RubricItem]]:
+    """Written question id -> its items, with ``points`` overriding rubric.yaml's."""
+    points = points or {}
+    return {
+        q.id: [
+            RubricItem(id=str(raw["id"]), question=q.id,
+                       points=float(points.get(str(raw["id"]), raw["points"])),
+                       criterion=str(raw["criterion"]))
+            for raw in exercise.rubric[q.id]
+        ]
+        for q in exercise.manifest.written_questions
+    }
+
+
+def mark_score(items: Sequence[RubricItem], applied: Iterable[str], most: float) -> float:
+    """Points for the applied items, clipped to 0..``most`` (the question's points)."""
+    by_id = {i.id: i for i in items}
+    total = sum(by_id[a].points for a in set(applied) if a in by_id)
+    return round(min(max(total, 0.0), most), 4)
+
+
+def consensus(scores: Sequence[float]) -> float:
+    """The gradebook score of an answer several graders marked: their mean."""
+    if not scores:
+        raise ValueError("no scores")
+    return round(sum(scores) / len(scores), 4)
+
+
+def blind_code(secret: bytes, exercise: str, candidate: str) -> str:
+    """A stable code for one submission that does not reveal the candidate."""
+    digest = hmac.new(secret, f"blind:{exercise}:{candidate}".encode(), hashlib.sha256)
+    return "S-" + digest.hexdigest()[:6].upper()
+
+
+DESK = "/evalround/desk"
+
+
+def desk_path(exercise: str, code: str) -> str:
+    """The grading-desk page of one submission, relative to the server's base URL."""
+    return f"{DESK}/{quote(exercise)}/{quote(code)}"
+
+
+def check_grader(grader: str) -> str:
+    grader = grader.strip()
+    if not GRADER_NAME.match(grader):
+        raise RubricError(
+            f"grader name {grader!r} is not usable: use letters, digits, '.', '_', '-' or '@' "
+            f"(at most 64), such as 'rhea' or 'sam.k'"
+        )
+    return grader
+
+
+# -- the store -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mark:
+    """The items one grader applied to one written answer."""
+
+    exercise: str
+    candidate: str
+    question: str
+    grader: str
+    items: tuple[str, ...]
+    comment: str = ""
+    marked_at: str = ""
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS marks (
+    exercise TEXT NOT NULL, candidate TEXT NOT NULL, question TEXT NOT NULL,
+    grader TEXT NOT NULL, items TEXT NOT NULL, comment TEXT NOT NULL, marked_at TEXT NOT NULL,
+    PRIMARY KEY (exercise, candidate, question, grader));
+CREATE TABLE IF NOT EXISTS mark_history (
+    exercise TEXT NOT NULL, candidate TEXT NOT NULL, question TEXT NOT NULL,
+    grader TEXT NOT NULL, items TEXT NOT NULL, comment TEXT NOT NULL, marked_at TEXT NOT NULL,
+    replaced_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS item_points (
+    exercise TEXT NOT NULL, item TEXT NOT NULL, points REAL NOT NULL, changed_at TEXT NOT NULL,
+    PRIMARY KEY (exercise, item));
+CREATE TABLE IF NOT EXISTS written (
+    exercise TEXT NOT NULL, candidate TEXT NOT NULL, question TEXT NOT NULL,
+    score REAL NOT NULL, PRIMARY KEY (exercise, candidate, question));
+"""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class RubricStore:
+    """The rubric records of one course (SQLite; safe for a server and a CLI at once)."""
+
+    def __init__(self, course: Course) -> None:
+        self.path = course.records / STORE_NAME
+        course.records.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
+            yield db
+
+    def points(self, exercise: str) -> dict[str, float]:
+        with self._db() as db:
+            rows = db.execute("SELECT item, points FROM item_points WHERE exercise = ?",
+                              (exercise,)).fetchall()
+        return {item: float(p) for item, p in rows}
+
+    def set_points(self, exercise: str, item: str, points: float) -> None:
+        with self._db() as db:
+            db.execute("INSERT OR REPLACE INTO item_points VALUES (?, ?, ?, ?)",
+                       (exercise, item, points, _now()))
+
+    def marks(self, exercise: str, candidate: str | None = None, question: str | None = None,
+              grader: str | None = None) -> list[Mark]:
+        sql = "SELECT * FROM marks WHERE exercise = ?"
+        args: list[str] = [exercise]
+        for column, value in (("candidate", candidate), ("question", question),
+                              ("grader", grader)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                args.append(value)
+        with self._db() as db:
+            rows = db.execute(sql + " ORDER BY candidate, question, grader", args).fetchall()
+        return [Mark(e, c, q, g, tuple(json.loads(i)), cm, t) for e, c, q, g, i, cm, t in rows]
+
+    def save_mark(self, mark: Mark) -> None:
+        """Store a mark; the one it replaces goes to ``mark_history``."""
+        key = (mark.exercise, mark.candidate, mark.question, mark.grader)
+        with self._db() as db:
+            old = db.execute("SELECT * FROM marks WHERE exercise = ? AND candidate = ? "
+                             "AND question = ? AND grader = ?", key).fetchone()
+            if old is not None:
+                db.execute("INSERT INTO mark_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           (*old, _now()))
+            db.execute("INSERT OR REPLACE INTO marks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (*key, json.dumps(sorted(mark.items)), mark.comment,
+                        mark.marked_at or _now()))
+
+    def history(self, exercise: str) -> list[tuple[Mark, str]]:
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM mark_history WHERE exercise = ? ORDER BY rowid",
+                              (exercise,)).fetchall()
+        return [(Mark(e, c, q, g, tuple(json.loads(i)), cm, t), r)
+                for e, c, q, g, i, cm, t, r in rows]
+
+    def written(self, exercise: str, candidate: str, question: str) -> float | None:
+        with self._db() as db:
+            row = db.execute("SELECT score FROM written WHERE exercise = ? AND candidate = ? "
+                             "AND question = ?", (exercise, candidate, question)).fetchone()
+        return None if row is None else float(row[0])
+
+    def set_written(self, exercise: str, candidate: str, question: str, score: float) -> None:
+        with self._db() as db:
+            db.execute("INSERT OR REPLACE INTO written VALUES (?, ?, ?, ?)",
+                       (exercise, candidate, question, score))
+
+
+# -- applying items and writing the gradebook ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What the gradebook holds for one written answer after a rubric change."""
+
+    exercise: str
+    candidate: str
+    question: str
+    score: float
+    graders: tuple[str, ...]
+    conflict: str | None = None  # why the gradebook was left as it was
+
+
+def _question(exercise: Exercise, question: str) -> Question:
+    for q in exercise.manifest.written_questions:
+        if q.id == question:
+            return q
+    known = ", ".join(q.id for q in exercise.manifest.written_questions) or "none"
+    raise RubricError(f"{exercise.slug} has no written question {question!r} (written: {known})")
+
+
+def current_items(course: Course, exercise: Exercise) -> dict[str, list[RubricItem]]:
+    return rubric_items(exercise, RubricStore(course).points(exercise.slug))
+
+
+def _comment_text(marks: Sequence[Mark]) -> str | None:
+    said = [m for m in marks if m.comment.strip()]
+    if not said:
+        return None
+    if len(marks) == 1:
+        return said[0].comment.strip()
+    return "\n".join(f"{m.grader}: {m.comment.strip()}" for m in said)
+
+
+def rescore(course: Course, exercise: Exercise, candidate: str, question: str,
+            force: bool = False) -> Scored:
+    """Recompute one answer's score from every grader's marks and write the gradebook.
+
+    If the gradebook's manual score differs from what evalround last wrote there (a
+    grader typed a score into the formgrader), it is left alone and the result says so,
+    unless ``force``.
+    """
+    store = RubricStore(course)
+    slug = exercise.slug
+    q = _question(exercise, question)
+    items = current_items(course, exercise)[q.id]
+    marks = store.marks(slug, candidate, q.id)
+    if not marks:
+        raise RubricError(f"{candidate}/{slug}/{q.id}: no grader has applied rubric items yet")
+    score = consensus([mark_score(items, m.items, q.points) for m in marks])
+    graders = tuple(m.grader for m in marks)
+    grades = nbgrader_adapter.grades(course.root, slug, slug).get(candidate, {})
+    held = grades.get(q.id)
+    if held is None:
+        raise RubricError(
+            f"{candidate}/{slug}: no graded submission in the gradebook; run `evalround grade`"
+        )
+    last = store.written(slug, candidate, q.id)
+    by_hand = held.manual_score is not None and (last is None or
+                                                 abs(held.manual_score - last) > 1e-9)
+    if by_hand and not force:
+        return Scored(slug, candidate, q.id, score, graders, conflict=(
+            f"{candidate}/{slug}/{q.id}: the gradebook holds {held.manual_score:g} points, "
+            f"typed into the formgrader by hand; the rubric gives {score:g}. Left as it is; "
+            f"apply again with force to replace it."))
+    nbgrader_adapter.set_manual_score(course.root, slug, slug, candidate, q.id, score,
+                                      comment=_comment_text(marks))
+    store.set_written(slug, candidate, q.id, score)
+    return Scored(slug, candidate, q.id, score, graders)
+
+
+def apply_items(course: Course, exercise: Exercise, candidate: str, question: str,
+                grader: str, items: Iterable[str], comment: str = "",
+                force: bool = False) -> Scored:
+    """Record which items ``grader`` applied to one answer, then rescore it.
+
+    The mark is stored even when the gradebook is left alone because of a conflict.
+    """
+    grader = check_grader(grader)
+    q = _question(exercise, question)
+    if candidate not in course.assigned(exercise.slug):
+        raise RubricError(f"candidate {candidate} was never assigned {exercise.slug}")
+    known = {i.id for i in current_items(course, exercise)[q.id]}
+    chosen = tuple(dict.fromkeys(items))
+    unknown = [i for i in chosen if i not in known]
+    if unknown:
+        raise RubricError(
+            f"{candidate}/{exercise.slug}/{q.id}: no rubric item {', '.join(unknown)} "
+            f"(items: {', '.join(sorted(known))})"
+        )
+    RubricStore(course).save_mark(Mark(exercise.slug, candidate, q.id, grader, chosen,
+                                       comment.strip()))
+    return rescore(course, exercise, candidate, q.id, force=force)
+
+
+def set_item_points(course: Course, exercise: Exercise, item: str, points: float
+                    ) -> list[Scored]:
+    """Change one item's points and rescore every answer a grader applied it to."""
+    found = [i for items in rubric_items(exercise).values() for i in items if i.id == item]
+    if not found:
+        known = ", ".join(i.id for items in rubric_items(exercise).values() for i in items)
+        raise RubricError(f"{exercise.slug} has no rubric item {item!r} (items: {known})")
+    q = _question(exercise, found[0].question)
+    if not 0 <= points <= q.points:
+        raise RubricError(
+            f"{exercise.slug}/{item}: {points:g} points is outside 0..{q.points:g}, the "
+            f"points of {q.id}"
+        )
+    store = RubricStore(course)
+    store.set_points(exercise.slug, item, float(points))
+    used = sorted({m.candidate for m in store.marks(exercise.slug, question=q.id)
+                   if item in m.items})
+    return [rescore(course, exercise, cid, q.id) for cid in used]
+
+
+def answer_text(course: Course, exercise: Exercise, candidate: str) -> dict[str, str]:
+    """Written question id -> what the candidate wrote, from the autograded notebook."""
+    import nbformat
+
+    from evalround.assignment import notebook_name
+    from evalround.notebook import grade_id
+
+    path = course.autograded_dir(candidate, exercise.slug) / notebook_name(exercise.slug)
+    if not path.exists():
+        raise CourseError(f"{candidate} has no graded {exercise.slug} submission ({path})")
+    nb = nbformat.read(path, as_version=4)
+    wanted = {q.id for q in exercise.manifest.written_questions}
+    return {gid: cell.source for cell in nb.cells
+            if (gid := grade_id(cell)) in wanted and cell.cell_type == "markdown"}

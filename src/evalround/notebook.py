@@ -35,23 +35,30 @@ import numbers as _numbers
 
 
 def public_check(name, value, kind, low=None, high=None):
+    problem = _public_problem(value, kind, low, high)
+    if problem is not None:
+        raise AssertionError(f"Public check failed: {name} {problem}.")
+
+
+def _public_problem(value, kind, low, high):
     if value is None:
-        raise AssertionError(f"{name} is not answered yet: it is still None.")
+        return "is not answered yet (it is still None)"
     if kind in ("float", "int"):
         if isinstance(value, bool) or not isinstance(value, _numbers.Real):
-            raise AssertionError(f"{name} should be a number, not {type(value).__name__}.")
+            return f"should be a number, not {type(value).__name__}"
         if kind == "int" and float(value) != int(value):
-            raise AssertionError(f"{name} should be a whole number.")
+            return "should be a whole number"
         if value != value:
-            raise AssertionError(f"{name} is NaN.")
+            return "is NaN"
         if low is not None and value < low or high is not None and value > high:
-            raise AssertionError(f"{name} should lie between {low} and {high}.")
+            return f"should lie between {low} and {high}"
     elif kind == "str":
         if not isinstance(value, str):
-            raise AssertionError(f"{name} should be text (a str), not {type(value).__name__}.")
+            return f"should be text (a str), not {type(value).__name__}"
     elif kind == "list[str]":
         if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-            raise AssertionError(f"{name} should be a list of text values.")
+            return "should be a list of text values"
+    return None
 '''
 
 

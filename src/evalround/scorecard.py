@@ -426,19 +426,19 @@ def _criterion(text: str) -> str:
 # out and drawn once for the whole cohort; a candidate's copy is that bitmap with their
 # own marks drawn on top ("blitting"), then encoded as a PNG ``data:`` URI.
 
-DPI = 110
+DPI = 100
 ACCENT = "#dd6b20"  # this candidate
 BLUE = "#2b6cb0"
 GREY = "#a0aec0"
 
 
 def _png_uri(canvas: FigureCanvasAgg) -> str:
-    import numpy as np
     from PIL import Image
 
-    rgba = np.asarray(canvas.buffer_rgba())
+    width, height = canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buf = io.BytesIO()
-    Image.fromarray(rgba[..., :3]).save(buf, format="png")
+    image.convert("RGB").save(buf, format="png", compress_level=3)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -539,13 +539,17 @@ class _CohortChart:
 
 
 class _SkillChart:
-    """Per skill, a candidate's share of the points as a bar; a tick at the cohort median."""
+    """Per skill, a candidate's share of the points as a bar; a tick at the cohort median.
+
+    The numbers are in the table beside the chart: text is the costly part of a drawing,
+    so only a skill still awaiting a grader gets a label.
+    """
 
     def __init__(self, labels: Sequence[str], medians: Sequence[float | None]) -> None:
         from matplotlib.figure import Figure
 
         n = len(labels)
-        fig = Figure(figsize=(6.4, 0.7 + 0.36 * max(1, n)), dpi=DPI)
+        fig = Figure(figsize=(6.0, 0.7 + 0.3 * max(1, n)), dpi=DPI)
         self.blit = _Blit(fig)
         ax = fig.add_subplot(1, 1, 1)
         ys = list(range(n))
@@ -553,7 +557,7 @@ class _SkillChart:
         ax.set_yticks(ys)
         ax.set_yticklabels(labels, fontsize=9, parse_math=False)
         ax.invert_yaxis()
-        ax.set_xlim(0, 113)
+        ax.set_xlim(0, 102)
         ax.set_xticks([0, 25, 50, 75, 100])
         ax.tick_params(axis="x", labelsize=8)
         ax.tick_params(axis="y", length=0)
@@ -563,19 +567,18 @@ class _SkillChart:
         fig.tight_layout()
         self.bars = list(ax.barh(ys, [0.0] * n, height=0.62, color=BLUE, zorder=2,
                                  animated=True))
+        self.waiting = [ax.text(1.5, y, "awaiting grading", va="center", fontsize=8,
+                                color="#4a5568", animated=True) for y in ys]
         marked = [(m, y) for m, y in zip(medians, ys, strict=True) if m is not None]
         self.medians = ax.scatter([m for m, _ in marked], [y for _, y in marked],
                                   marker="|", s=260, linewidths=2.2, color="#1a202c",
                                   zorder=3, animated=True)
-        self.texts = [ax.text(0, y, "", va="center", fontsize=8, animated=True,
-                              parse_math=False) for y in ys]
 
     def png(self, pcts: Sequence[float | None]) -> str:
-        for bar, text, pct in zip(self.bars, self.texts, pcts, strict=True):
-            bar.set_width(pct or 0.0)
-            text.set_x(min(pct or 0.0, 100.0) + 1.5)
-            text.set_text("awaiting grading" if pct is None else f"{pct:.0f}%")
-        return self.blit.png([*self.bars, self.medians, *self.texts])
+        for bar, pct in zip(self.bars, pcts, strict=True):
+            bar.set_width(min(pct or 0.0, 100.0))
+        waiting = [text for text, pct in zip(self.waiting, pcts, strict=True) if pct is None]
+        return self.blit.png([*self.bars, self.medians, *waiting])
 
 
 class _Cohort:

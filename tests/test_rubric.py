@@ -1,0 +1,215 @@
+"""Rubric grading: applied items make the manual score, in the gradebook and in stock nbgrader.
+
+The template's written question w1 is worth 2 points: w1-tail (1) and w1-users (1).
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from evalround import nbgrader_adapter
+from evalround.assignment import assign
+from evalround.calibration import agreement, calibrate, cohen_kappa, format_calibration
+from evalround.cli import main
+from evalround.course import Candidate, Course, init_course
+from evalround.grading import grade
+from evalround.notebook import fill_answers
+from evalround.rubric import (
+    Mark,
+    RubricError,
+    RubricItem,
+    RubricStore,
+    apply_items,
+    blind_code,
+    mark_score,
+    rescore,
+    set_item_points,
+)
+from evalround.variant import build_variant
+
+from helpers import bundle_notebook, submit
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def graded_once(tmp_path_factory, template) -> Path:
+    """alice answers everything, bob writes only w1, carol submits a blank notebook."""
+    course = init_course(tmp_path_factory.mktemp("rubric") / "course", secret=b"test-secret")
+    assign(course, [template], [Candidate("alice", "Alice A"), Candidate("bob"),
+                                Candidate("carol")], progress=False)
+    for cid, written in (("alice", "The p95 hides the tail."), ("bob", "Median is fine.")):
+        values = dict(build_variant(template, course.secret, cid)[2].values)
+        submit(course, cid, fill_answers(bundle_notebook(course, cid), template.manifest,
+                                         values if cid == "alice" else {}, {"w1": written}))
+    submit(course, "carol", bundle_notebook(course, "carol"))
+    grade(course, [template], progress=False)
+    return course.root
+
+
+@pytest.fixture()
+def graded(graded_once: Path, tmp_path: Path) -> Course:
+    """A fresh copy of the graded course for each test."""
+    shutil.copytree(graded_once, tmp_path / "course")
+    return Course(tmp_path / "course")
+
+
+def _manual(course: Course, cid: str) -> float | None:
+    return nbgrader_adapter.grades(course.root, "template", "template")[cid]["w1"].manual_score
+
+
+def test_mark_score_sums_applied_items_and_clips_to_the_question():
+    items = [RubricItem("a", "w1", 1.0, ""), RubricItem("b", "w1", 1.5, ""),
+             RubricItem("c", "w1", 0.5, "")]
+    assert mark_score(items, [], 2) == 0
+    assert mark_score(items, ["a", "c"], 2) == 1.5
+    assert mark_score(items, ["a", "b", "c"], 2) == 2  # 3 points of items, 2 for the question
+    assert mark_score(items, ["a", "a", "unknown"], 2) == 1
+
+
+def test_applied_items_become_the_manual_score_and_comment(graded: Course, template):
+    scored = apply_items(graded, template, "alice", "w1", "rhea", ["w1-tail"], "Tail named.")
+    assert (scored.score, scored.graders, scored.conflict) == (1.0, ("rhea",), None)
+    held = nbgrader_adapter.grades(graded.root, "template", "template")["alice"]["w1"]
+    assert (held.manual_score, held.comment) == (1.0, "Tail named.")
+    # a second grader: the gradebook holds the mean, and both comments, named
+    apply_items(graded, template, "alice", "w1", "sam", ["w1-tail", "w1-users"], "Both.")
+    held = nbgrader_adapter.grades(graded.root, "template", "template")["alice"]["w1"]
+    assert held.manual_score == 1.5
+    assert held.comment == "rhea: Tail named.\nsam: Both."
+    # a grader changing their mind replaces their mark; the old one is kept in history
+    apply_items(graded, template, "alice", "w1", "rhea", ["w1-tail", "w1-users"])
+    assert _manual(graded, "alice") == 2.0
+    history = RubricStore(graded).history("template")
+    assert [(m.grader, m.items, m.comment) for m, _ in history] == [
+        ("rhea", ("w1-tail",), "Tail named.")]
+
+
+def test_editing_item_points_rescores_every_submission_that_used_it(graded: Course, template):
+    apply_items(graded, template, "alice", "w1", "rhea", ["w1-tail", "w1-users"])
+    apply_items(graded, template, "bob", "w1", "rhea", ["w1-users"])
+    apply_items(graded, template, "carol", "w1", "rhea", [])
+    rescored = set_item_points(graded, template, "w1-users", 0.5)
+    assert sorted((s.candidate, s.score) for s in rescored) == [("alice", 1.5), ("bob", 0.5)]
+    assert (_manual(graded, "alice"), _manual(graded, "bob"), _manual(graded, "carol")) == (
+        1.5, 0.5, 0.0)
+    with pytest.raises(RubricError, match="outside 0..2"):
+        set_item_points(graded, template, "w1-users", 3)
+    with pytest.raises(RubricError, match="no rubric item 'w9'"):
+        set_item_points(graded, template, "w9", 1)
+
+
+def test_stock_nbgrader_export_and_formgrader_api_show_the_rubric_totals(graded: Course,
+                                                                          template):
+    apply_items(graded, template, "alice", "w1", "rhea", ["w1-tail"])
+    apply_items(graded, template, "bob", "w1", "rhea", ["w1-tail", "w1-users"])
+    records = {r.candidate: r for r in grade(graded, [template], progress=False, force=False)}
+    assert records == {}  # nothing to regrade; rubric scores live on
+    nbgrader_adapter.run_stock_app(graded.root, ["export", "--to=grades.csv"])
+    with (graded.root / "grades.csv").open() as fh:
+        rows = {r["student_id"]: r for r in csv.DictReader(fh)}
+    # alice: q1 autograded 2 of 2, w1 by rubric 1 -> 3; bob: q1 0, w1 2 -> 2; carol: blank 0
+    assert {cid: float(r["score"]) for cid, r in rows.items()} == {
+        "alice": 3.0, "bob": 2.0, "carol": 0.0}
+    assert {cid: float(r["max_score"]) for cid, r in rows.items()} == {
+        "alice": 4.0, "bob": 4.0, "carol": 4.0}
+
+
+def test_a_score_typed_into_the_formgrader_is_never_replaced_silently(graded: Course, template):
+    apply_items(graded, template, "bob", "w1", "rhea", ["w1-tail"])
+    nbgrader_adapter.set_manual_score(graded.root, "template", "template", "bob", "w1", 0.25)
+    scored = apply_items(graded, template, "bob", "w1", "sam", ["w1-tail", "w1-users"])
+    assert scored.conflict is not None and "0.25 points, typed into the formgrader" in (
+        scored.conflict)
+    assert _manual(graded, "bob") == 0.25  # left as it was
+    assert [m.grader for m in RubricStore(graded).marks("template", "bob")] == ["rhea", "sam"]
+    assert rescore(graded, template, "bob", "w1", force=True).score == 1.5
+    assert _manual(graded, "bob") == 1.5
+
+
+def test_bad_marks_are_refused_with_the_reason(graded: Course, template):
+    with pytest.raises(RubricError, match="no rubric item w1-bogus"):
+        apply_items(graded, template, "alice", "w1", "rhea", ["w1-bogus"])
+    with pytest.raises(RubricError, match="no written question 'q1'"):
+        apply_items(graded, template, "alice", "q1", "rhea", [])
+    with pytest.raises(RubricError, match="grader name"):
+        apply_items(graded, template, "alice", "w1", "../rhea", [])
+    with pytest.raises(RubricError, match="never assigned"):
+        apply_items(graded, template, "mallory", "w1", "rhea", [])
+    assert RubricStore(graded).marks("template") == []
+
+
+def test_cli_mark_rubric_and_calibrate(graded: Course, capsys):
+    root = str(graded.root)
+    assert main(["mark", "template", "alice", "w1", "w1-tail", "--grader", "rhea",
+                 "--course", root]) == 0
+    assert main(["mark", "template", "alice", "w1", "w1-tail", "w1-users", "--grader", "sam",
+                 "--comment", "Both", "--course", root]) == 0
+    out = capsys.readouterr().out
+    assert "alice template w1: 1.5 points in the gradebook (graders: rhea, sam)" in out
+    assert main(["rubric", "template", "--points", "w1-users", "0.5", "--course", root]) == 0
+    out = capsys.readouterr().out
+    assert "w1-users is now worth 0.5 points; rescored 1 answers" in out
+    assert "alice w1: 1.25" in out
+    assert main(["calibrate", "--course", root]) == 0
+    out = capsys.readouterr().out
+    code = blind_code(graded.secret, "template", "alice")
+    assert f"{code}: applied by sam; not by rhea" in out
+    assert "alice" not in out  # the calibration report names submissions by blind code
+    assert main(["mark", "template", "alice", "w1", "nope", "--grader", "rhea",
+                 "--course", root]) == 2
+    assert "no rubric item nope" in capsys.readouterr().err
+
+
+# -- calibration ---------------------------------------------------------------------
+
+
+def test_cohen_kappa_matches_the_textbook_example():
+    # 50 answers: both yes 20, both no 15, A yes/B no 5, A no/B yes 10 -> kappa 0.4
+    a = [True] * 20 + [False] * 15 + [True] * 5 + [False] * 10
+    b = [True] * 20 + [False] * 15 + [False] * 5 + [True] * 10
+    assert cohen_kappa(a, b) == pytest.approx(0.4)
+    assert cohen_kappa([True, False], [True, False]) == pytest.approx(1.0)
+    assert cohen_kappa([True, True], [True, True]) is None  # no variation: undefined
+    assert cohen_kappa([], []) is None
+
+
+def test_agreement_per_item_lists_disagreements_by_blind_code():
+    items = {"w1": [RubricItem("x", "w1", 1, ""), RubricItem("y", "w1", 1, "")]}
+    marks = [
+        Mark("e", "c1", "w1", "rhea", ("x", "y")), Mark("e", "c1", "w1", "sam", ("x",)),
+        Mark("e", "c2", "w1", "rhea", ()), Mark("e", "c2", "w1", "sam", ()),
+        Mark("e", "c3", "w1", "rhea", ("x",)), Mark("e", "c3", "w1", "sam", ("x", "y")),
+        Mark("e", "c4", "w1", "rhea", ("y",)),  # one grader only: not compared
+    ]
+    cal = agreement(items, marks, {"c1": "S-1", "c2": "S-2", "c3": "S-3"}, "e")
+    x, y = cal.items
+    assert (cal.answers, cal.graders) == (3, ("rhea", "sam"))
+    assert (x.raw_agreement, x.kappa, x.disagreements) == (1.0, 1.0, ())
+    assert y.raw_agreement == pytest.approx(1 / 3)
+    # rhea [T, F, F], sam [F, F, T]: po 1/3, pe 5/9 -> kappa -0.5
+    assert y.kappa == pytest.approx(-0.5)
+    assert [(d.submission, d.applied_by, d.not_applied_by) for d in y.disagreements] == [
+        ("S-1", ("rhea",), ("sam",)), ("S-3", ("sam",), ("rhea",))]
+    text = format_calibration(cal)
+    assert "y (w1, kappa -0.50):" in text and "S-1: applied by rhea; not by sam" in text
+
+
+def test_three_graders_average_over_pairs():
+    items = {"w1": [RubricItem("x", "w1", 1, "")]}
+    marks = [Mark("e", f"c{i}", "w1", g, ("x",) if (g != "tom" or i == 0) else ())
+             for i in range(4) for g in ("rhea", "sam", "tom")]
+    (x,) = agreement(items, marks, {}, "e").items
+    # rhea and sam always agree (1.0); each with tom agrees on 1 of 4 -> mean 0.5
+    assert x.raw_agreement == pytest.approx((1.0 + 0.25 + 0.25) / 3)
+    assert len(x.disagreements) == 3
+
+
+def test_calibrate_with_no_shared_marks_says_what_to_do(graded: Course, template):
+    apply_items(graded, template, "alice", "w1", "rhea", ["w1-tail"])
+    assert "no written answer has been marked by two graders yet" in calibrate(
+        graded, template).text()

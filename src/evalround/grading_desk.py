@@ -211,6 +211,7 @@ class SubmissionHandler(DeskHandler):
                                  comment, force=force)
         except RubricError as exc:
             raise web.HTTPError(400, str(exc)) from None
+        refresh_formgrader(self.settings)
         mine = mark_score(current_items(self.course, exercise)[question], items,
                           next(q.points for q in exercise.manifest.written_questions
                                if q.id == question))
@@ -218,6 +219,21 @@ class SubmissionHandler(DeskHandler):
         conflict = scored.conflict.replace(cid, code) if scored.conflict else None
         self._render(slug, code, grader, saved={"question": question, "score": mine,
                                                 "conflict": conflict})
+
+
+def refresh_formgrader(settings: dict[str, Any]) -> None:
+    """Make the formgrader in this server read the gradebook afresh.
+
+    The formgrader keeps one long-lived gradebook session and serves the grades it
+    loaded once, so a score written elsewhere (this desk, ``evalround mark`` or
+    ``evalround grade``) would not show until the server restarted.
+    """
+    gb = settings.get("nbgrader_gradebook")
+    if gb is not None:
+        try:
+            gb.db.expire_all()
+        except Exception:  # the formgrader owns it; a failed refresh must not break a save
+            pass
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
@@ -232,6 +248,12 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         (url_path_join(base, BASE), IndexHandler),
         (url_path_join(base, BASE, r"([^/]+)/(S-[0-9A-F]{6})"), SubmissionHandler),
     ])
+    # Outside writes (evalround mark, evalround grade) reach an open formgrader too.
+    from tornado.ioloop import PeriodicCallback
+
+    refresher = PeriodicCallback(lambda: refresh_formgrader(web_app.settings), 2000)
+    refresher.start()
+    web_app.settings["evalround_refresher"] = refresher
     serverapp.log.info("evalround grading desk at %s", url_path_join(base, BASE))
 
 

@@ -17,6 +17,7 @@ text is shown escaped: an answer is data, never markup the grader's browser runs
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -230,10 +231,9 @@ def refresh_formgrader(settings: dict[str, Any]) -> None:
     """
     gb = settings.get("nbgrader_gradebook")
     if gb is not None:
-        try:
+        # the formgrader owns it; a failed refresh must not break a save
+        with contextlib.suppress(Exception):
             gb.db.expire_all()
-        except Exception:  # the formgrader owns it; a failed refresh must not break a save
-            pass
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:

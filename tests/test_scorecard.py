@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -247,11 +248,13 @@ def test_scorecards(course: Course, exercise: Exercise, tmp_path: Path) -> None:
         assert ("graded without a sandbox" in page) == (cid == "bob")
         assert "<link" not in page and "<script src" not in page  # self-contained
 
-    assert "1 of 5" in html["alice"] and "percentile 100" in html["alice"]
-    assert "2 of 5" in html["bob"] and "percentile 63" in html["bob"]
-    assert "4 of 5" in html["erin"]
+    assert "is 1st of 5, ahead of 100% of the cohort." in html["alice"]
+    assert "is 2nd of 5 (tied with 1 other), ahead of 63% of the cohort." in html["bob"]
+    assert "is 4th of 5 (tied with 1 other), ahead of 13% of the cohort." in html["erin"]
     assert "awaiting manual grading" in html["bob"]
     assert "awaiting manual grading" not in html["alice"]
+    assert "<dt>run failed</dt>" in html["dave"] and "<dt>run failed</dt>" not in html["alice"]
+    assert "<dt>unsandboxed</dt>" in html["bob"] and "<dt>not submitted</dt>" in html["erin"]
     assert "Run failed: timed out after 60 s" in html["dave"]
     assert "Not submitted" in html["erin"]
 
@@ -285,7 +288,8 @@ def test_item_analysis_small_or_flat_cohort(exercise: Exercise, tmp_path: Path) 
     paths = scorecard.write_scorecards(same, [exercise], tmp_path)
     index = paths[-1].read_text()
     assert "nan" not in index.lower()
-    assert "1 of 2" in paths[0].read_text() and "1 of 2" in paths[1].read_text()
+    for path in paths[:2]:
+        assert "1st of 2 (tied with 1 other), ahead of 50% of the cohort" in path.read_text()
 
 
 def test_build_report(course: Course, exercise: Exercise) -> None:
@@ -312,3 +316,164 @@ def test_a_status_shared_by_several_exercises_is_said_once():
     assert _overall_status([r("a", waiting), r("b", "not submitted")]) == \
         "a: awaiting manual grading; b: not submitted"
     assert _overall_status([r("a", GRADED), r("b", GRADED)]) == GRADED
+
+
+# -- grader comments, rubric items, standing, charts ---------------------------------
+
+
+def test_defaults_for_comments_and_rubric() -> None:
+    r = _plain("a", "x", 1.0)
+    assert r.comments == {} and r.rubric == {}
+    assert _plain("b", "x", 1.0).comments is not r.comments  # no shared mutable default
+
+
+def test_comments_carried_and_shown_beside_their_question(
+    course: Course, exercise: Exercise, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    comment = f"Names the tail, not the users. {XSS}"
+    book = {
+        "alice": {**_w1(None, 2.0), "w1": GradebookGrade("w1", None, 2.0, 2.0, comment)},
+        "bob": {**_w1(None, None), "w1": GradebookGrade("w1", None, None, 2.0, "  \n ")},
+        "carol": _w1(0.0, None),
+    }
+    monkeypatch.setattr(scorecard.nbgrader_adapter, "grades", lambda *a: book)
+    results = _by_id(scorecard.collect_results(course, [exercise]))
+    assert results["alice"].comments == {"w1": comment}
+    assert results["bob"].comments == {}  # a blank comment is no comment
+    assert results["erin"].comments == {}
+
+    paths = scorecard.write_scorecards(list(results.values()), [exercise], tmp_path)
+    alice = (tmp_path / "candidate-alice.html").read_text()
+    assert XSS not in alice
+    escaped = "Names the tail, not the users. &lt;script&gt;alert(1)&lt;/script&gt;"
+    block = alice[alice.index('id="template-w1"'):]
+    block = block[:block.index("</div>")]
+    assert "Is the median enough?" in block and "2 / 2" in block and escaped in block
+    assert "Grader's comment" in block
+    bob = (tmp_path / "candidate-bob.html").read_text()
+    assert "Not graded yet." in bob and "Grader's comment" not in bob
+    carol = (tmp_path / "candidate-carol.html").read_text()
+    assert "No comment from the grader." in carol
+    assert len(paths) == 6
+
+
+@pytest.mark.slow
+def test_comments_come_from_the_nbgrader_gradebook(
+    tmp_path: Path, template: Exercise
+) -> None:
+    """A comment typed in the formgrader (nbgrader's manual_comment) reaches the scorecard."""
+    from datetime import datetime, timezone
+
+    from evalround import nbgrader_adapter
+    from evalround.assignment import assign, release_notebook
+
+    c = init_course(tmp_path / "course", secret=b"test-secret")
+    assign(c, [template], [Candidate("alice", "Alice A"), Candidate("bob")], progress=False)
+    nb = release_notebook(c, "template")
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "w1":
+            cell.source = "The median hides the tail."
+    for cid in ("alice", "bob"):
+        nbgrader_adapter.record_autograde(c.root, "template", cid, "template", {"q1": 2.0}, nb,
+                                          datetime.now(timezone.utc))
+        path = c.grade_path("template", cid)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(_record(cid, 2.0))))
+    nbgrader_adapter.set_manual_score(c.root, "template", "template", "alice", "w1", 1.5)
+    with nbgrader_adapter.gradebook(c.root) as gb:
+        gb.find_comment("w1", "template", "template", "alice").manual_comment = (
+            "Sees the tail; says nothing of <em>users</em>.")
+        gb.db.commit()
+
+    results = _by_id(scorecard.collect_results(c, [template]))
+    assert results["alice"].comments == {"w1": "Sees the tail; says nothing of <em>users</em>."}
+    assert results["alice"].questions == {"q1": 2.0, "w1": 1.5}
+    assert results["bob"].comments == {} and results["bob"].status == "awaiting manual grading"
+    scorecard.write_scorecards(list(results.values()), [template], tmp_path / "html")
+    page = (tmp_path / "html" / "candidate-alice.html").read_text()
+    assert "Sees the tail; says nothing of &lt;em&gt;users&lt;/em&gt;." in page
+
+
+def test_rubric_items_are_a_checklist_without_key_values(
+    course: Course, exercise: Exercise, tmp_path: Path
+) -> None:
+    results = _by_id(scorecard.collect_results(course, [exercise]))
+    items = [
+        {"id": "w1-tail", "points": 1, "earned": True,
+         "criterion": "Says the median hides the tail: p95 is {q1_p95_ms:.0f} ms against "
+                      "a median of {q1_p50_ms:.0f} ms."},
+        {"id": "w1-users", "points": 1.5, "earned": False, "criterion": f"Users {XSS}."},
+    ]
+    results["alice"] = replace(results["alice"], rubric={"w1": items})
+    scorecard.write_scorecards(list(results.values()), [exercise], tmp_path)
+    page = (tmp_path / "candidate-alice.html").read_text()
+    block = page[page.index('id="template-w1"'):page.index("</ul>")]
+    assert block.count('class="earned"') == 1 and block.count('class="missed"') == 1
+    assert block.index('data-item="w1-tail"') < block.index('data-item="w1-users"')
+    assert "p95 is … ms against a median of … ms." in block and "{" not in block
+    assert f"Users {XSS}" not in page and "Users &lt;script&gt;" in block
+    assert "Rubric items met: 1 of 2.5 points" in block
+    assert block.count("✓") == 1
+    assert 'class="rubric"' not in (tmp_path / "candidate-bob.html").read_text()
+
+
+def test_standing_in_words() -> None:
+    assert [scorecard._ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112)
+            ] == ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd",
+                  "101st", "111th", "112th"]
+    totals = {f"c{i}": float(i) for i in range(12)}  # c11 first ... c0 last
+    assert scorecard._standing("c9", totals)["words"] == "3rd of 12, ahead of 82% of the cohort"
+    assert scorecard._standing("c0", totals)["words"] == "12th of 12, ahead of 0% of the cohort"
+    tied = {"a": 3.0, "b": 3.0, "c": 3.0, "d": 1.0}
+    assert scorecard._standing("b", tied)["words"] == (
+        "1st of 4 (tied with 2 others), ahead of 67% of the cohort")
+    assert scorecard._standing("a", {"a": 2.0})["words"] == "the only candidate so far"
+
+
+def _png(uri: str) -> Any:
+    import base64
+    import io
+
+    from PIL import Image
+
+    assert uri.startswith("data:image/png;base64,")
+    return Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGB")
+
+
+def _orange_pixels(image: Any) -> int:
+    import numpy as np
+
+    accent = np.array([int(scorecard.ACCENT[i:i + 2], 16) for i in (1, 3, 5)])
+    close = np.abs(np.asarray(image, dtype=int) - accent).max(axis=2) < 12
+    return int(close.sum())
+
+
+def test_charts_drawn_once_per_cohort_and_marked_per_candidate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[str] = []
+
+    class CountedCohort(scorecard._CohortChart):
+        def __init__(self, *args: Any) -> None:
+            made.append("cohort")
+            super().__init__(*args)
+
+    class CountedSkills(scorecard._SkillChart):
+        def __init__(self, *args: Any) -> None:
+            made.append("skills")
+            super().__init__(*args)
+
+    monkeypatch.setattr(scorecard, "_CohortChart", CountedCohort)
+    monkeypatch.setattr(scorecard, "_SkillChart", CountedSkills)
+    results = [_plain(f"c{i:02d}", ex, float((i * 7) % 11), name=f"Cand {i}")
+               for ex in ("one", "two") for i in range(12)]
+    paths = scorecard.write_scorecards(results, [], tmp_path)
+    # one overall chart, one standing chart and one skill chart per exercise: not per page
+    assert sorted(made) == ["cohort"] * 3 + ["skills"] * 2
+    srcs = [re.findall(r'src="(data:image/png;base64,[^"]+)"', p.read_text()) for p in paths]
+    assert all(len(s) == 5 for s in srcs[:-1]) and len(srcs[-1]) == 1
+    overall = [_png(s[0]) for s in srcs[:-1]]
+    assert all(im.size == overall[0].size for im in overall)
+    assert len({im.tobytes() for im in overall}) == 12  # each candidate marked in their own
+    assert all(_orange_pixels(im) > 50 for im in overall)
+    assert _orange_pixels(_png(srcs[-1][0])) == 0  # the index shows the cohort unmarked

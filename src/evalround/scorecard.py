@@ -374,6 +374,30 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+# What each status means, in plain words; a scorecard explains the ones it shows.
+STATUS_NOTES = {
+    GRADED: "Every answer is scored: autograded answers by evalround, written answers "
+            "by a grader.",
+    AWAITING: "A grader has not yet scored every written answer. Totals and skills count "
+              "only what is graded so far, and the standing may change once grading is "
+              "done.",
+    "run failed": "The candidate's notebook stopped (an error, or a time or memory limit) "
+                  "before it finished. Answers it produced before stopping still count; "
+                  "the rest score 0.",
+    NOT_SUBMITTED: "No submission was received; the exercise counts 0 points.",
+    UNSANDBOXED: "The candidate's code ran without isolation. Do not rely on the score "
+                 "until the submission is regraded in a sandbox.",
+}
+
+
+def _status_notes(results: Sequence[CandidateResult]) -> list[tuple[str, str]]:
+    """The (status, meaning) pairs that apply to these results, in a fixed order."""
+    seen = {"run failed" if r.status.startswith("run failed") else r.status for r in results}
+    if any(r.sandbox == UNSANDBOXED for r in results):
+        seen.add(UNSANDBOXED)
+    return [(term, text) for term, text in STATUS_NOTES.items() if term in seen]
+
+
 def scorecard_filename(candidate: str) -> str:
     """The scorecard file of a candidate, beside the cohort ``index.html``."""
     return f"candidate-{candidate}.html"
@@ -404,7 +428,8 @@ def _standing(cid: str, totals: dict[str, float], ranks: dict[str, int] | None =
         if tied:
             words += f" (tied with {tied} other{'' if tied == 1 else 's'})"
         words += f", ahead of {percentile}% of the cohort"
-    return {"rank": rank, "n": n, "percentile": percentile, "tied": tied, "words": words}
+    return {"rank": rank, "ordinal": _ordinal(rank), "n": n, "percentile": percentile,
+            "tied": tied, "words": words}
 
 
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_][^{}]*\}")
@@ -497,7 +522,6 @@ class _CohortChart:
         height_pt = 1.75 * 72 * (0.8 - 0.32)
         bin_pt = 7.2 * 72 * 0.94 / self.BINS
         size = min(9.0, 0.85 * height_pt / tallest, 0.9 * bin_pt)
-        self.size = size
         present = [c for c in self.where if c not in absent]
         gone = [c for c in self.where if c in absent]
         if present:
@@ -531,7 +555,7 @@ class _CohortChart:
         self.line.set_xdata([x, x])
         self.dot.set_offsets([[x, y]])
         self.label.set_x(x)
-        self.label.set_text(f"{_fmt(x)} pts")
+        self.label.set_text(f"{_fmt(x)} pt{'' if x == 1 else 's'}")
         pos = x / self.span if self.span else 0.0
         self.label.set_horizontalalignment("right" if pos > 0.85 else
                                            "left" if pos < 0.15 else "center")
@@ -742,6 +766,7 @@ def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exe
             standing=_standing(cid, totals, ranks),
             standing_chart=overall.png(cid),
             exercises=views,
+            notes=_status_notes(mine[cid]),
             index=INDEX_NAME,
         )
         path = out_dir / scorecard_filename(cid)

@@ -94,3 +94,51 @@ def test_demo_refuses_to_clear_a_real_course(tmp_path):
     init_course(tmp_path)
     with pytest.raises(CourseError, match="holds a real course"):
         reset_demo_course(tmp_path)
+
+
+def test_two_simulated_graders_mark_every_written_answer_blind(demo):
+    """rhea and sam mark each non-blank written answer; the gradebook holds their mean."""
+    from evalround import nbgrader_adapter
+    from evalround.rubric import RubricStore, current_items, mark_score
+
+    root, result = demo
+    course = Course(root)
+    store = RubricStore(course)
+    for slug in EXERCISES:
+        exercise = find_exercise(slug, REPO / "exercises")
+        written = exercise.manifest.written_questions
+        items = current_items(course, exercise)
+        marks = store.marks(slug)
+        assert sorted({(m.candidate, m.question) for m in marks}) == sorted(
+            (c, q.id) for c in ("ada", "ben", "chiara", "felix") for q in written)
+        gradebook = nbgrader_adapter.grades(root, slug, slug)
+        for cid in ("ada", "ben", "chiara", "felix"):
+            for q in written:
+                mine = [m for m in marks if (m.candidate, m.question) == (cid, q.id)]
+                assert [m.grader for m in mine] == ["rhea", "sam"]
+                mean = sum(mark_score(items[q.id], m.items, q.points) for m in mine) / 2
+                assert gradebook[cid][q.id].manual_score == pytest.approx(mean)
+                assert gradebook[cid][q.id].comment.startswith("rhea: Earns")
+        for cid in ("dev", "eve"):  # blank written answers: nbgrader's 0, nothing to mark
+            assert all(gradebook[cid][q.id].score == 0 for q in written)
+    assert "pending" not in result.leaderboard
+    assert all(line.rstrip().endswith("graded") for line in result.leaderboard.splitlines()[2:])
+
+
+def test_demo_calibration_reports_every_exercise(demo):
+    _, result = demo
+    assert sorted(c.exercise for c in result.calibration) == EXERCISES
+    for cal in result.calibration:
+        exercise = find_exercise(cal.exercise, REPO / "exercises")
+        assert cal.graders == ("rhea", "sam")
+        assert cal.answers == 4 * len(exercise.manifest.written_questions)
+        assert all(r.kappa is None or -1 <= r.kappa <= 1 for r in cal.items)
+        assert "kappa" in cal.summary()
+    # the vague items make graders disagree somewhere, and the report lists where
+    assert any(r.disagreements for cal in result.calibration for r in cal.items)
+
+
+def test_scorecards_show_rubric_checklists_and_grader_comments(demo):
+    _, result = demo
+    ada = (result.report.html_dir / "candidate-ada.html").read_text()
+    assert "rhea: Earns" in ada and "Rubric items met" in ada

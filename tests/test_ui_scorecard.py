@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import chromium, screenshot_path
 
 from evalround import scorecard
 from evalround.exercise import Exercise, load_exercise
 from evalround.grading import GradeRecord
 from evalround.nbgrader_adapter import GradebookGrade
 from evalround.scorecard import CandidateResult
+
+from browser import chromium, screenshot_path
 
 pytestmark = pytest.mark.slow
 

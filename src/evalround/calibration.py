@@ -68,6 +68,22 @@ class Calibration:
     def text(self) -> str:
         return format_calibration(self)
 
+    def summary(self) -> str:
+        """One line: mean kappa and the item graders read most differently."""
+        rated = [r for r in self.items if r.answers]
+        if not rated:
+            return f"{self.exercise}: no answer marked by two graders yet"
+        kappas = [r.kappa for r in rated if r.kappa is not None]
+        mean = f"mean kappa {sum(kappas) / len(kappas):.2f}" if kappas else "kappa undefined"
+        split = sum(len(r.disagreements) for r in rated)
+        line = (f"{self.exercise}: {len(self.graders)} graders, {self.answers} answers, "
+                f"{mean}, {split} split calls")
+        worst = min(rated, key=lambda r: (r.kappa if r.kappa is not None else 2.0, r.item))
+        if worst.disagreements:
+            line += (f"; least agreed: {worst.item} (kappa {_num(worst.kappa)}, "
+                     f"{len(worst.disagreements)} disagreements)")
+        return line
+
 
 def agreement(items: Mapping[str, Sequence[RubricItem]], marks: Iterable[Mark],
               codes: Mapping[str, str], exercise: str = "") -> Calibration:

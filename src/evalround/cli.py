@@ -275,6 +275,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                            progress=not args.quiet)
     for outcome in result.outcomes:
         print(outcome.line())
+    print("\ncalibration of the two simulated graders (details: evalround calibrate):")
+    for cal in result.calibration:
+        print("  " + cal.summary())
     print()
     print(result.leaderboard)
     print(f"\nscorecards: {result.report.html_dir / 'index.html'}")

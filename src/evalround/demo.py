@@ -1,6 +1,7 @@
 """The demo: the whole hiring loop on a simulated cohort, in one command.
 
-assign -> simulated candidates answer -> collect -> grade -> report -> leaderboard.
+assign -> simulated candidates answer -> collect -> grade -> two simulated graders mark
+the written answers blind -> calibration -> report -> leaderboard.
 """
 
 from __future__ import annotations
@@ -9,16 +10,20 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from evalround.assignment import assign
+from evalround.calibration import Calibration, calibrate
 from evalround.course import RECORDS, CourseError, init_course
 from evalround.execution import NotebookRunner, default_runner
 from evalround.exercise import Exercise
 from evalround.grading import GradeRecord, grade
 from evalround.scorecard import Report, build_report, format_leaderboard, leaderboard
-from evalround.simulation import DEMO_COHORT, simulate_cohort
+from evalround.simulation import DEMO_COHORT, simulate_cohort, simulate_graders
 from evalround.submission import CollectOutcome, collect
 
 DEMO_SECRET = bytes.fromhex("e7a1" * 16)
+DEMO_GRADER_SEED = 20261123
 COURSE_OUTPUT = ("source", "release", "submitted", "autograded", "feedback", "bundles",
                  "inbox", "reports", RECORDS, "gradebook.db")
 
@@ -29,6 +34,7 @@ class DemoResult:
     records: list[GradeRecord]
     report: Report
     leaderboard: str
+    calibration: list[Calibration]
 
 
 def reset_demo_course(root: Path) -> None:
@@ -65,6 +71,8 @@ def run_demo(root: Path, exercises: list[Exercise], jobs: int = 2,
     paths = simulate_cohort(course, exercises, inbox)
     outcomes = collect(course, [paths[c.id] for c in candidates])
     records = grade(course, exercises, runner=runner, jobs=jobs, progress=progress)
+    simulate_graders(course, exercises, np.random.default_rng(DEMO_GRADER_SEED))
+    calibrations = [calibrate(course, e) for e in exercises if e.manifest.written_questions]
     report = build_report(course, exercises, root / "reports")
     board = format_leaderboard(leaderboard(report.results))
-    return DemoResult(outcomes, records, report, board)
+    return DemoResult(outcomes, records, report, board, calibrations)

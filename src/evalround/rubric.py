@@ -105,6 +105,23 @@ def consensus(scores: Sequence[float]) -> float:
     return round(sum(scores) / len(scores), 4)
 
 
+def checklists(items: Mapping[str, Sequence[RubricItem]], marks: Iterable[Mark]
+               ) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Candidate -> written question -> its items, each earned when at least half of the
+    graders who marked the answer applied it. Criteria stay unfilled (no key numbers)."""
+    by_answer: dict[tuple[str, str], list[Mark]] = {}
+    for m in marks:
+        by_answer.setdefault((m.candidate, m.question), []).append(m)
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for (cid, qid), answer_marks in sorted(by_answer.items()):
+        out.setdefault(cid, {})[qid] = [
+            {"id": i.id, "points": i.points, "criterion": i.criterion,
+             "earned": 2 * sum(i.id in m.items for m in answer_marks) >= len(answer_marks)}
+            for i in items.get(qid, [])
+        ]
+    return out
+
+
 def blind_code(secret: bytes, exercise: str, candidate: str) -> str:
     """A stable code for one submission that does not reveal the candidate."""
     digest = hmac.new(secret, f"blind:{exercise}:{candidate}".encode(), hashlib.sha256)
@@ -262,6 +279,15 @@ def _question(exercise: Exercise, question: str) -> Question:
 
 def current_items(course: Course, exercise: Exercise) -> dict[str, list[RubricItem]]:
     return rubric_items(exercise, RubricStore(course).points(exercise.slug))
+
+
+def course_checklists(course: Course, exercise: Exercise
+                      ) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """The rubric checklist of every marked answer of ``exercise`` (see ``checklists``)."""
+    if not (course.records / STORE_NAME).exists():
+        return {}
+    return checklists(current_items(course, exercise),
+                      RubricStore(course).marks(exercise.slug))
 
 
 def _comment_text(marks: Sequence[Mark]) -> str | None:

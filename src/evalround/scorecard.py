@@ -15,7 +15,7 @@ import math
 import re
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -25,6 +25,7 @@ from evalround import nbgrader_adapter
 from evalround.course import Course, write_atomic
 from evalround.exercise import Exercise, Manifest
 from evalround.grading import GradeRecord, load_record
+from evalround.rubric import course_checklists
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -183,18 +184,20 @@ def collect_results(course: Course, exercises: list[Exercise]) -> list[Candidate
         gradebook: dict[str, dict[str, nbgrader_adapter.GradebookGrade]] = {}
         if manifest.written_questions and any(r is not None for r in records.values()):
             gradebook = nbgrader_adapter.grades(course.root, slug, slug)
+        checklists = course_checklists(course, exercise) if manifest.written_questions else {}
         for cid in assigned:
             person = people.get(cid)
-            out.append(
-                _result(
-                    manifest,
-                    cid,
-                    person.name if person else "",
-                    records[cid],
-                    gradebook.get(cid, {}),
-                    _variant_info(course, slug, cid),
-                )
+            result = _result(
+                manifest,
+                cid,
+                person.name if person else "",
+                records[cid],
+                gradebook.get(cid, {}),
+                _variant_info(course, slug, cid),
             )
+            if cid in checklists and records[cid] is not None:
+                result = replace(result, rubric=checklists[cid])
+            out.append(result)
     return out
 
 
@@ -336,13 +339,17 @@ def format_leaderboard(rows: Sequence[Standing]) -> str:
     """The leaderboard as a plain-text table for the terminal."""
     header = ("rank", "candidate", "auto", "written", "total", "%", "status")
     body = []
+
+    def short(value: float) -> str:  # two decimals on screen; the CSV keeps four
+        return _fmt(round(value, 2))
+
     for row in rows:
         pct = _pct(row.total, row.total_max)
         body.append((
             str(row.rank), row.candidate,
-            f"{_fmt(row.auto)}/{_fmt(row.auto_max)}",
-            "pending" if row.written is None else f"{_fmt(row.written)}/{_fmt(row.written_max)}",
-            f"{_fmt(row.total)}/{_fmt(row.total_max)}",
+            f"{short(row.auto)}/{short(row.auto_max)}",
+            "pending" if row.written is None else f"{short(row.written)}/{short(row.written_max)}",
+            f"{short(row.total)}/{short(row.total_max)}",
             "-" if pct is None else f"{pct:.0f}", row.status,
         ))
     if not body:

@@ -9,6 +9,11 @@ Each persona opens its own bundle and answers as that kind of candidate would:
 - ``tamperer``: the reference solution code, plus every tampering the threat model
   lists (parameters, data files, locked and test cells, fake output, redefined checks);
 - ``copier``: pastes another candidate's numbers into their own notebook.
+
+Simulated graders (``simulate_graders``) then mark the written answers blind, as two
+people would: each rubric item is earned or not by the persona's written quality, and
+each grader misreads an item now and then, one vague item per question far more often,
+so that ``evalround calibrate`` has real disagreement to find.
 """
 
 from __future__ import annotations
@@ -20,12 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import numpy as np
 import pandas as pd
 from nbformat import NotebookNode
 
 from evalround.assignment import notebook_name
 from evalround.bundle import zip_bytes
-from evalround.course import Candidate, Course, write_atomic
+from evalround.course import Candidate, Course, CourseError, write_atomic
 from evalround.exercise import Exercise
 from evalround.notebook import INJECTED_TAG, PARAMETERS_TAG, fill_answers, grade_id
 from evalround.variant import read_data_file
@@ -197,3 +203,60 @@ def simulate_cohort(
         write_atomic(path, data)
         paths[who.candidate.id] = path
     return paths
+
+
+# -- simulated graders ---------------------------------------------------------------
+
+GRADERS = ("rhea", "sam")
+# How likely a rubric item is earned by each persona's written answers.
+WRITTEN_QUALITY = {"strong": 0.9, "misses_calibration": 0.45, "aggregate_only": 0.1,
+                   "tamperer": 0.0, "copier": 0.05}
+MISREAD = 0.05  # a grader's chance of misreading a clear item
+MISREAD_VAGUE = 0.35  # ... and the question's vaguest item (its longest criterion)
+
+
+def simulate_graders(
+    course: Course,
+    exercises: list[Exercise],
+    rng: np.random.Generator,
+    cohort: tuple[SimulatedCandidate, ...] = DEMO_COHORT,
+    graders: tuple[str, ...] = GRADERS,
+) -> int:
+    """Every grader marks every non-blank written answer of the cohort; returns the marks.
+
+    Graders mark independently (each sees only the answer and the rubric); the gradebook
+    then holds the mean of their scores.
+    """
+    from evalround.rubric import answer_text, apply_items, rubric_items
+
+    marked = 0
+    for exercise in exercises:
+        items = rubric_items(exercise)
+        graded = set(course.assigned(exercise.slug))
+        for who in cohort:
+            cid = who.candidate.id
+            quality = WRITTEN_QUALITY.get(who.persona)
+            if quality is None or cid not in graded:
+                continue
+            try:
+                answers = answer_text(course, exercise, cid)
+            except CourseError:  # not submitted or not graded: nothing to mark
+                continue
+            for q in exercise.manifest.written_questions:
+                text = answers.get(q.id, "").strip()
+                if not text or text == "YOUR ANSWER HERE":
+                    continue  # nbgrader already scored the blank answer 0
+                vague = max(items[q.id], key=lambda i: len(i.criterion)).id
+                deserved = {i.id: bool(rng.random() < quality) for i in items[q.id]}
+                for grader in graders:
+                    applied = [
+                        i.id for i in items[q.id]
+                        if deserved[i.id] != bool(
+                            rng.random() < (MISREAD_VAGUE if i.id == vague else MISREAD))
+                    ]
+                    missing = [i.id for i in items[q.id] if i.id not in applied]
+                    comment = (f"Earns {', '.join(applied) or 'no item'}"
+                               + (f"; misses {', '.join(missing)}." if missing else "."))
+                    apply_items(course, exercise, cid, q.id, grader, applied, comment)
+                    marked += 1
+    return marked

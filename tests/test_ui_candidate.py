@@ -1,0 +1,370 @@
+"""The candidate's path, in a real JupyterLab and Chromium.
+
+A real bundle is assigned and unzipped as a candidate would. In JupyterLab the
+candidate opens a notebook on its scenario, runs all cells (the explorers' widgets and
+plots render, and the first unanswered question stops the run with a public check),
+and presses nbgrader's Validate button, on a blank notebook (it lists the failing
+public checks) and on one with the reference answers filled in (it passes).
+Screenshots go to tests/artifacts/candidate-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from playwright.sync_api import expect
+
+from evalround.assignment import assign
+from evalround.course import Candidate, init_course
+from evalround.exercise import Exercise, load_exercise
+from evalround.notebook import fill_answers
+from evalround.variant import build_variant
+
+from browser import JupyterServer, chromium, jupyter, screenshot_path
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+CID = "dana"
+# triage-eval: the flagship; cost-quality: sliders that redraw plots and text.
+SLUGS = ("triage-eval", "cost-quality")
+SCENARIO = {
+    "triage-eval": ("Triage eval: should the router ship next week?",
+                    "Auto-triage v2.", "design the eval that should gate this launch"),
+    "cost-quality": ("Premium tier or not? Cost, quality and latency at Ledgerly",
+                     "The proposal (from the PM).", "Put numbers on both decisions"),
+}
+VALIDATE_PASSED = "Success! Your notebook passes all the tests."
+
+# The execution prompts ("[ ]:", "[*]:", "[3]:") of the code cells of the open notebook.
+PROMPTS_JS = """() => Array.from(document.querySelectorAll(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt'
+)).map(e => e.textContent.trim())"""
+RUN_FINISHED_JS = f"""() => {{
+    const prompts = ({PROMPTS_JS})();
+    return prompts.length > 0 && prompts[0] !== '[ ]:' && !prompts.includes('[*]:');
+}}"""
+# Errors and stderr both render with this mime type in JupyterLab.
+ERROR_OUTPUT = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+
+
+@dataclass(frozen=True)
+class Bundles:
+    root: Path  # served by JupyterLab
+    exercises: dict[str, Exercise]
+
+    def blank(self, slug: str) -> str:
+        """The candidate's notebook as they received it, relative to the served root."""
+        return f"received/{CID}/{slug}/{slug}.ipynb"
+
+    def solved(self, slug: str) -> str:
+        """The same notebook with the reference answers filled in."""
+        return f"solved/{CID}/{slug}/{slug}.ipynb"
+
+    def cells(self, slug: str) -> list[Any]:
+        return list(nbformat.read(self.root / self.blank(slug), as_version=4).cells)
+
+    def cell_index(self, slug: str, grade_id: str) -> int:
+        """Where the cell nbgrader knows as ``grade_id`` is in the candidate's notebook."""
+        ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in self.cells(slug)]
+        return ids.index(grade_id)
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory: pytest.TempPathFactory) -> Bundles:
+    """One candidate's real bundle, unzipped twice: as received, and answered."""
+    root = tmp_path_factory.mktemp("ui-candidate")
+    course = init_course(root / "course", secret=b"ui-candidate-secret")
+    exercises = {slug: load_exercise(REPO / "exercises" / slug) for slug in SLUGS}
+    assign(course, list(exercises.values()), [Candidate(CID, "Dana D")], progress=False)
+    served = root / "served"
+    for copy in ("received", "solved"):
+        with zipfile.ZipFile(course.bundle_dir() / f"{CID}.zip") as zf:
+            zf.extractall(served / copy)
+    for slug, exercise in exercises.items():
+        key = build_variant(exercise, course.secret, CID)[2].values
+        path = served / "solved" / CID / slug / f"{slug}.ipynb"
+        written = {q.id: "My written answer." for q in exercise.manifest.written_questions}
+        nb = nbformat.read(path, as_version=4)
+        nbformat.write(fill_answers(nb, exercise.manifest, key, written), path)
+    return Bundles(served, exercises)
+
+
+@pytest.fixture(scope="module")
+def lab(bundles: Bundles, tmp_path_factory: pytest.TempPathFactory
+        ) -> Iterator[JupyterServer]:
+    work = tmp_path_factory.mktemp("ui-candidate-lab")
+    # No news popup over the screenshots and no call out for it, and no autosave
+    # writing a run's outputs back into the bundle between tests.
+    settings = work / "jupyter-config" / "lab" / "user-settings" / "@jupyterlab"
+    _write_json(settings / "apputils-extension" / "notification.jupyterlab-settings",
+                {"fetchNews": "false", "checkForUpdates": False})
+    _write_json(settings / "docmanager-extension" / "plugin.jupyterlab-settings",
+                {"autosave": False})
+    with jupyter(bundles.root, work, app="jupyterlab") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def page(lab: JupyterServer) -> Iterator[Any]:
+    with chromium() as page:
+        yield page
+
+
+def _write_json(path: Path, value: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(value))
+
+
+def _open(page: Any, lab: JupyterServer, path: str) -> Any:
+    """Open a notebook in a fresh workspace and wait for its kernel; return the panel."""
+    page.goto(lab.url(f"/lab/tree/{path}?reset"))
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    panel.locator(".jp-Cell").first.wait_for()
+    page.locator(".jp-StatusBar-Widget").get_by_text("Python 3 (ipykernel) | Idle").wait_for()
+    return panel
+
+
+def _text(locator: Any) -> str:
+    """An element's text, also when JupyterLab skips rendering it (off screen)."""
+    return str(locator.text_content() or "")
+
+
+def _prompts(page: Any) -> list[str]:
+    prompts: list[str] = page.evaluate(PROMPTS_JS)
+    return prompts
+
+
+def _run_all(page: Any) -> list[str]:
+    """Run > Run All Cells, as a candidate would; the prompts once the run has stopped."""
+    assert set(_prompts(page)) == {"[ ]:"}, "the notebook should open with nothing run"
+    page.get_by_role("menubar").get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    page.wait_for_function(RUN_FINISHED_JS, timeout=120_000)
+    return _prompts(page)
+
+
+def _cell(bundles: Bundles, panel: Any, slug: str, grade_id: str) -> Any:
+    """A cell by its nbgrader id. (Not by its code: CodeMirror drops the lines it
+    does not show.)"""
+    cells = panel.locator(".jp-Notebook .jp-Cell")
+    assert cells.count() == len(bundles.cells(slug))
+    return cells.nth(bundles.cell_index(slug, grade_id))
+
+
+def _scroll_to_top(locator: Any) -> None:
+    """Scroll an element to the top of the notebook. Cells off screen are laid out at
+    an estimated height until drawn, so scroll again until the element stays put."""
+    locator.page.wait_for_function(
+        """e => new Promise(done => {
+            e.scrollIntoView({block: 'start'});
+            const top = e.getBoundingClientRect().top;
+            requestAnimationFrame(() => requestAnimationFrame(
+                () => done(Math.abs(e.getBoundingClientRect().top - top) < 1)));
+        })""", arg=locator.element_handle())
+
+
+def _loaded_images(locator: Any) -> list[int]:
+    widths: list[int] = locator.locator(".jp-RenderedImage img").evaluate_all(
+        "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+    return widths
+
+
+def _validate(page: Any, panel: Any) -> Any:
+    """Press nbgrader's Validate button in the notebook toolbar; return its dialog."""
+    panel.locator(".jp-Toolbar").get_by_role("button", name="Validate").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.get_by_text("Validation Results").wait_for(timeout=120_000)
+    dialog.locator("#validation-message").wait_for()
+    return dialog
+
+
+def _close(dialog: Any) -> None:
+    dialog.get_by_role("button", name="Ok").click()
+    dialog.wait_for(state="detached")
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_the_bundle_opens_on_its_scenario(bundles, lab, page, slug):
+    panel = _open(page, lab, bundles.blank(slug))
+    title, opening, task = SCENARIO[slug]
+    scenario = panel.locator(".jp-MarkdownCell").first
+    assert scenario.locator("h1").inner_text().startswith(title)
+    assert scenario.locator("h1").is_visible()
+    text = scenario.inner_text()
+    for phrase in (opening, "Your task.", task, "Time budget: 90 minutes.",
+                   "How answers are read.", "public checks"):
+        assert phrase in text, phrase
+    # Markdown renders: no raw markup left in the scenario the candidate reads.
+    assert "**" not in text and "# " not in text
+    # The candidate's own variant is injected under the defaults, and nothing has run.
+    injected = panel.locator(".jp-Notebook .jp-Cell").nth(
+        bundles.cell_index(slug, "parameters") + 1)
+    assert re.search(r'variant_id = "v-[0-9a-f]+"', _text(injected))
+    assert set(_prompts(page)) == {"[ ]:"}
+    assert panel.locator(".jp-Toolbar").get_by_role("button", name="Validate").is_visible()
+    page.screenshot(path=screenshot_path(f"candidate-{slug}-opened"))
+
+
+def test_run_all_on_the_fresh_bundle_renders_triage_evals_explorer(bundles, lab, page):
+    panel = _open(page, lab, bundles.blank("triage-eval"))
+    prompts = _run_all(page)
+    check = _cell(bundles, panel, "triage-eval", "q1")
+    _assert_stopped_at_q1(bundles, "triage-eval", panel, prompts)
+
+    output = _cell(bundles, panel, "triage-eval", "explore").locator(".jp-Cell-outputArea")
+    slider = output.locator(".widget-slider")
+    expect(slider).to_have_count(1)  # how many tickets to read
+    expect(output.locator(".jp-RenderedImage img")).to_have_count(1)  # accuracy by slice
+    _scroll_to_top(output)
+    expect(output.locator(".widget-toggle-buttons")).to_be_visible()  # cohort
+    expect(output.locator(".widget-dropdown")).to_have_count(2)  # by, language
+    expect(slider).to_be_visible()
+    assert _loaded_images(output) and all(w > 0 for w in _loaded_images(output))
+    page.screenshot(path=screenshot_path("candidate-triage-eval-explorer"))
+
+    # The ticket reader: one more on the slider, one more ticket printed.
+    expect(slider.locator(".widget-readout")).to_have_text("5")
+    assert _text(output).count("gold=") == 5
+    slider.get_by_role("slider").focus()
+    page.keyboard.press("ArrowRight")
+    expect(slider.locator(".widget-readout")).to_have_text("6")
+    page.wait_for_function(
+        "([e, n]) => (e.textContent.match(/gold=/g) || []).length === n",
+        arg=[output.element_handle(), 6])
+    page.screenshot(path=screenshot_path("candidate-triage-eval-explorer-slider-moved"))
+    # Drawn last: the explorer above it has settled. The run stopped here, on purpose.
+    _screenshot_at(page, check, "candidate-triage-eval-run-all-stops-at-q1")
+
+
+def test_run_all_on_the_fresh_bundle_renders_cost_qualitys_sliders(bundles, lab, page):
+    panel = _open(page, lab, bundles.blank("cost-quality"))
+    prompts = _run_all(page)
+    _assert_stopped_at_q1(bundles, "cost-quality", panel, prompts)
+
+    output = _cell(bundles, panel, "cost-quality", "explore").locator(".jp-Cell-outputArea")
+    sliders = output.locator(".widget-slider")
+    images = output.locator(".jp-RenderedImage img")
+    expect(sliders).to_have_count(2)  # tau, budget
+    expect(images).to_have_count(2)  # the cascade, the latency curves
+    _scroll_to_top(output)
+    tau = sliders.first
+    expect(tau).to_be_visible()
+    expect(tau.locator(".widget-label")).to_have_text("tau")
+    expect(tau.locator(".widget-readout")).to_have_text("0.50")
+    expect(output.get_by_text("τ = 0.50:")).to_be_visible()
+    assert all(w > 0 for w in _loaded_images(output))
+    page.screenshot(path=screenshot_path("candidate-cost-quality-explorer"))
+
+    # Moving τ redraws the cascade plot and its line of text.
+    before = images.first.get_attribute("src")
+    tau.get_by_role("slider").focus()
+    page.keyboard.press("ArrowRight")
+    expect(tau.locator(".widget-readout")).to_have_text("0.55")
+    expect(output.get_by_text("τ = 0.55:")).to_be_visible()
+    expect(output.get_by_text("τ = 0.50:")).to_have_count(0)
+    expect(images).to_have_count(2)
+    assert images.first.get_attribute("src") != before
+    assert all(w > 0 for w in _loaded_images(output))
+    page.screenshot(path=screenshot_path("candidate-cost-quality-explorer-slider-moved"))
+
+
+def test_validate_on_a_blank_notebook_lists_the_failing_public_checks(bundles, lab, page):
+    slug = "triage-eval"
+    manifest = bundles.exercises[slug].manifest
+    panel = _open(page, lab, bundles.blank(slug))
+    dialog = _validate(page, panel)
+    message = dialog.locator("#validation-message")
+    assert "nbgrader-ErrorDialog" in (dialog.get_attribute("class") or "")
+    text = message.inner_text()
+    failed = len(manifest.auto_questions) + len(manifest.written_questions)
+    assert text.count("The following cell failed:") == failed
+    for q in manifest.auto_questions:
+        label = q.id.upper()
+        assert f"# {label} public checks: types and ranges only." in text
+        assert f'print("{label}: public checks passed.")' in text
+        assert f"Public check failed: {q.answers[0].name} is not answered yet" in text
+    assert text.count("You did not provide a response.") == len(manifest.written_questions)
+    # Only the public checks: nothing of the hidden checks reaches the candidate.
+    for hidden in ("HIDDEN TESTS", "stock_check", "evalround.scoring"):
+        assert hidden not in text
+    # The first failure down to its last line, as the candidate reads it; then the end
+    # of the list: the written answers left blank.
+    first_error = message.locator("pre").nth(1)
+    assert first_error.inner_text().strip().endswith(
+        "AssertionError: Public check failed: q1_raw_agreement is not answered yet "
+        "(it is still None).")
+    first_error.evaluate("e => e.scrollIntoView({block: 'end'})")
+    expect(first_error.get_by_text("Public check failed: q1_raw_agreement")).to_be_in_viewport()
+    page.screenshot(path=screenshot_path("candidate-triage-eval-validate-blank"))
+    last = message.locator("pre").last
+    last.evaluate("e => e.scrollIntoView({block: 'end'})")
+    expect(last).to_have_text("You did not provide a response.")
+    expect(last).to_be_in_viewport()
+    page.screenshot(path=screenshot_path("candidate-triage-eval-validate-blank-end"))
+    _close(dialog)
+
+
+def test_the_solved_notebook_runs_all_and_passes_validate(bundles, lab, page):
+    slug = "triage-eval"
+    manifest = bundles.exercises[slug].manifest
+    panel = _open(page, lab, bundles.solved(slug))
+    prompts = _run_all(page)
+    assert all(re.fullmatch(r"\[\d+\]:", p) for p in prompts), prompts
+    assert panel.locator(ERROR_OUTPUT).count() == 0
+    for q in manifest.auto_questions:
+        check = _cell(bundles, panel, slug, q.id)
+        assert _text(check.locator(".jp-Cell-outputArea")).strip() == (
+            f"{q.id.upper()}: public checks passed.")
+    explore = _cell(bundles, panel, "triage-eval", "explore").locator(".jp-Cell-outputArea")
+    assert all(w > 0 for w in _loaded_images(explore))
+
+    last = _cell(bundles, panel, slug, manifest.auto_questions[-1].id)
+    _scroll_to_top(last)
+    page.screenshot(path=screenshot_path("candidate-triage-eval-solved-run-all"))
+    dialog = _validate(page, panel)
+    assert "nbgrader-SuccessDialog" in (dialog.get_attribute("class") or "")
+    # nbgrader's labextension words a pass itself (no setting changes it); the
+    # bundle's README says it means the public checks passed, and the notebook's own
+    # check cells, behind the dialog, say "public checks passed".
+    assert dialog.locator("#validation-message").inner_text().strip() == VALIDATE_PASSED
+    page.screenshot(path=screenshot_path("candidate-triage-eval-validate-solved"))
+    _close(dialog)
+
+    # Validate saved the notebook first: on disk every code cell ran, none failed.
+    saved = nbformat.read(bundles.root / bundles.solved(slug), as_version=4)
+    code = [c for c in saved.cells if c.cell_type == "code"]
+    assert code and all(isinstance(c.execution_count, int) for c in code)
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    readme = " ".join((bundles.root / "solved" / CID / "README.md").read_text().split())
+    assert f'"{VALIDATE_PASSED}" means only that: every *public* check passed' in readme
+
+
+def _assert_stopped_at_q1(bundles: Bundles, slug: str, panel: Any, prompts: list[str]
+                          ) -> None:
+    """A fresh bundle runs every cell down to Q1's public checks, which fail (nothing
+    is answered yet) and so stop the run, by design; nothing before them fails."""
+    q1 = bundles.exercises[slug].manifest.auto_questions[0]
+    code = [c for c in bundles.cells(slug) if c.cell_type == "code"]
+    upto = [c.metadata.get("nbgrader", {}).get("grade_id") for c in code].index(q1.id) + 1
+    assert all(re.fullmatch(r"\[\d+\]:", p) for p in prompts[:upto]), prompts
+    assert set(prompts[upto:]) == {"[ ]:"}, prompts
+    check = _cell(bundles, panel, slug, q1.id)
+    expect(check.locator(ERROR_OUTPUT)).to_have_count(1)
+    assert panel.locator(ERROR_OUTPUT).count() == 1  # no setup or explorer cell failed
+    assert (f"AssertionError: Public check failed: {q1.answers[0].name} is not answered "
+            "yet (it is still None)." in _text(check.locator(ERROR_OUTPUT)))
+
+
+def _screenshot_at(page: Any, cell: Any, name: str) -> None:
+    _scroll_to_top(cell)
+    page.screenshot(path=screenshot_path(name))
+

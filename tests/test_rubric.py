@@ -15,7 +15,7 @@ from evalround import nbgrader_adapter
 from evalround.assignment import assign
 from evalround.calibration import agreement, calibrate, cohen_kappa, format_calibration
 from evalround.cli import main
-from evalround.course import Candidate, Course, init_course
+from evalround.course import Candidate, Course, CourseError, init_course
 from evalround.grading import grade
 from evalround.notebook import fill_answers
 from evalround.rubric import (
@@ -213,3 +213,48 @@ def test_calibrate_with_no_shared_marks_says_what_to_do(graded: Course, template
     apply_items(graded, template, "alice", "w1", "rhea", ["w1-tail"])
     assert "no written answer has been marked by two graders yet" in calibrate(
         graded, template).text()
+
+
+# -- candidate feedback --------------------------------------------------------------
+
+
+def test_feedback_is_off_until_the_hiring_team_turns_it_on(graded: Course, template):
+    from evalround.feedback import write_feedback
+
+    with pytest.raises(CourseError, match="candidate feedback is off"):
+        write_feedback(graded, template)
+    assert main(["feedback", "--course", str(graded.root)]) == 2
+    assert not any((graded.root / "feedback").rglob("*.html"))
+
+
+def test_feedback_explains_checks_and_items_from_the_candidates_own_variant_only(
+        graded: Course, template, capsys):
+    apply_items(graded, template, "alice", "w1", "rhea", ["w1-tail"], "Good on the tail.")
+    apply_items(graded, template, "bob", "w1", "rhea", ["w1-users"])
+    assert main(["feedback", "--enable", "--course", str(graded.root)]) == 0
+    assert main(["feedback", "--course", str(graded.root)]) == 0
+    assert "template: 3 feedback pages" in capsys.readouterr().out
+    pages = {cid: " ".join((graded.root / "feedback" / cid / "template" / "template.html"
+                            ).read_text().split())
+             for cid in ("alice", "bob", "carol")}
+    keys = {cid: graded.load_variant("template", cid)["key"] for cid in pages}
+    for cid, page in pages.items():
+        # every check is explained, with its variable and what it looks for
+        for name in ("q1_p50_ms", "q1_p95_ms", "q1_share_over_budget"):
+            assert f"<code>{name}</code>" in page
+        assert "compared with your variant&#39;s value" in page
+        # no other candidate's key appears; every other variant's differing values absent
+        for other, key in keys.items():
+            if other == cid:
+                continue
+            for field, value in key.items():
+                if value != keys[cid][field]:
+                    assert f"{value:.6g}" not in page, (cid, other, field)
+    alice, bob, carol = pages["alice"], pages["bob"], pages["carol"]
+    assert alice.count('class="ok">correct') == 3
+    assert f"{keys['alice']['q1_p95_ms']:.0f} ms" in alice  # rubric filled with her numbers
+    assert "&#10003; earned</span> (1 pt) Says the median hides the tail" in alice
+    assert "&#10007; not shown</span> (1 pt) Turns the tail into users" in alice
+    assert "Good on the tail." in alice
+    assert bob.count('class="miss">not correct') == 3 and "no answer" in bob
+    assert "not graded yet" not in carol and "0 / 2 points" in carol  # blank: nbgrader's 0

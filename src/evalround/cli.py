@@ -14,6 +14,7 @@ from evalround import (
     assignment,
     calibration,
     demo,
+    feedback,
     grading,
     rubric,
     scorecard,
@@ -244,6 +245,27 @@ def cmd_desk(args: argparse.Namespace) -> int:
 
 
 @command
+def cmd_feedback(args: argparse.Namespace) -> int:
+    """Write each graded candidate's feedback page (optional; off until turned on).
+
+    The page explains every check and the rubric items earned, from that candidate's own
+    variant only. Turn it on for a course with --enable (off again with --disable).
+    Example: evalround feedback --enable && evalround feedback --exercises triage-eval
+    """
+    course = Course(Path(args.course))
+    if args.enable or args.disable:
+        feedback.set_feedback(course, enabled=bool(args.enable))
+        print(f"candidate feedback is {'on' if args.enable else 'off'} for {course.root}")
+        return 0
+    for slug in args.exercises or course.assigned_exercises():
+        written = feedback.write_feedback(course, _course_exercise(course, slug))
+        print(f"{slug}: {len(written.feedback)} feedback pages in {course.root / 'feedback'}")
+        for line in written.skipped:
+            print(f"  skipped {line}")
+    return 0
+
+
+@command
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check an exercise over many variants: reference full, blank zero, no leaks.
 
@@ -319,9 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
                                        formatter_class=argparse.RawDescriptionHelpFormatter)
     parsers["init"].add_argument("path", help="the course folder to create")
     for name in ("assign", "collect", "grade", "report", "demo", "mark", "rubric", "calibrate",
-                 "desk"):
+                 "desk", "feedback"):
         parsers[name].add_argument("--course", default=".", help="course folder (default: .)")
-    for name in ("assign", "grade", "report", "demo", "calibrate"):
+    for name in ("assign", "grade", "report", "demo", "calibrate", "feedback"):
         parsers[name].add_argument("--exercises", nargs="+", help="exercise slugs")
     parsers["assign"].add_argument("--candidates", required=True,
                                    help="CSV with candidate_id, name, email")
@@ -353,6 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="replace a score typed into the formgrader by hand")
     parsers["rubric"].add_argument("--points", nargs=2, metavar=("ITEM", "POINTS"),
                                    help="change an item's points and rescore")
+    switch = parsers["feedback"].add_mutually_exclusive_group()
+    switch.add_argument("--enable", action="store_true", help="turn feedback on")
+    switch.add_argument("--disable", action="store_true", help="turn feedback off")
     parsers["desk"].add_argument("--port", type=int, default=8888)
     parsers["desk"].add_argument("--no-browser", action="store_true")
     parsers["report"].add_argument("--out", help="output folder (default: COURSE/reports)")

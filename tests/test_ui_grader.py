@@ -106,3 +106,45 @@ def test_grader_applies_rubric_items_and_the_score_lands_in_the_gradebook(
         page.screenshot(path=str(screenshot_path("grader-desk-second-grader")), full_page=True)
     held = nbgrader_adapter.grades(course.root, "template", "template")["alice"]["w1"]
     assert held.manual_score == 1.5  # the mean of rhea's 1 and sam's 2
+
+
+def test_evalround_desk_serves_the_desk_and_the_formgrader(course: Course, tmp_path: Path):
+    """`evalround desk` starts one server with both, on the port asked for."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    from browser import TOKEN, free_port
+
+    port = free_port()
+    env = {**os.environ, "JUPYTER_TOKEN": TOKEN,
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    log = (tmp_path / "desk.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evalround.cli", "desk", "--course", str(course.root),
+         "--port", str(port), "--no-browser"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    pages = {}
+    try:
+        deadline = time.monotonic() + 90
+        for path in ("/evalround/desk?grader=rhea", "/formgrader/api/assignments"):
+            while True:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                                 headers={"Authorization": f"token {TOKEN}"})
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as response:
+                        pages[path] = response.read().decode()
+                    break
+                except (urllib.error.URLError, ConnectionError):
+                    assert proc.poll() is None, (tmp_path / "desk.log").read_text()[-2000:]
+                    assert time.monotonic() < deadline, "evalround desk did not start"
+                    time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+    assert "Grading as <b>rhea</b>" in pages["/evalround/desk?grader=rhea"]
+    assert "No graded submissions yet" in pages["/evalround/desk?grader=rhea"]
+    assert '"name": "template"' in pages["/formgrader/api/assignments"]

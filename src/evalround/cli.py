@@ -235,13 +235,23 @@ def cmd_desk(args: argparse.Namespace) -> int:
     import subprocess
 
     course = Course(Path(args.course))
+    if not (course.records / "secret").exists():
+        raise CourseError(f"{course.root} is not an evalround course (no .evalround/secret); "
+                          f"pass --course")
     argv = [sys.executable, "-m", "jupyter_server", f"--port={args.port}",
             f"--ServerApp.root_dir={course.root}",
             "--ServerApp.jpserver_extensions", "evalround.grading_desk=True",
             "--ServerApp.default_url=/evalround/desk"]
     if args.no_browser:
         argv.append("--no-browser")
-    return subprocess.call(argv, cwd=course.root)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")  # Jupyter refuses root unless told; the grader chose it
+    print(f"grading desk: http://localhost:{args.port}/evalround/desk "
+          f"(formgrader at /formgrader); stop with Ctrl-C")
+    try:
+        return subprocess.call(argv, cwd=course.root)
+    except KeyboardInterrupt:
+        return 0
 
 
 @command

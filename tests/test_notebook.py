@@ -93,3 +93,34 @@ def test_injection_is_reproducible_and_leaves_no_paths(pair):
     two = nbformat.writes(inject_parameters(template, PARAMS))
     assert one == two
     assert '"papermill": {' not in one and "/tmp" not in one
+
+
+def test_graders_copy_shows_candidate_markup_as_text_and_drops_runnable_outputs():
+    from evalround.notebook import CANDIDATE_CELL, safe_for_graders
+
+    nb = nbformat.v4.new_notebook()
+    authored = nbformat.v4.new_markdown_cell("<details>exercise markup</details>")
+    answer = nbformat.v4.new_markdown_cell(
+        "Fine <script>alert(1)</script> [x](JavaScript:alert(2)) <img src=x onerror=alert(3)>")
+    answer.metadata[CANDIDATE_CELL] = True
+    code = nbformat.v4.new_code_cell("display(...)")
+    code.outputs = [
+        nbformat.v4.new_output("display_data", data={
+            "text/html": "<table><tr><td onclick='alert(4)'>1</td></tr></table>"
+                         "<script>alert(5)</script><iframe src='x'></iframe>",
+            "text/plain": "table"}),
+        nbformat.v4.new_output("display_data", data={"application/javascript": "alert(6)"}),
+        nbformat.v4.new_output("display_data", data={"image/svg+xml": "<svg onload=alert(7)/>",
+                                                     "image/png": "iVBOR"}),
+    ]
+    nb.cells = [authored, answer, code]
+    safe = safe_for_graders(nb)
+    assert safe.cells[0].source == "<details>exercise markup</details>"  # trusted: as is
+    assert safe.cells[1].source == ("Fine &lt;script>alert(1)&lt;/script> "
+                                    "[x](JavaScript&#58;alert(2)) &lt;img src=x onerror=alert(3)>")
+    html, js, svg = (o.data for o in safe.cells[2].outputs)
+    assert html == {"text/html": "<table><tbody><tr><td>1</td></tr></tbody></table>alert(5)",
+                    "text/plain": "table"}
+    assert js == {"text/plain": "[output removed: it could run script in a grader's browser]"}
+    assert svg == {"image/png": "iVBOR"}
+    assert nb.cells[1].source.startswith("Fine <script>")  # the input is not changed

@@ -15,7 +15,7 @@ import pytest
 from evalround import nbgrader_adapter
 from evalround.course import Course
 from evalround.grading import grade
-from evalround.notebook import fill_answers
+from evalround.notebook import fill_answers, grade_id
 from evalround.rubric import blind_code
 from evalround.variant import build_variant
 
@@ -24,14 +24,24 @@ from helpers import bundle_notebook, submit
 
 pytestmark = pytest.mark.slow
 DESK = ("--ServerApp.jpserver_extensions", "evalround.grading_desk=True")
+# Output that would run script as the grader if the formgrader rendered it as it came.
+HOSTILE_OUTPUT = """
+from IPython.display import HTML, SVG, Javascript, display
+display(HTML("<b id='kept'>bold table</b><img src=x onerror='window.pwned = 2'>"
+             "<script>window.pwned = 3</script>"))
+display(Javascript("window.pwned = 4"))
+display(SVG("<svg xmlns='http://www.w3.org/2000/svg'><script>window.pwned = 5</script></svg>"))
+"""
 ANSWER = "The median hides the tail <script>window.pwned = 1</script>; p95 is what users feel."
 
 
 def test_grader_applies_rubric_items_and_the_score_lands_in_the_gradebook(
         course: Course, template, tmp_path: Path):
     key = dict(build_variant(template, course.secret, "alice")[2].values)
-    submit(course, "alice", fill_answers(bundle_notebook(course, "alice"), template.manifest,
-                                         key, {"w1": ANSWER}))
+    nb = fill_answers(bundle_notebook(course, "alice"), template.manifest, key, {"w1": ANSWER})
+    answer = next(c for c in nb.cells if grade_id(c) == "q1_answer")
+    answer.source += HOSTILE_OUTPUT
+    submit(course, "alice", nb)
     bob_key = dict(build_variant(template, course.secret, "bob")[2].values)
     submit(course, "bob", fill_answers(bundle_notebook(course, "bob"), template.manifest,
                                        bob_key, {"w1": "Looks fine to me."}))
@@ -52,6 +62,11 @@ def test_grader_applies_rubric_items_and_the_score_lands_in_the_gradebook(
         page.get_by_text("Hidden checks (evalround): 2 / 2 points").wait_for()
         page.get_by_text("Rubric for W1").wait_for()
         assert p95 in page.inner_text("body")
+        # the candidate's markup and outputs are shown, never run, in the grader's browser
+        assert page.evaluate("window.pwned") is None
+        assert page.locator("script:text('window.pwned')").count() == 0
+        assert page.locator("b#kept, b:text('bold table')").count() == 1  # safe HTML stays
+        assert "<script>window.pwned = 1</script>" in page.inner_text("body")
         page.screenshot(path=str(screenshot_path("grader-formgrader-before")), full_page=True)
 
         # 2. the rubric's link leads to the desk, which asks who is grading

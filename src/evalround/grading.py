@@ -9,7 +9,6 @@ names the submission and the key it was graded with.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import shutil
@@ -28,7 +27,7 @@ from evalround.assignment import notebook_name, release_notebook, variant_for
 from evalround.course import Course, CourseError, write_atomic
 from evalround.execution import ExecutionResult, Limits, NotebookRunner, default_runner
 from evalround.exercise import Exercise
-from evalround.notebook import grade_id, rebuild_for_grading
+from evalround.notebook import grade_id, rebuild_for_grading, safe_for_graders
 from evalround.rubric import blind_code, desk_path
 from evalround.scoring import RUBRIC_MARKER, QuestionScore, rubric_text, score_answers
 from evalround.variant import DATA_DIR, AnswerKey
@@ -119,7 +118,7 @@ def annotate(nb: NotebookNode, scores: dict[str, QuestionScore], failure: str | 
              rubrics: dict[str, str] | None = None) -> NotebookNode:
     """The notebook graders see: each test cell shows its hidden-check result, and each
     written answer is followed by its rubric, filled with the candidate's numbers."""
-    nb = copy.deepcopy(nb)
+    nb = safe_for_graders(nb)
     rubrics = rubrics or {}
     cells = []
     for cell in nb.cells:

@@ -215,6 +215,63 @@ def solution_ids(template: NotebookNode) -> set[str]:
     }
 
 
+CANDIDATE_CELL = "evalround_candidate"  # metadata: this cell's source is the candidate's
+# What a grader's browser may render from a candidate's HTML output: layout and tables,
+# never scripts, event handlers, frames, forms or styles that could overlay the page.
+SAFE_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del",
+    "details", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
+    "ins", "kbd", "li", "ol", "p", "pre", "s", "small", "span", "strong", "sub", "summary",
+    "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+})
+SAFE_ATTRIBUTES = {"*": ["class", "title"], "a": ["href"], "img": ["src", "alt", "width",
+                   "height"], "td": ["colspan", "rowspan"], "th": ["colspan", "rowspan"]}
+RUNNABLE_OUTPUTS = ("application/javascript", "text/javascript", "image/svg+xml")
+
+
+def _clean_html(html: str) -> str:
+    import bleach
+
+    return str(bleach.clean(html, tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
+                            protocols={"http", "https", "data"}, strip=True))
+
+
+def defang_markdown(text: str) -> str:
+    """Markdown whose HTML shows as text and whose links cannot run script."""
+    text = text.replace("<", "&lt;")
+    return re.sub(r"(?i)((?:java|vb)script)\s*:", r"\1&#58;", text)
+
+
+def safe_for_graders(nb: NotebookNode) -> NotebookNode:
+    """The notebook as graders' browsers may render it (the formgrader runs any script in
+    it as the logged-in grader): candidate markdown shows its HTML as text, and outputs
+    lose scripts, SVG (which can carry script) and unsafe HTML. Sources are untouched
+    but for candidate markdown; code is always shown as text."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.get("metadata", {}).get(CANDIDATE_CELL):
+            cell.source = defang_markdown(_source_text(cell))
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data")
+            if not isinstance(data, dict):
+                continue
+            for mime in RUNNABLE_OUTPUTS:
+                data.pop(mime, None)
+            if "text/html" in data:
+                html = data["text/html"]
+                data["text/html"] = _clean_html("".join(html) if isinstance(html, list)
+                                                else str(html))
+            if "text/markdown" in data:
+                md = data["text/markdown"]
+                data["text/markdown"] = defang_markdown("".join(md) if isinstance(md, list)
+                                                        else str(md))
+            if not data:
+                data["text/plain"] = "[output removed: it could run script in a grader's browser]"
+    return nb
+
+
 def rebuild_for_grading(
     template: NotebookNode, submitted: NotebookNode, parameters: Mapping[str, Any]
 ) -> NotebookNode:
@@ -249,6 +306,7 @@ def rebuild_for_grading(
             if cell.get("cell_type") == "code"
             else nbformat.v4.new_markdown_cell(source=_source_text(cell))
         )
+        fresh.metadata[CANDIDATE_CELL] = True
         added.setdefault(anchor, []).append(fresh)
     cells: list[NotebookNode] = list(added.get(None, []))
     for cell in template.cells:
@@ -256,6 +314,7 @@ def rebuild_for_grading(
         gid = grade_id(cell)
         if gid in answer_source:
             cell.source = answer_source[gid]
+            cell.metadata[CANDIDATE_CELL] = True
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None

@@ -392,5 +392,8 @@ def answer_text(course: Course, exercise: Exercise, candidate: str) -> dict[str,
         raise CourseError(f"{candidate} has no graded {exercise.slug} submission ({path})")
     nb = nbformat.read(path, as_version=4)
     wanted = {q.id for q in exercise.manifest.written_questions}
-    return {gid: cell.source for cell in nb.cells
+    # the graders' copy shows candidate markup as text (notebook.defang_markdown); undo
+    # that here, where the text is escaped on display instead
+    return {gid: re.sub(r"(?i)(script)&#58;", r"\1:", cell.source.replace("&lt;", "<"))
+            for cell in nb.cells
             if (gid := grade_id(cell)) in wanted and cell.cell_type == "markdown"}

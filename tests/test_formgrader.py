@@ -6,17 +6,8 @@ evalround recorded it? And does its grading page show the hidden-check result?
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,64 +15,17 @@ from evalround.grading import grade
 from evalround.notebook import fill_answers
 from evalround.variant import build_variant
 
+from browser import JupyterServer, jupyter
 from helpers import bundle_notebook, submit
 
 pytestmark = pytest.mark.slow
-TOKEN = "evalround-test-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, port: int) -> None:
-        self.base = f"http://127.0.0.1:{port}"
-
-    def get(self, path: str) -> bytes:
-        request = urllib.request.Request(self.base + path,
-                                         headers={"Authorization": f"token {TOKEN}"})
-        with urllib.request.urlopen(request, timeout=20) as response:
-            body: bytes = response.read()
-            return body
-
-    def json(self, path: str) -> Any:
-        return json.loads(self.get(path))
 
 
 @pytest.fixture()
-def formgrader(course, tmp_path: Path) -> Iterator[Server]:
-    port = _free_port()
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
-         f"--port={port}", f"--ServerApp.token={TOKEN}",
-         f"--ServerApp.root_dir={course.root}"],
-        cwd=course.root, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    server = Server(port)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                server.get("/api/status")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp_path / "server.log").read_text()[-2000:]) from None
-                time.sleep(0.3)
+def formgrader(course, tmp_path: Path) -> Iterator[JupyterServer]:
+    with jupyter(course.root, tmp_path / "server") as server:
         yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-    assert b"Unwritable directory" not in (tmp_path / "server.log").read_bytes()
+    assert b"Unwritable directory" not in server.log.read_bytes()
 
 
 def test_formgrader_shows_each_questions_autograded_score(course, template, formgrader):

@@ -106,8 +106,10 @@ def test_graders_copy_shows_candidate_markup_as_text_and_drops_runnable_outputs(
     code = nbformat.v4.new_code_cell("display(...)")
     code.outputs = [
         nbformat.v4.new_output("display_data", data={
-            "text/html": "<table><tr><td onclick='alert(4)'>1</td></tr></table>"
-                         "<script>alert(5)</script><iframe src='x'></iframe>",
+            "text/html": "<style>.x { color: red }</style>"
+                         "<table><tr><td onclick='alert(4)'>1</td></tr></table>"
+                         "<SCRIPT type='module'>alert(5)</script ><iframe src='x'></iframe>"
+                         "<script>alert(8)",
             "text/plain": "table"}),
         nbformat.v4.new_output("display_data", data={"application/javascript": "alert(6)"}),
         nbformat.v4.new_output("display_data", data={"image/svg+xml": "<svg onload=alert(7)/>",
@@ -119,7 +121,7 @@ def test_graders_copy_shows_candidate_markup_as_text_and_drops_runnable_outputs(
     assert safe.cells[1].source == ("Fine &lt;script>alert(1)&lt;/script> "
                                     "[x](JavaScript&#58;alert(2)) &lt;img src=x onerror=alert(3)>")
     html, js, svg = (o.data for o in safe.cells[2].outputs)
-    assert html == {"text/html": "<table><tbody><tr><td>1</td></tr></tbody></table>alert(5)",
+    assert html == {"text/html": "<table><tbody><tr><td>1</td></tr></tbody></table>",
                     "text/plain": "table"}
     assert js == {"text/plain": "[output removed: it could run script in a grader's browser]"}
     assert svg == {"image/png": "iVBOR"}

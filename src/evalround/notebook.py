@@ -229,9 +229,14 @@ SAFE_ATTRIBUTES = {"*": ["class", "title"], "a": ["href"], "img": ["src", "alt",
 RUNNABLE_OUTPUTS = ("application/javascript", "text/javascript", "image/svg+xml")
 
 
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?(</\1\s*>|$)", re.I | re.S)
+
+
 def _clean_html(html: str) -> str:
     import bleach
 
+    # Script and style blocks go whole; bleach alone would keep their text as text.
+    html = _SCRIPT_OR_STYLE.sub("", html)
     return str(bleach.clean(html, tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
                             protocols={"http", "https", "data"}, strip=True))
 

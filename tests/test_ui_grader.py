@@ -160,6 +160,9 @@ def test_evalround_desk_serves_the_desk_and_the_formgrader(course: Course, tmp_p
         proc.terminate()
         proc.wait(timeout=20)
         log.close()
+    # stopping `evalround desk` stops the server: nothing is left listening
+    with pytest.raises((urllib.error.URLError, ConnectionError)):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=5)
     assert "Grading as <b>rhea</b>" in pages["/evalround/desk?grader=rhea"]
     assert "No graded submissions yet" in pages["/evalround/desk?grader=rhea"]
     assert '"name": "template"' in pages["/formgrader/api/assignments"]

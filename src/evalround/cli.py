@@ -232,8 +232,6 @@ def cmd_desk(args: argparse.Namespace) -> int:
     Graders open /evalround/desk, say who they are, and apply rubric items blind.
     Example: evalround desk --course . --port 8888
     """
-    import subprocess
-
     course = Course(Path(args.course))
     if not (course.records / "secret").exists():
         raise CourseError(f"{course.root} is not an evalround course (no .evalround/secret); "
@@ -247,11 +245,10 @@ def cmd_desk(args: argparse.Namespace) -> int:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # Jupyter refuses root unless told; the grader chose it
     print(f"grading desk: http://localhost:{args.port}/evalround/desk "
-          f"(formgrader at /formgrader); stop with Ctrl-C")
-    try:
-        return subprocess.call(argv, cwd=course.root)
-    except KeyboardInterrupt:
-        return 0
+          f"(formgrader at /formgrader); stop with Ctrl-C", flush=True)
+    # Become the server (no child left behind when this process is stopped).
+    os.chdir(course.root)
+    os.execv(sys.executable, argv)
 
 
 @command

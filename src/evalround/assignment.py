@@ -26,7 +26,13 @@ from tqdm import tqdm
 
 from evalround import nbgrader_adapter
 from evalround.bundle import BundleExercise, bundle_files, write_bundle
-from evalround.course import Candidate, Course, CourseError, write_atomic
+from evalround.course import (
+    Candidate,
+    Course,
+    CourseError,
+    assignment_record_path,
+    write_atomic,
+)
 from evalround.exercise import Exercise, load_exercise
 from evalround.notebook import compile_source, inject_parameters
 from evalround.variant import AnswerKey, Variant, VariantData, build_variant
@@ -61,7 +67,7 @@ def prepare_exercise(course: Course, exercise: Exercise) -> None:
     )
     raw = nbformat.writes(compiled).encode()
     digest = hashlib.sha256(raw).hexdigest()
-    record = course.records / "assignments" / f"{slug}.json"
+    record = assignment_record_path(course, slug)
     release_nb = course.release_dir(slug) / notebook_name(slug)
     if record.exists() and release_nb.exists():
         previous = json.loads(record.read_text())["source_sha256"]

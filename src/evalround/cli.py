@@ -21,7 +21,7 @@ from evalround import (
     submission,
     validation,
 )
-from evalround.course import Course, CourseError, init_course, read_candidates
+from evalround.course import Course, CourseError, course_exercise, init_course, read_candidates
 from evalround.execution import Limits
 from evalround.exercise import (
     TEMPLATE_SLUG,
@@ -148,12 +148,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _course_exercise(course: Course, slug: str) -> Exercise:
-    from evalround.grading_desk import course_exercise
-
-    return course_exercise(course, slug)
-
-
 @command
 def cmd_mark(args: argparse.Namespace) -> int:
     """Apply rubric items to one written answer, as one grader; the score follows.
@@ -162,7 +156,7 @@ def cmd_mark(args: argparse.Namespace) -> int:
     Example: evalround mark triage-eval cand-007 w1 w1-multilingual w1-injection --grader rhea
     """
     course = Course(Path(args.course))
-    exercise = _course_exercise(course, args.exercise)
+    exercise = course_exercise(course, args.exercise)
     scored = rubric.apply_items(course, exercise, args.candidate, args.question, args.grader,
                                 args.items, args.comment or "", force=args.force)
     print(f"{args.candidate} {exercise.slug} {scored.question}: {scored.score:g} points in the "
@@ -181,7 +175,7 @@ def cmd_rubric(args: argparse.Namespace) -> int:
     Example: evalround rubric triage-eval --points w1-injection 1
     """
     course = Course(Path(args.course))
-    exercise = _course_exercise(course, args.exercise)
+    exercise = course_exercise(course, args.exercise)
     if args.points:
         item, value = args.points
         try:
@@ -221,7 +215,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for i, slug in enumerate(names):
         if i:
             print()
-        print(calibration.calibrate(course, _course_exercise(course, slug)).text())
+        print(calibration.calibrate(course, course_exercise(course, slug)).text())
     return 0
 
 
@@ -265,7 +259,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
         print(f"candidate feedback is {'on' if args.enable else 'off'} for {course.root}")
         return 0
     for slug in args.exercises or course.assigned_exercises():
-        written = feedback.write_feedback(course, _course_exercise(course, slug))
+        written = feedback.write_feedback(course, course_exercise(course, slug))
         print(f"{slug}: {len(written.feedback)} feedback pages in {course.root / 'feedback'}")
         for line in written.skipped:
             print(f"  skipped {line}")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalround.exercise import Exercise
+from evalround.exercise import Exercise, find_exercise, load_exercise
 from evalround.variant import AnswerKey, Variant
 
 RECORDS = ".evalround"
@@ -240,5 +240,17 @@ def init_course(root: Path, secret: bytes | None = None, course_id: str = "evalr
     return Course(root)
 
 
-def exercise_record_path(course: Course, exercise: Exercise) -> Path:
-    return course.records / "assignments" / f"{exercise.slug}.json"
+def assignment_record_path(course: Course, slug: str) -> Path:
+    """Where ``assign`` records an exercise's compiled source hash and folder."""
+    return course.records / "assignments" / f"{slug}.json"
+
+
+def course_exercise(course: Course, slug: str) -> Exercise:
+    """The exercise a course assigned as ``slug``: from the folder it was assigned from,
+    else from the kit's exercises."""
+    record = assignment_record_path(course, slug)
+    if record.exists():
+        folder = json.loads(record.read_text()).get("folder")
+        if folder and Path(folder).is_dir():
+            return load_exercise(Path(folder))
+    return find_exercise(slug)

@@ -20,7 +20,7 @@ from evalround import nbgrader_adapter
 from evalround.course import Course, CourseError, write_atomic
 from evalround.exercise import AnswerField, Exercise
 from evalround.grading import load_record
-from evalround.rubric import course_checklists, current_items
+from evalround.rubric import RubricItem, course_checklists, current_items
 from evalround.scoring import score_answers
 
 SETTINGS = "settings.json"
@@ -71,6 +71,24 @@ class Written:
 
 def feedback_page(course: Course, exercise: Exercise, candidate: str) -> str:
     """The feedback page of one graded submission (HTML)."""
+    return _page(course, exercise, candidate, *_course_marks(course, exercise))
+
+
+Marks = tuple[dict[str, dict[str, nbgrader_adapter.GradebookGrade]],
+              dict[str, dict[str, list[dict[str, Any]]]], dict[str, list[RubricItem]]]
+
+
+def _course_marks(course: Course, exercise: Exercise) -> Marks:
+    """What every page of ``exercise`` reads: the gradebook, the checklists, the items."""
+    slug = exercise.slug
+    return (nbgrader_adapter.grades(course.root, slug, slug),
+            course_checklists(course, exercise), current_items(course, exercise))
+
+
+def _page(course: Course, exercise: Exercise, candidate: str,
+          grades: dict[str, dict[str, nbgrader_adapter.GradebookGrade]],
+          checklists: dict[str, dict[str, list[dict[str, Any]]]],
+          items: dict[str, list[RubricItem]]) -> str:
     from evalround.scorecard import _environment
 
     slug = exercise.slug
@@ -89,9 +107,8 @@ def feedback_page(course: Course, exercise: Exercise, candidate: str) -> str:
                         "expected": _shown(f.expected), "how": check_explained(spec)}
                        for f, spec in zip(s.fields, q.answers, strict=True)],
         })
-    gradebook = nbgrader_adapter.grades(course.root, slug, slug).get(candidate, {})
-    earned = course_checklists(course, exercise).get(candidate, {})
-    items = current_items(course, exercise)
+    gradebook = grades.get(candidate, {})
+    earned = checklists.get(candidate, {})
     written = []
     for q in exercise.manifest.written_questions:
         held = gradebook.get(q.id)
@@ -121,6 +138,7 @@ def write_feedback(course: Course, exercise: Exercise) -> Written:
         )
     from evalround.assignment import notebook_name
 
+    marks = _course_marks(course, exercise)
     paths, skipped = [], []
     for cid in course.assigned(exercise.slug):
         if load_record(course, exercise.slug, cid) is None:
@@ -128,6 +146,6 @@ def write_feedback(course: Course, exercise: Exercise) -> Written:
             continue
         path = (course.root / "feedback" / cid / exercise.slug /
                 Path(notebook_name(exercise.slug)).with_suffix(".html").name)
-        write_atomic(path, feedback_page(course, exercise, cid))
+        write_atomic(path, _page(course, exercise, cid, *marks))
         paths.append(path)
     return Written(paths, skipped)

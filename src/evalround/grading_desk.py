@@ -18,7 +18,6 @@ text is shown escaped: an answer is data, never markup the grader's browser runs
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -29,8 +28,8 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from evalround.course import Course, CourseError
-from evalround.exercise import Exercise, ExerciseError, find_exercise, load_exercise
+from evalround.course import Course, CourseError, course_exercise
+from evalround.exercise import Exercise, ExerciseError
 from evalround.grading import load_record
 from evalround.rubric import (
     DESK,
@@ -47,17 +46,6 @@ from evalround.rubric import (
 
 BASE = DESK
 COURSE_ENV = "EVALROUND_COURSE"
-
-
-def course_exercise(course: Course, slug: str) -> Exercise:
-    """The exercise a course assigned as ``slug``: from the folder it was assigned from,
-    else from the kit's exercises."""
-    record = course.records / "assignments" / f"{slug}.json"
-    if record.exists():
-        folder = json.loads(record.read_text()).get("folder")
-        if folder and Path(folder).is_dir():
-            return load_exercise(Path(folder))
-    return find_exercise(slug)
 
 
 def _env() -> jinja2.Environment:
@@ -132,19 +120,21 @@ class IndexHandler(DeskHandler):
 
 
 class SubmissionHandler(DeskHandler):
-    def _lookup(self, slug: str, code: str) -> tuple[Exercise, str]:
+    def _lookup(self, slug: str, code: str) -> tuple[Exercise, str, dict[str, str]]:
+        """The exercise, the candidate behind ``code``, and every graded submission."""
         try:
             exercise = course_exercise(self.course, slug)
         except ExerciseError:
             raise web.HTTPError(404, f"no exercise {slug} in this course") from None
-        cid = self.submissions(slug).get(code)
+        graded = self.submissions(slug)
+        cid = graded.get(code)
         if cid is None:
             raise web.HTTPError(404, f"no graded submission {code} of {slug}")
-        return exercise, cid
+        return exercise, cid, graded
 
     def _render(self, slug: str, code: str, grader: str, saved: dict[str, Any] | None = None
                 ) -> None:
-        exercise, cid = self._lookup(slug, code)
+        exercise, cid, graded = self._lookup(slug, code)
         course = self.course
         record = load_record(course, slug, cid)
         key = course.load_variant(slug, cid).get("key", {})
@@ -174,7 +164,7 @@ class SubmissionHandler(DeskHandler):
                 "comment": mark.comment if mark else "",
                 "score": mark_score(items[q.id], applied, q.points) if mark else None,
             })
-        codes = sorted(self.submissions(slug))
+        codes = sorted(graded)
         at = codes.index(code)
         nxt = codes[at + 1] if at + 1 < len(codes) else None
         self.page(
@@ -202,7 +192,7 @@ class SubmissionHandler(DeskHandler):
         grader = self.grader()
         if grader is None:
             raise web.HTTPError(400, "say who is grading: the grader field is empty")
-        exercise, cid = self._lookup(slug, code)
+        exercise, cid, _ = self._lookup(slug, code)
         question = self.get_argument("question")
         items = self.get_arguments("item")
         comment = self.get_argument("comment", "")

@@ -200,6 +200,22 @@ def grades(root: Path, assignment: str, notebook_id: str) -> dict[str, dict[str,
     return out
 
 
+def grade(root: Path, assignment: str, notebook_id: str, student: str, grade_id: str
+          ) -> GradebookGrade | None:
+    """One cell's scores and comment for one student; None when it was never graded."""
+    from nbgrader.api import MissingEntry
+
+    with gradebook(root) as gb:
+        try:
+            held = gb.find_grade(grade_id, notebook_id, assignment, student)
+            comment = gb.find_comment(grade_id, notebook_id, assignment, student)
+        except MissingEntry:
+            return None
+        return GradebookGrade(grade_id=grade_id, auto_score=held.auto_score,
+                              manual_score=held.manual_score, max_score=float(held.max_score),
+                              comment=comment.manual_comment or None)
+
+
 def set_manual_score(
     root: Path, assignment: str, notebook_id: str, student: str, grade_id: str, score: float,
     comment: str | None = None,

@@ -316,8 +316,7 @@ def rescore(course: Course, exercise: Exercise, candidate: str, question: str,
         raise RubricError(f"{candidate}/{slug}/{q.id}: no grader has applied rubric items yet")
     score = consensus([mark_score(items, m.items, q.points) for m in marks])
     graders = tuple(m.grader for m in marks)
-    grades = nbgrader_adapter.grades(course.root, slug, slug).get(candidate, {})
-    held = grades.get(q.id)
+    held = nbgrader_adapter.grade(course.root, slug, slug, candidate, q.id)
     if held is None:
         raise RubricError(
             f"{candidate}/{slug}: no graded submission in the gradebook; run `evalround grade`"

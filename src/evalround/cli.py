@@ -283,7 +283,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 @command
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Run the whole hiring loop on a simulated cohort of six candidates.
+    """Run the whole hiring loop on a simulated cohort of seven candidates.
 
     Example: evalround demo --course .
     """

@@ -68,6 +68,9 @@ class Question:
     skill: str
     points: float
     answers: tuple[AnswerField, ...] = ()
+    # A judgement question names a finding or a decision, never the method: its truth
+    # is planted per variant, and the literal reading of the notebook gets it wrong.
+    judgement: bool = False
 
     @property
     def answer_cell_id(self) -> str:
@@ -92,6 +95,10 @@ class Manifest:
     @property
     def auto_questions(self) -> tuple[Question, ...]:
         return tuple(q for q in self.questions if q.kind == "auto")
+
+    @property
+    def judgement_questions(self) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions if q.judgement)
 
     @property
     def written_questions(self) -> tuple[Question, ...]:
@@ -135,6 +142,11 @@ def parse_manifest(raw: Any, source: str = "exercise.yaml") -> Manifest:
             raise ExerciseError(f"{source}: autograded question {q['id']} lists no answers")
         if q["kind"] == "written" and answers:
             raise ExerciseError(f"{source}: written question {q['id']} cannot list answers")
+        if q.get("judgement") and q["kind"] != "auto":
+            raise ExerciseError(
+                f"{source}: question {q['id']} is marked judgement but is not autograded "
+                f"(a judgement question is scored exactly; written answers have rubrics)"
+            )
         fields = tuple(
             AnswerField(
                 name=name,
@@ -156,6 +168,7 @@ def parse_manifest(raw: Any, source: str = "exercise.yaml") -> Manifest:
                 skill=q["skill"],
                 points=float(q["points"]),
                 answers=fields,
+                judgement=bool(q.get("judgement", False)),
             )
         )
     names = [f.name for q in questions for f in q.answers]
@@ -181,6 +194,8 @@ class WrongApproachSpec:
     name: str
     fn: Callable[[Frames, dict[str, Any]], Answers]
     loses: tuple[str, ...]
+    # One line a hiring manager understands ("gold-set accuracy used instead of live").
+    description: str = ""
 
 
 @dataclass
@@ -250,7 +265,8 @@ class Exercise:
     def wrong_approaches(self) -> dict[str, WrongApproachSpec]:
         raw = getattr(self._module("answers"), "WRONG_APPROACHES", {})
         return {
-            name: WrongApproachSpec(name=name, fn=w.fn, loses=tuple(w.loses))
+            name: WrongApproachSpec(name=name, fn=w.fn, loses=tuple(w.loses),
+                                    description=str(getattr(w, "description", "") or ""))
             for name, w in raw.items()
         }
 

@@ -8,6 +8,15 @@ For N variants, in a throw-away course, through the real assign/collect/grade pa
 3. every known wrong approach loses points on the questions it names, in every variant;
 4. no expected value appears anywhere in a candidate's bundle;
 5. keys differ across variants, and every answer variable takes more than one value.
+
+Where the exercise has judgement questions (``judgement: true``), it also checks that
+judgement is what they measure: the ``strong`` persona takes full marks, the ``literal``
+persona (every stated definition computed right, every judgement question answered
+with its obvious reading) stays at or below ``LITERAL_SHARE_MAX`` of the autograded
+points, neither ``literal`` nor ``aggregate_only`` gets more than
+``NAIVE_JUDGEMENT_SHARE_MAX`` of any judgement question's points, and each judgement
+question's truth varies across the variants. After its checks it prints one line per
+persona: its mean autograded points over the variants.
 """
 
 from __future__ import annotations
@@ -56,6 +65,36 @@ class Check:
 
 
 DEFAULT_SEED = "1"
+# The personas whose scores validate prints, in this order (those the exercise has).
+PERSONA_LINES = ("strong", "literal", "misses_calibration", "aggregate_only", "blank")
+LITERAL_SHARE_MAX = 0.60  # of the autograded points, in every variant
+NAIVE_JUDGEMENT_SHARE_MAX = 0.25  # of each judgement question's points, in every variant
+NAIVE_PERSONAS = ("literal", "aggregate_only")
+# Below this many variants, a judgement truth may repeat by chance: reported, not failed.
+MIN_VARIANTS_FOR_SPREAD = 10
+
+
+@dataclass
+class PersonaScores:
+    """Each persona's autograded points per variant and question, scored outside any kernel."""
+
+    auto_max: float
+    points: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    by_question: dict[str, dict[str, list[float]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+
+    def add(self, persona: str, scores: dict[str, Any]) -> None:
+        self.points[persona].append(sum(s.points for s in scores.values()))
+        for qid, score in scores.items():
+            self.by_question[persona][qid].append(score.points)
+
+    def mean(self, persona: str) -> float:
+        values = self.points[persona]
+        return sum(values) / len(values) if values else 0.0
+
+    def lines(self) -> list[str]:
+        return [f"persona {name}: {self.mean(name):.2f} / {self.auto_max:g} autograded "
+                f"(mean over variants)" for name in PERSONA_LINES if self.points.get(name)]
 
 
 @dataclass
@@ -64,6 +103,9 @@ class ValidationReport:
     variants: int
     checks: list[Check]
     seed: str = DEFAULT_SEED
+    personas: PersonaScores | None = None
+    # Per judgement question: how many distinct true answers the variants had.
+    judgement_truths: dict[str, int] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -72,7 +114,10 @@ class ValidationReport:
     def text(self) -> str:
         head = f"validate {self.exercise}: {self.variants} variants (seed {self.seed!r})"
         verdict = "all checks passed" if self.passed else "FAILED"
-        return "\n".join([head, *(c.line() for c in self.checks), verdict])
+        extra = self.personas.lines() if self.personas else []
+        extra += [f"judgement {qid}: {n} distinct true answer{'s' if n != 1 else ''} over "
+                  f"{self.variants} variants" for qid, n in self.judgement_truths.items()]
+        return "\n".join([head, *(c.line() for c in self.checks), *extra, verdict])
 
 
 def _float_forms(value: float) -> list[str]:
@@ -149,6 +194,16 @@ def validate_exercise(
             "keys differ across variants",
         )
     }
+    judged = manifest.judgement_questions
+    if judged:
+        for name in ("strong persona takes full marks",
+                     f"literal persona takes at most {LITERAL_SHARE_MAX:.0%} of the points",
+                     f"naive personas take at most {NAIVE_JUDGEMENT_SHARE_MAX:.0%} of each "
+                     f"judgement question",
+                     "judgement truths vary across variants"):
+            checks[name] = Check(name)
+    personas = PersonaScores(auto_max)
+    truths: dict[str, set[str]] = {q.id: set() for q in judged}
     with tempfile.TemporaryDirectory(prefix="evalround-validate-", dir=workdir) as tmp:
         root = Path(tmp)
         course = init_course(root / "course", secret=secret)
@@ -168,7 +223,11 @@ def validate_exercise(
             for leak in leaked_values(manifest.answer_fields, record["key"], files):
                 checks["no expected value in the bundle"].failures.append(f"{cid}: {leak}")
             released = nbformat.reads(files[f"{slug}/{notebook_name(slug)}"].decode(), 4)
-            _wrong_approaches(exercise, course, cid, checks["wrong approaches lose their points"])
+            _wrong_approaches(exercise, course, cid, checks["wrong approaches lose their points"],
+                              personas)
+            for q in judged:
+                truths[q.id].add(canonical_json({f.name: _truth(record["key"][f.name])
+                                                 for f in q.answers}))
             reference = nbformat.from_dict(released)
             for cell in reference.cells:
                 gid = nbtools.grade_id(cell)
@@ -195,7 +254,54 @@ def validate_exercise(
                         f"(off on {lost}){'; ' + graded.failure if graded.failure else ''}"
                     )
         _distinct_keys(manifest.answer_fields, keys, checks["keys differ across variants"])
-    return ValidationReport(slug, variants, list(checks.values()), seed)
+    if judged:
+        _judgement_checks(exercise, personas, truths, variants, checks)
+    return ValidationReport(slug, variants, list(checks.values()), seed, personas,
+                            {qid: len(seen) for qid, seen in truths.items()})
+
+
+def _truth(value: Any) -> Any:
+    """A key value as a comparable truth: a set answer in any order is the same set."""
+    if isinstance(value, list):
+        return sorted(str(v).strip().lower() for v in value)
+    if isinstance(value, str):
+        return value.strip().lower()
+    return value
+
+
+def _judgement_checks(exercise: Exercise, personas: PersonaScores, truths: dict[str, set[str]],
+                      variants: int, checks: dict[str, Check]) -> None:
+    manifest = exercise.manifest
+    auto_max = personas.auto_max
+    strong = checks["strong persona takes full marks"]
+    for i, total in enumerate(personas.points["strong"]):
+        strong.checked += 1
+        if total < auto_max - 1e-9:
+            strong.failures.append(f"variant {i}: strong scores {total:g} of {auto_max:g}")
+    literal = checks[f"literal persona takes at most {LITERAL_SHARE_MAX:.0%} of the points"]
+    if "literal" not in exercise.personas:
+        literal.failures.append("answers.py defines no 'literal' persona in PERSONAS")
+    for i, total in enumerate(personas.points["literal"]):
+        literal.checked += 1
+        if total > LITERAL_SHARE_MAX * auto_max + 1e-9:
+            literal.failures.append(f"variant {i}: literal scores {total:g} of {auto_max:g} "
+                                    f"({total / auto_max:.0%})")
+    naive = checks[f"naive personas take at most {NAIVE_JUDGEMENT_SHARE_MAX:.0%} of each "
+                   f"judgement question"]
+    for persona in NAIVE_PERSONAS:
+        if persona not in exercise.personas:
+            continue
+        for q in manifest.judgement_questions:
+            for i, got in enumerate(personas.by_question[persona][q.id]):
+                naive.checked += 1
+                if got > NAIVE_JUDGEMENT_SHARE_MAX * q.points + 1e-9:
+                    naive.failures.append(f"variant {i}: {persona} scores {got:g} of "
+                                          f"{q.points:g} on judgement question {q.id}")
+    spread = checks["judgement truths vary across variants"]
+    for qid, seen in truths.items():
+        spread.checked += 1
+        if variants >= MIN_VARIANTS_FOR_SPREAD and len(seen) < 2:
+            spread.failures.append(f"{qid}: the same true answer in all {variants} variants")
 
 
 def _write_submission(folder: Path, slug: str, nb: nbformat.NotebookNode) -> None:
@@ -203,13 +309,24 @@ def _write_submission(folder: Path, slug: str, nb: nbformat.NotebookNode) -> Non
     nbformat.write(nb, folder / slug / notebook_name(slug))
 
 
-def _wrong_approaches(exercise: Exercise, course: Course, cid: str, check: Check) -> None:
-    """Each wrong approach, scored as if submitted: it must lose the points it names."""
+def _wrong_approaches(exercise: Exercise, course: Course, cid: str, check: Check,
+                      personas: PersonaScores) -> None:
+    """Each wrong approach, scored as if submitted: it must lose the points it names.
+
+    Each persona's answers are scored the same way, for the persona lines."""
     from evalround.assignment import variant_for
 
     variant, data, key = variant_for(course, exercise, cid)
     frames = data.frames()
     public = dict(variant.injected_parameters)
+    for persona, wrong in exercise.personas.items():
+        if persona in PERSONA_LINES:
+            answers = exercise.approach(frames, public, tuple(wrong))
+            personas.add(persona, score_answers(exercise.manifest, key.values, answers))
+    if "strong" not in exercise.personas:
+        strong = exercise.approach(frames, public, ())
+        personas.add("strong", score_answers(exercise.manifest, key.values, strong))
+    personas.add("blank", score_answers(exercise.manifest, key.values, {}))
     for name, approach in exercise.wrong_approaches.items():
         check.checked += 1
         answers = exercise.approach(frames, public, (name,))

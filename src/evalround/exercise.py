@@ -79,6 +79,15 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Fairness:
+    """How equally hard the variants must be: each named persona's share of the
+    autograded points stays within ``band_points`` percentage points of its mean."""
+
+    band_points: float = 10.0
+    personas: tuple[str, ...] = ("literal",)
+
+
+@dataclass(frozen=True)
 class Manifest:
     """The validated contents of ``exercise.yaml``."""
 
@@ -91,6 +100,7 @@ class Manifest:
     skills: Mapping[str, str]
     parameters: Mapping[str, str]
     questions: tuple[Question, ...]
+    fairness: Fairness = Fairness()
 
     @property
     def auto_questions(self) -> tuple[Question, ...]:
@@ -184,6 +194,10 @@ def parse_manifest(raw: Any, source: str = "exercise.yaml") -> Manifest:
         skills=dict(raw["skills"]),
         parameters={k: v["type"] for k, v in raw["parameters"].items()},
         questions=tuple(questions),
+        fairness=Fairness(
+            band_points=float(raw.get("fairness", {}).get("band_points", Fairness.band_points)),
+            personas=tuple(raw.get("fairness", {}).get("personas", Fairness.personas)),
+        ),
     )
 
 
@@ -243,6 +257,12 @@ class Exercise:
                 f"manifest but sample_parameters does not set them"
             )
         return dict(params)
+
+    def planted(self, params: dict[str, Any]) -> dict[str, float]:
+        """The size of each planted phenomenon in a variant, if the generator says
+        (an optional ``planted(params)`` in generator.py); else nothing."""
+        fn = getattr(self._module("generator"), "planted", None)
+        return {str(k): float(v) for k, v in fn(params).items()} if fn else {}
 
     def generate(self, rng: np.random.Generator, params: dict[str, Any]) -> Frames:
         frames: Frames = self._module("generator").generate(rng, params)

@@ -101,6 +101,9 @@ class Manifest:
     parameters: Mapping[str, str]
     questions: tuple[Question, ...]
     fairness: Fairness = Fairness()
+    # A public sample: its reference solution ships with the open-source kit, so it is
+    # for trying the kit out, never for real candidates (use a private bank).
+    sample: bool = False
 
     @property
     def auto_questions(self) -> tuple[Question, ...]:
@@ -194,6 +197,7 @@ def parse_manifest(raw: Any, source: str = "exercise.yaml") -> Manifest:
         skills=dict(raw["skills"]),
         parameters={k: v["type"] for k, v in raw["parameters"].items()},
         questions=tuple(questions),
+        sample=bool(raw.get("sample", False)),
         fairness=Fairness(
             band_points=float(raw.get("fairness", {}).get("band_points", Fairness.band_points)),
             personas=tuple(raw.get("fairness", {}).get("personas", Fairness.personas)),

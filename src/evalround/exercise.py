@@ -247,8 +247,18 @@ class Exercise:
             self._modules[name] = module
         return self._modules[name]
 
+    def _call(self, module: str, name: str, *args: Any) -> Any:
+        """An author's function, whose failure names the file and the function."""
+        try:
+            return getattr(self._module(module), name)(*args)
+        except ExerciseError:
+            raise
+        except Exception as exc:
+            raise ExerciseError(f"{self.folder}/{module}.py: {name}() failed: "
+                                f"{type(exc).__name__}: {exc}") from exc
+
     def sample_parameters(self, rng: np.random.Generator) -> dict[str, dict[str, Any]]:
-        params = self._module("generator").sample_parameters(rng)
+        params = self._call("generator", "sample_parameters", rng)
         if set(params) != {"public", "hidden"}:
             raise ExerciseError(
                 f"{self.folder}/generator.py: sample_parameters must return "
@@ -269,14 +279,14 @@ class Exercise:
         return {str(k): float(v) for k, v in fn(params).items()} if fn else {}
 
     def generate(self, rng: np.random.Generator, params: dict[str, Any]) -> Frames:
-        frames: Frames = self._module("generator").generate(rng, params)
+        frames: Frames = self._call("generator", "generate", rng, params)
         for name in frames:
             if not name.endswith((".csv", ".jsonl")) or "/" in name or name.startswith("."):
                 raise ExerciseError(f"{self.folder}/generator.py: bad data file name {name!r}")
         return frames
 
     def reference(self, data: Frames, public: dict[str, Any]) -> Answers:
-        answers: Answers = self._module("answers").reference(data, public)
+        answers: Answers = self._call("answers", "reference", data, public)
         expected = {f.name for f in self.manifest.answer_fields}
         if set(answers) != expected:
             raise ExerciseError(

@@ -108,7 +108,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
     exercises = _exercises(args, course)
     _warn_public_samples(course, exercises)
     done = assignment.assign(course, exercises, candidates, progress=not args.quiet,
-                             jobs=args.jobs)
+                             jobs=args.jobs, new_version=args.new_version)
     for a in done:
         print(f"{a.candidate.id}: {a.bundle.relative_to(course.root)}")
     print(f"assigned {len(done)} candidates; bundles in {course.bundle_dir()}")
@@ -423,6 +423,10 @@ def build_parser() -> argparse.ArgumentParser:
         parsers[name].add_argument("--exercises", nargs="+", help="exercise slugs")
     parsers["assign"].add_argument("--candidates", required=True,
                                    help="CSV with candidate_id, name, email")
+    parsers["assign"].add_argument(
+        "--new-version", action="store_true",
+        help="assign an exercise edited since earlier candidates got it (each candidate's "
+             "version is recorded, and the report keeps versions apart)")
     parsers["collect"].add_argument("paths", nargs="+", help="submitted zips or folders")
     parsers["collect"].add_argument("--candidate", help="whose submission (one path only)")
     for name in ("assign", "grade", "validate", "demo"):

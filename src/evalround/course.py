@@ -190,9 +190,11 @@ class Course:
     # -- variants ----------------------------------------------------------------
 
     def save_variant(
-        self, variant: Variant, files_sha256: dict[str, str], key: AnswerKey
+        self, variant: Variant, files_sha256: dict[str, str], key: AnswerKey,
+        exercise_version: str | None = None,
     ) -> None:
         payload = {
+            "exercise_version": exercise_version,
             "exercise_id": variant.exercise_id,
             "exercise": variant.exercise_slug,
             "candidate": variant.candidate_id,

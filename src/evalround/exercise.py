@@ -7,6 +7,7 @@ modules by path (folder names contain dashes, so they are not packages).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -227,6 +228,15 @@ class Exercise:
     @property
     def slug(self) -> str:
         return self.manifest.slug
+
+    @cached_property
+    def version(self) -> str:
+        """A digest of the exercise's files: an author's edit to any of them (generator,
+        key, notebook, manifest, rubric) makes a new version."""
+        digest = hashlib.sha256()
+        for name in sorted(EXERCISE_FILES):
+            digest.update(name.encode() + b"\0" + (self.folder / name).read_bytes() + b"\0")
+        return digest.hexdigest()[:12]
 
     def preload(self) -> None:
         """Import the generator and answers now, before worker threads use them."""

@@ -166,9 +166,46 @@ def cmd_report(args: argparse.Namespace) -> int:
     """
     course = Course(Path(args.course))
     out = Path(args.out) if args.out else course.root / "reports"
-    report = scorecard.build_report(course, _exercises(args, course), out)
+    from evalround import integrity_report
+
+    exercises = _exercises(args, course)
+    report = scorecard.build_report(course, exercises, out)
     print(scorecard.format_leaderboard(scorecard.leaderboard(report.results)))
-    print(f"CSV: {report.csv_path}\nscorecards: {report.html_dir}")
+    flags_csv, flags = integrity_report.write_integrity(course, exercises, out)
+    still = len(integrity_report.open_flags(course, flags))
+    print(f"CSV: {report.csv_path}\nscorecards: {report.html_dir}\n"
+          f"shared-answer flags: {still} open ({flags_csv}; details: evalround integrity)")
+    return 0
+
+
+@command
+def cmd_integrity(args: argparse.Namespace) -> int:
+    """Flag shared answers: answers equal to another candidate's key, alike code or prose.
+
+    Writes reports/integrity.csv; a flag never changes a score. Dismiss one with a reason
+    (kept with its history): --dismiss CANDIDATE EXERCISE KIND OTHER --reason ... --by ...
+    Example: evalround integrity --dismiss felix triage-eval code_similarity ada \\
+        --reason "pair programming was allowed" --by hiring-manager
+    """
+    from evalround import integrity_report
+
+    course = Course(Path(args.course))
+    if args.dismiss:
+        cid, slug, kind, other = args.dismiss
+        integrity_report.dismiss(course, cid, slug, kind, other, args.reason or "",
+                                 args.by or "", undo=args.undo)
+        print(f"{'restored' if args.undo else 'dismissed'}: {kind} of {cid} with {other} "
+              f"in {slug}")
+        return 0
+    out = Path(args.out) if args.out else course.root / "reports"
+    path, flags = integrity_report.write_integrity(course, _exercises(args, course), out)
+    still = integrity_report.open_flags(course, flags)
+    for f in still:
+        print(f"{f.candidate:12} {f.exercise:14} {f.kind:16} with {f.other_candidate}: "
+              f"{f.evidence}")
+    dismissed = len(flags) - len(still)
+    print(f"{len(still)} open flag{'s' if len(still) != 1 else ''}"
+          + (f", {dismissed} dismissed" if dismissed else "") + f"; CSV: {path}")
     return 0
 
 
@@ -417,10 +454,18 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["init"].add_argument("--bank", help="the course's private exercise bank: a folder "
                                                 "(or git checkout) of exercise folders")
     for name in ("assign", "collect", "grade", "report", "demo", "mark", "rubric", "calibrate",
-                 "desk", "feedback"):
+                 "desk", "feedback", "integrity"):
         parsers[name].add_argument("--course", default=".", help="course folder (default: .)")
-    for name in ("assign", "grade", "report", "demo", "calibrate", "feedback"):
+    for name in ("assign", "grade", "report", "demo", "calibrate", "feedback", "integrity"):
         parsers[name].add_argument("--exercises", nargs="+", help="exercise slugs")
+    parsers["integrity"].add_argument("--out", help="output folder (default: COURSE/reports)")
+    parsers["integrity"].add_argument(
+        "--dismiss", nargs=4, metavar=("CANDIDATE", "EXERCISE", "KIND", "OTHER"),
+        help="dismiss one flag (KIND: key_match, code_similarity or text_similarity)")
+    parsers["integrity"].add_argument("--reason", help="why the flag is dismissed")
+    parsers["integrity"].add_argument("--by", help="who dismisses it")
+    parsers["integrity"].add_argument("--undo", action="store_true",
+                                      help="take a dismissal back (with a reason)")
     parsers["assign"].add_argument("--candidates", required=True,
                                    help="CSV with candidate_id, name, email")
     parsers["assign"].add_argument(

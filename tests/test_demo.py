@@ -171,3 +171,19 @@ def test_the_literal_candidate_stays_below_the_strong_one(demo):
         full = next(r.auto_max for r in result.records if r.exercise == slug)
         assert points["gus"] < points["ada"] == full
         assert points["gus"] <= 0.6 * full + 1e-9
+
+
+def test_the_demo_writes_item_statistics_for_every_question(demo):
+    """Does reports/items.csv hold every question of every exercise, over all seven
+    graded candidates, with the corrected item-total correlation in [-1, 1]?"""
+    root, _ = demo
+    with (root / "reports" / "items.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    expected = sorted((slug, q.id) for slug in EXERCISES
+                      for q in find_exercise(slug).manifest.questions)
+    assert sorted((r["exercise"], r["question"]) for r in rows) == expected
+    assert {r["n"] for r in rows} == {"7"}
+    for r in rows:
+        assert 0.0 <= float(r["facility"]) <= 1.0
+        if r["discrimination"]:
+            assert -1.0 <= float(r["discrimination"]) <= 1.0

@@ -101,3 +101,29 @@ def test_pending_candidates_are_left_out_and_flat_items_flagged():
     assert "does not discriminate (every candidate scored the same)" in q3.flags
     assert "too easy (facility above 90%)" in q3.flags
     assert corrected_item_total([1, 1, 1], [0, 1, 2]) is None
+
+
+@pytest.mark.slow
+def test_items_on_a_small_course_say_too_few(course, template, capsys):
+    """On a course of three graded candidates, does `evalround items` write the CSV and
+    print "too few" instead of numbers?"""
+    import csv
+
+    from evalround import cli
+    from evalround.grading import grade
+    from evalround.notebook import fill_answers
+
+    from helpers import bundle_notebook, submit
+
+    for cid in ("alice", "bob", "carol"):
+        key = course.load_variant("template", cid)["key"]
+        submit(course, cid, fill_answers(bundle_notebook(course, cid), template.manifest, key))
+    grade(course, [template], jobs=2, progress=False)
+    assert cli.main(["items", "--course", str(course.root)]) == 0
+    out = capsys.readouterr().out
+    assert "template: n=3, Cronbach's alpha too few" in out
+    assert "  q1           3  too few" in out
+    rows = list(csv.DictReader((course.root / "reports" / "items.csv").open()))
+    assert [(r["question"], r["n"], r["facility"], r["flags"]) for r in rows] == [
+        ("q1", "3", "", f"too few candidates (n=3, statistics need {MIN_N})"),
+        ("w1", "3", "", f"too few candidates (n=3, statistics need {MIN_N})")]

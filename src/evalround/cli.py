@@ -171,6 +171,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     exercises = _exercises(args, course)
     report = scorecard.build_report(course, exercises, out)
     print(scorecard.format_leaderboard(scorecard.leaderboard(report.results)))
+    from evalround import items_report
+
+    items_report.write_items(course, exercises, out)
     flags_csv, flags = integrity_report.write_integrity(course, exercises, out)
     still = len(integrity_report.open_flags(course, flags))
     print(f"CSV: {report.csv_path}\nscorecards: {report.html_dir}\n"
@@ -206,6 +209,24 @@ def cmd_integrity(args: argparse.Namespace) -> int:
     dismissed = len(flags) - len(still)
     print(f"{len(still)} open flag{'s' if len(still) != 1 else ''}"
           + (f", {dismissed} dismissed" if dismissed else "") + f"; CSV: {path}")
+    return 0
+
+
+@command
+def cmd_items(args: argparse.Namespace) -> int:
+    """Item analysis: which questions separate strong candidates from weak ones.
+
+    Per question: n, facility, sd, corrected item-total correlation and discriminative
+    efficiency; per exercise Cronbach's alpha; written to reports/items.csv.
+    Example: evalround items --exercises triage-eval
+    """
+    from evalround import items_report
+
+    course = Course(Path(args.course))
+    out = Path(args.out) if args.out else course.root / "reports"
+    path, stats = items_report.write_items(course, _exercises(args, course), out)
+    print(items_report.format_items(stats))
+    print(f"CSV: {path}")
     return 0
 
 
@@ -454,10 +475,12 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["init"].add_argument("--bank", help="the course's private exercise bank: a folder "
                                                 "(or git checkout) of exercise folders")
     for name in ("assign", "collect", "grade", "report", "demo", "mark", "rubric", "calibrate",
-                 "desk", "feedback", "integrity"):
+                 "desk", "feedback", "integrity", "items"):
         parsers[name].add_argument("--course", default=".", help="course folder (default: .)")
-    for name in ("assign", "grade", "report", "demo", "calibrate", "feedback", "integrity"):
+    for name in ("assign", "grade", "report", "demo", "calibrate", "feedback", "integrity",
+                 "items"):
         parsers[name].add_argument("--exercises", nargs="+", help="exercise slugs")
+    parsers["items"].add_argument("--out", help="output folder (default: COURSE/reports)")
     parsers["integrity"].add_argument("--out", help="output folder (default: COURSE/reports)")
     parsers["integrity"].add_argument(
         "--dismiss", nargs=4, metavar=("CANDIDATE", "EXERCISE", "KIND", "OTHER"),

@@ -163,6 +163,10 @@ def test_cli_mark_rubric_and_calibrate(graded: Course, capsys):
     assert main(["mark", "template", "alice", "w1", "nope", "--grader", "rhea",
                  "--course", root]) == 2
     assert "no rubric item nope" in capsys.readouterr().err
+    assert main(["graders", "--course", root]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "rhea: 1 mark", f"  template: 1 ({code} w1)",
+        "sam: 1 mark", f"  template: 1 ({code} w1)"]
 
 
 # -- calibration ---------------------------------------------------------------------

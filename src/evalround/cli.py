@@ -302,6 +302,32 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 @command
+def cmd_graders(args: argparse.Namespace) -> int:
+    """List who marked what: per grader, the written answers they marked per exercise.
+
+    Submissions are named by blind code, as graders saw them.
+    Example: evalround graders --course .
+    """
+    course = Course(Path(args.course))
+    names = args.exercises or course.assigned_exercises()
+    store = rubric.RubricStore(course)
+    table: dict[str, dict[str, list[str]]] = {}
+    for slug in names:
+        for m in store.marks(slug):
+            code = rubric.blind_code(course.secret, slug, m.candidate)
+            table.setdefault(m.grader, {}).setdefault(slug, []).append(f"{code} {m.question}")
+    if not table:
+        print("no written answer has been marked yet")
+        return 0
+    for grader in sorted(table):
+        total = sum(len(v) for v in table[grader].values())
+        print(f"{grader}: {total} mark{'s' if total != 1 else ''}")
+        for slug, marked in sorted(table[grader].items()):
+            print(f"  {slug}: {len(marked)} ({', '.join(sorted(marked))})")
+    return 0
+
+
+@command
 def cmd_desk(args: argparse.Namespace) -> int:
     """Serve the grading desk and nbgrader's formgrader over the course folder.
 
@@ -475,10 +501,10 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["init"].add_argument("--bank", help="the course's private exercise bank: a folder "
                                                 "(or git checkout) of exercise folders")
     for name in ("assign", "collect", "grade", "report", "demo", "mark", "rubric", "calibrate",
-                 "desk", "feedback", "integrity", "items"):
+                 "desk", "feedback", "integrity", "items", "graders"):
         parsers[name].add_argument("--course", default=".", help="course folder (default: .)")
     for name in ("assign", "grade", "report", "demo", "calibrate", "feedback", "integrity",
-                 "items"):
+                 "items", "graders"):
         parsers[name].add_argument("--exercises", nargs="+", help="exercise slugs")
     parsers["items"].add_argument("--out", help="output folder (default: COURSE/reports)")
     parsers["integrity"].add_argument("--out", help="output folder (default: COURSE/reports)")

@@ -186,10 +186,13 @@ class SandboxRunner(LocalRunner):
 def default_runner(allow_unsandboxed: bool = False) -> NotebookRunner:
     """The sandbox where it can run; without one, only when the operator allows it."""
     reason = sandbox.probe()
-    if reason is None:
+    refusal = sandbox.rootless_refusal()
+    if reason is None and refusal is None:
         return SandboxRunner()
     if allow_unsandboxed:
         return LocalRunner()
+    if refusal is not None:
+        raise sandbox.SandboxUnavailable(refusal)
     raise sandbox.SandboxUnavailable(
         f"{reason}. Grading runs candidates' code; without a sandbox it could read the "
         f"answer keys and the gradebook. Install bubblewrap, or pass --unsandboxed to "

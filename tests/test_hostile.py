@@ -367,6 +367,13 @@ class Exploding:
         raise RecursionError("boom")
 q1_p50_ms = Exploding()
 """, 1.3333, "an array-like whose tolist raises"),
+    # What a kernel writes reaches the operator's terminal and the reports as text only.
+    Attack("terminal_escapes_in_failure", """{right}
+import os, signal
+print("\\x1b]0;pwned\\x07\\x1b[2J")
+os.write(2, b"\\x1b]0;pwned\\x07\\x1b[2J\\u202e\\n")
+os.kill(os.getppid(), signal.SIGKILL)
+""", 0.0, "writes escape sequences to stdout and stderr, then kills the runner"),
     # Output caps hold for display updates as for every other output.
     Attack("update_display_flood", """{right}
 from IPython.display import display, update_display
@@ -579,3 +586,22 @@ def test_nothing_that_leaves_the_sandbox_is_larger_than_its_cap(graded):
         notebook = course.autograded_dir(name, "template") / "template.ipynb"
         assert notebook.stat().st_size < Limits().output_bytes + (1 << 20), name
     assert "output beyond the limit was dropped" in _outputs(course, "update_display_flood")
+
+
+def test_escape_sequences_reach_neither_the_record_nor_the_reports(graded, template,
+                                                                   tmp_path):
+    """Is a failure that quotes the kernel's stderr kept with its escape sequences
+    shown as text, and does no HTML report carry a raw control character?"""
+    from evalround.scorecard import build_report
+
+    course, records = graded
+    failure = records["terminal_escapes_in_failure"].failure or ""
+    assert failure.startswith("the grading process stopped without a result")
+    assert "\\x1b]0;pwned\\x07" in failure and "\x1b" not in failure
+    report = build_report(course, [template], tmp_path / "reports")
+    pages = list(report.html_dir.glob("*.html"))
+    assert pages
+    for page in pages:
+        text = page.read_text()
+        assert "\x1b" not in text and "\x07" not in text, page
+

@@ -43,6 +43,7 @@ from evalround.rubric import (
     desk_path,
     mark_score,
 )
+from evalround.safe_text import visible
 
 BASE = DESK
 COURSE_ENV = "EVALROUND_COURSE"
@@ -57,7 +58,7 @@ DESK_JS = Path(__file__).parent / "templates" / "desk.js"
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("evalround", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
+                             trim_blocks=True, lstrip_blocks=True, finalize=visible)
     env.filters["pts"] = lambda v: f"{float(v):g}"
     return env
 

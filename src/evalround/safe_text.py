@@ -43,3 +43,14 @@ class VisibleText:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def visible(value: Any) -> Any:
+    """A Jinja ``finalize``: every string a report renders, controls shown as escapes
+    (markup already marked safe stays markup)."""
+    if not isinstance(value, str):
+        return value
+    from markupsafe import Markup
+
+    shown = printable(str(value))
+    return Markup(shown) if isinstance(value, Markup) else shown

@@ -269,7 +269,7 @@ get_ipython().input_transformers_post.append(_forge)
 import ast
 class _Forge(ast.NodeTransformer):
     def visit_Module(self, node):
-        return ast.parse("q1_bonus = 100; print('{{\"q1_p50_ms\": 7.0}}')")
+        return ast.parse("q1_bonus = 100; print('forged: q1_p50_ms = 7.0')")
 get_ipython().ast_transformers.append(_Forge())
 """ + WRONG, 0.0, "an AST transformer that rewrites every later cell"),
     Attack("event_hook_adds_fields", """

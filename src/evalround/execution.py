@@ -143,11 +143,18 @@ class LocalRunner:
             failure = "the grading process stopped without a result: " + " | ".join(tail)
         if failure is not None:
             return ExecutionResult(nb, {}, failure, seconds)
+        executed_path = control / "executed.ipynb"
         try:
+            # The runner caps the outputs it keeps; a larger file did not come from it.
+            if executed_path.stat().st_size > limits.output_bytes + (64 << 20):
+                raise ValueError(f"executed.ipynb is {executed_path.stat().st_size} bytes")
             result = json.loads(result_path.read_text())
-            executed = nbformat.read(control / "executed.ipynb", as_version=4)
-        except (OSError, ValueError) as exc:
-            return ExecutionResult(nb, {}, f"the run left an unreadable result: {exc}", seconds)
+            if not isinstance(result, dict):
+                raise ValueError("result.json is not a JSON object")
+            executed = nbformat.read(executed_path, as_version=4)
+        except (OSError, ValueError, RecursionError) as exc:
+            return ExecutionResult(nb, {}, f"the run left an unreadable result: {exc}"[:500],
+                                   seconds)
         answers = result.get("answers")
         return ExecutionResult(executed, answers if isinstance(answers, dict) else {},
                                result.get("failure"), seconds)

@@ -237,9 +237,16 @@ def reconcile(course: Course, exercises: list[Exercise]) -> list[str]:
         slug = exercise.slug
         folder = course.records / "grades" / slug
         for pending_file in sorted(folder.glob("*.pending.json")) if folder.exists() else []:
-            half = GradeRecord(**json.loads(pending_file.read_text()))
-            _write_gradebook(course, half)
-            commit_record(course.grade_path(slug, half.candidate))
+            try:
+                half = GradeRecord(**json.loads(pending_file.read_text()))
+                _write_gradebook(course, half)
+                commit_record(course.grade_path(slug, half.candidate))
+            except (OSError, ValueError, TypeError, KeyError, nbgrader_adapter.NbgraderError
+                    ) as exc:
+                pending_file.unlink(missing_ok=True)  # no record: ``pending`` grades it again
+                done.append(f"{pending_file.name}, {slug}: a half-written grade could not be "
+                            f"finished ({exc}); that submission is graded again")
+                continue
             done.append(f"{half.candidate}, {slug}: finished the grade a crash left "
                         f"half written (gradebook and grade record now agree)")
         rows = nbgrader_adapter.grades(course.root, slug, slug)
@@ -336,7 +343,12 @@ def grade(
                     exercise.slug)
                 problems.append(f"{candidate}, {exercise.slug} ({path}): {exc}")
             else:
-                records.append(finish(course, job, result, runner.name))
+                try:
+                    records.append(finish(course, job, result, runner.name))
+                except (ValueError, TypeError, KeyError, RecursionError, OSError) as exc:
+                    # one run's strange output never stops the rest of the cohort
+                    problems.append(f"{candidate}, {exercise.slug}: its run could not be "
+                                    f"recorded ({type(exc).__name__}: {str(exc)[:200]})")
             bar.update(1)
     bar.close()
     records.sort(key=lambda r: order[(r.exercise, r.candidate)])

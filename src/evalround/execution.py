@@ -138,7 +138,8 @@ class LocalRunner:
             stderr = log.read()
         seconds = time.monotonic() - start
         result_path = control / "result.json"
-        if failure is None and not result_path.exists():
+        # The runner opens result.json before any notebook code runs: empty, it died.
+        if failure is None and (not result_path.exists() or result_path.stat().st_size == 0):
             tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
             failure = "the grading process stopped without a result: " + " | ".join(tail)
         if failure is not None:

@@ -138,15 +138,21 @@ def cmd_grade(args: argparse.Namespace) -> int:
     Example: evalround grade --jobs 2
     """
     course = Course(Path(args.course))
+    notes: list[str] = []
     try:
         records = grading.grade(course, _exercises(args, course), jobs=args.jobs,
                                 force=args.force, progress=not args.quiet,
                                 allow_unsandboxed=args.unsandboxed,
                                 limits=Limits(cell_timeout=args.cell_timeout,
-                                              total_timeout=args.total_timeout))
+                                              total_timeout=args.total_timeout),
+                                notes=notes)
     except grading.GradingIncomplete as exc:
+        for note in notes:
+            print(f"reconciled: {note}")
         _print_grades(exc.records)
         raise
+    for note in notes:
+        print(f"reconciled: {note}")
     _print_grades(records)
     print(f"graded {len(records)} submissions")
     return 0
@@ -578,13 +584,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from evalround.safe_text import VisibleText, printable
+
     args = build_parser().parse_args(argv)
+    stdout = sys.stdout
+    sys.stdout = VisibleText(stdout)  # type: ignore[assignment]
     try:
         return COMMANDS[args.command](args)
     except (CourseError, ExerciseError, NbgraderError, submission.SubmissionError,
             SandboxUnavailable, rubric.RubricError) as exc:
-        print(f"evalround: error: {exc}", file=sys.stderr)
+        print(f"evalround: error: {printable(str(exc))}", file=sys.stderr)
         return 2
+    finally:
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":

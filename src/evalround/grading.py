@@ -19,7 +19,7 @@ import hashlib
 import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -32,13 +32,14 @@ from evalround import nbgrader_adapter
 from evalround.assignment import notebook_name, release_notebook, variant_for
 from evalround.coercion import plain_answers
 from evalround.course import Course, CourseError, write_atomic
+from evalround.diagnosis import diagnose
 from evalround.execution import ExecutionResult, Limits, NotebookRunner, default_runner
 from evalround.exercise import Exercise
 from evalround.notebook import grade_id, rebuild_for_grading, safe_for_graders
 from evalround.rubric import blind_code, desk_path
 from evalround.safe_text import printable
 from evalround.scoring import RUBRIC_MARKER, QuestionScore, rubric_text, score_answers
-from evalround.variant import DATA_DIR, AnswerKey
+from evalround.variant import DATA_DIR, AnswerKey, VariantData
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class GradeRecord:
     seconds: float
     sandbox: str
     graded_at: str
+    # question -> the known mistakes its wrong answer matches ("looks like: ...")
+    diagnoses: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def auto_points(self) -> float:
@@ -78,6 +81,8 @@ class GradingJob:
     key: AnswerKey
     notebook: NotebookNode
     workdir: Path
+    data: VariantData | None = None  # the variant's files, to name known mistakes with
+    public: dict[str, Any] | None = None
 
 
 def load_record(course: Course, exercise: str, candidate: str) -> GradeRecord | None:
@@ -119,11 +124,26 @@ def prepare(course: Course, exercise: Exercise, candidate: str) -> GradingJob:
     for name, content in data.files.items():
         (workdir / DATA_DIR / name).write_bytes(content)
     return GradingJob(exercise, candidate, variant.variant_id,
-                      hashlib.sha256(raw).hexdigest(), key, rebuilt, workdir)
+                      hashlib.sha256(raw).hexdigest(), key, rebuilt, workdir, data,
+                      dict(variant.injected_parameters))
+
+
+def diagnoses_for(job: GradingJob, answers: dict[str, Any],
+                  scores: dict[str, QuestionScore]) -> dict[str, list[str]]:
+    """The known mistakes each question's lost points match, on the candidate's variant."""
+    lost = {qid for qid, s in scores.items() if s.points < s.max_points}
+    if not lost or job.data is None or job.public is None:
+        return {}
+    found: dict[str, list[str]] = {}
+    for d in diagnose(job.exercise, job.data.frames(), job.public, job.key.values, answers):
+        if d.question in lost and d.text() not in found.get(d.question, []):
+            found.setdefault(d.question, []).append(d.text())
+    return found
 
 
 def annotate(nb: NotebookNode, scores: dict[str, QuestionScore], failure: str | None,
-             rubrics: dict[str, str] | None = None) -> NotebookNode:
+             rubrics: dict[str, str] | None = None,
+             diagnoses: dict[str, list[str]] | None = None) -> NotebookNode:
     """The notebook graders see: each test cell shows its hidden-check result, and each
     written answer is followed by its rubric, filled with the candidate's numbers."""
     nb = safe_for_graders(nb)
@@ -136,6 +156,8 @@ def annotate(nb: NotebookNode, scores: dict[str, QuestionScore], failure: str | 
         cells.append(cell)
         if cell.cell_type == "code" and gid in scores:
             text = scores[gid].report() + "\n"
+            for line in (diagnoses or {}).get(gid, []):
+                text += f"  {line}\n"
             if failure:
                 text += f"  (run failed: {failure})\n"
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
@@ -170,9 +192,11 @@ def finish(course: Course, job: GradingJob, result: ExecutionResult, sandbox: st
     failure = (printable(result.failure, keep_newlines=False)[:MAX_FAILURE_CHARS]
                if isinstance(result.failure, str) else None)
     scores = score_answers(manifest, job.key.values, answers)
+    diagnoses = diagnoses_for(job, answers, scores)
     graded = annotate(result.notebook, scores, failure,
                       rubrics_for(job.exercise, job.key,
-                                  desk_path(slug, blind_code(course.secret, slug, job.candidate))))
+                                  desk_path(slug, blind_code(course.secret, slug, job.candidate))),
+                      diagnoses)
     out_dir = course.autograded_dir(job.candidate, slug)
     write_atomic(out_dir / notebook_name(slug), nbformat.writes(graded))
     stamp_file = course.submitted_dir(job.candidate, slug) / "timestamp.txt"
@@ -191,6 +215,7 @@ def finish(course: Course, job: GradingJob, result: ExecutionResult, sandbox: st
         seconds=round(result.seconds, 3),
         sandbox=sandbox,
         graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        diagnoses=diagnoses,
     )
     path = course.grade_path(slug, job.candidate)
     write_atomic(pending_path(path), json.dumps(asdict(record), indent=1))

@@ -173,7 +173,7 @@ def test_planted_phenomena(seed: int) -> None:
 
     # Flakiness: outputs vary more often than verdicts; the new model is flakier, so it
     # gains less on pass^k than on pass@1; some items never repeat an output.
-    assert 0.05 < key["q1_flaky_share"] < 0.3
+    assert 0.05 < key["q1_flaky_share"] < 0.36
     assert abs(key["q1_multi_output_share"] - key["q1_flaky_share"]) > 0.002
     assert answers.flaky_share(answers.counts(frames, "new", "old")) > key["q1_flaky_share"]
     assert len(key["q1_never_agree_items"]) >= 3

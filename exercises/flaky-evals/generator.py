@@ -1037,8 +1037,11 @@ def _runs_frame(rng: np.random.Generator, hidden: dict[str, Any], items: pd.Data
     latency[spikes] *= rng.uniform(3, 8, size=int(spikes.sum()))
     latency = np.minimum(np.round(latency), 59_000)
 
-    # Errored runs: mostly timeouts at the 60 s limit, some rate limits and 5xx.
-    kind = rng.choice(3, size=n_runs, p=[0.6, 0.25, 0.15])
+    # Errored runs: timeouts at the 60 s limit (mostly on the slow, long-output
+    # categories), rate limits and 5xx.
+    p_timeout = np.clip(0.2 + 0.6 * med_latency / max(CATEGORY_LATENCY.values()), 0.2, 0.8)
+    u = rng.random(n_runs)
+    kind = np.where(u < p_timeout, 0, np.where(u < p_timeout + (1 - p_timeout) * 0.6, 1, 2))
     status = np.where(runs.ok, "ok", np.array(["timeout", "rate_limited", "server_error"])[kind])
     latency = np.where(status == "timeout", 60_000, latency)
     latency = np.where(status == "rate_limited", rng.integers(40, 400, size=n_runs), latency)

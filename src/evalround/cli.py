@@ -136,7 +136,7 @@ def _print_grades(records: list[grading.GradeRecord]) -> None:
 
 @command
 def cmd_report(args: argparse.Namespace) -> int:
-    """Write the cohort CSV (one column per question) and an HTML scorecard per candidate.
+    """Write the CSV files (per candidate; per question) and an HTML scorecard per candidate.
 
     Example: evalround report --out reports
     """
@@ -144,7 +144,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else course.root / "reports"
     report = scorecard.build_report(course, _exercises(args, course), out)
     print(scorecard.format_leaderboard(scorecard.leaderboard(report.results)))
-    print(f"CSV: {report.csv_path}\nscorecards: {report.html_dir}")
+    print(f"CSV: {report.csv_path} (per candidate), {report.long_csv_path} (per question)\n"
+          f"scorecards: {report.html_dir}")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -48,7 +49,7 @@ def test_assign_passes_its_arguments_to_the_library(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     ("csv_text", "message"),
-    [("name\nx\n", "must name a candidate_id column"),
+    [("name\nx\n", "no candidate_id column (found the columns 'name')"),
      ("candidate_id\nx\nx\n", "candidate x is listed twice (first on line 2)"),
      ("candidate_id\n../etc\n", "must be letters, digits")],
 )
@@ -78,3 +79,129 @@ def test_new_exercise_copies_the_template_with_a_fresh_id(tmp_path):
 
     made = load_exercise(tmp_path / "latency")
     assert made.slug == "latency" and "template" not in made.manifest.id
+
+
+# -- inputs a new user gets wrong (issue 15, items 10-16) -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("csv_text", "message"),
+    [("candidate_id,name\nann,Ann\n,Nobody\n",
+      "line 3: the candidate_id is empty; give every candidate an id, or delete the line"),
+     ("candidate_id\nann\nbo\nANN\n",
+      "line 4: candidate id ANN differs from ann (line 2) only in case"),
+     ("Candidate ID,Name\nann,Ann\n",
+      "no candidate_id column (found the columns 'Candidate ID', 'Name'); rename "
+      "'Candidate ID' to candidate_id"),
+     ("candidate_id;name\nann;Ann\n",
+      "the columns are separated by semicolons, not commas"),
+     ("id,name\nann,Ann\n", "rename 'id' to candidate_id")],
+)
+def test_candidates_file_mistakes_are_named(tmp_path, csv_text, message):
+    """Are an empty id, ids differing only in case, a spelled-out header and semicolons
+    refused with the line or the columns found, and the fix?"""
+    from evalround.course import CourseError, read_candidates
+
+    path = tmp_path / "cands.csv"
+    path.write_text(csv_text)
+    with pytest.raises(CourseError) as exc:
+        read_candidates(path)
+    assert str(exc.value).startswith(f"{path}") and message in str(exc.value)
+
+
+def test_blank_lines_in_the_candidates_file_are_not_candidates(tmp_path):
+    from evalround.course import read_candidates
+
+    (tmp_path / "c.csv").write_text("candidate_id,name\nann,Ann\n\n,\nbo,Bo\n")
+    assert [c.id for c in read_candidates(tmp_path / "c.csv")] == ["ann", "bo"]
+
+
+def test_a_command_run_in_a_course_subfolder_finds_the_course(tmp_path, capsys, monkeypatch):
+    """Run from inside a course's subfolder, does a command use the enclosing course
+    rather than suggest `evalround init .`, which would nest a course?"""
+    from evalround.course import init_course
+
+    course = init_course(tmp_path / "hiring")
+    (course.root / "inbox").mkdir()
+    monkeypatch.chdir(course.root / "inbox")
+    assert cli.main(["grade"]) == 2
+    err = capsys.readouterr().err
+    assert f"no exercise is assigned in {course.root} yet" in err and "init" not in err
+    course.variant_path("template", "ann").parent.mkdir(parents=True)
+    course.variant_path("template", "ann").write_text("{}")
+    assert cli.main(["grade", "--exercises", "_template"]) == 1
+    err = capsys.readouterr().err
+    assert "no submission has been collected yet" in err and "init" not in err
+    assert cli.main(["init", "nested"]) == 2
+    assert f"lies inside the course {course.root}" in capsys.readouterr().err
+
+
+def test_outside_any_course_commands_say_so(tmp_path, capsys):
+    assert cli.main(["report", "--course", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no .evalround/secret here or in any folder above it" in err
+    assert "evalround init ." not in err
+
+
+def test_grade_with_nothing_collected_says_what_to_do(tmp_path, capsys):
+    from evalround.course import Candidate, init_course
+
+    course = init_course(tmp_path / "c")
+    course.save_candidates({"ann": Candidate("ann")})
+    folder = course.variant_path("template", "ann").parent
+    folder.mkdir(parents=True)
+    course.variant_path("template", "ann").write_text("{}")
+    code = cli.main(["grade", "--course", str(course.root), "--exercises", "_template"])
+    out = capsys.readouterr()
+    assert code == 1 and "graded 0" not in out.out
+    assert "Collect the candidates' zips first: evalround collect inbox/*.zip" in out.err
+
+
+def test_quiet_after_the_command_and_plurals(tmp_path, monkeypatch, capsys):
+    """Is `-q` taken after the command too, and is one candidate "1 candidate"?"""
+    from evalround.course import init_course
+
+    init_course(tmp_path / "c")
+    (tmp_path / "cands.csv").write_text("candidate_id\nx1\n")
+    seen = {}
+
+    def fake_assign(course, exercises, candidates, progress, jobs, **kwargs):
+        seen.update(progress=progress, **kwargs)
+        return [SimpleNamespace(candidate=candidates[0],
+                                bundle=course.root / "bundles" / "x1.zip")]
+
+    monkeypatch.setattr(cli.assignment, "assign", fake_assign)
+    code = cli.main(["assign", "-q", "--course", str(tmp_path / "c"), "--candidates",
+                     str(tmp_path / "cands.csv"), "--exercises", "triage-eval"])
+    assert code == 0 and seen == {"progress": False}
+    assert "assigned 1 candidate;" in capsys.readouterr().out
+    assert cli.plural(1, "submission") == "1 submission"
+    assert cli.plural(2, "submission") == "2 submissions"
+
+
+def test_due_date_reaches_the_library(tmp_path, monkeypatch, capsys):
+    from datetime import datetime, timezone
+
+    from evalround.course import init_course
+
+    init_course(tmp_path / "c")
+    (tmp_path / "cands.csv").write_text("candidate_id\nx1\n")
+    seen = {}
+
+    def fake_assign(course, exercises, candidates, progress, jobs, deadline=None):
+        seen["deadline"] = deadline
+        return []
+
+    monkeypatch.setattr(cli.assignment, "assign", fake_assign)
+    assert cli.main(["assign", "--course", str(tmp_path / "c"), "--candidates",
+                     str(tmp_path / "cands.csv"), "--exercises", "triage-eval",
+                     "--due", "2026-12-08 17:00", "--timezone", "Europe/Berlin",
+                     "--contact", "hiring@example.com"]) == 0
+    d = seen["deadline"]
+    assert d.due == datetime(2026, 12, 8, 16, 0, tzinfo=timezone.utc)
+    assert (d.timezone, d.contact) == ("Europe/Berlin", "hiring@example.com")
+    assert "due 2026-12-08 17:00 Europe/Berlin (16:00 UTC)" in capsys.readouterr().out
+    assert cli.main(["assign", "--course", str(tmp_path / "c"), "--candidates",
+                     str(tmp_path / "cands.csv"), "--exercises", "triage-eval",
+                     "--due", "next friday"]) == 2
+    assert "is not a date and time" in capsys.readouterr().err

@@ -161,4 +161,4 @@ def test_demo_calibration_reports_every_exercise(demo):
 def test_scorecards_show_rubric_checklists_and_grader_comments(demo):
     _, result = demo
     ada = (result.report.html_dir / "candidate-ada.html").read_text()
-    assert "rhea: Earns" in ada and "Rubric items met" in ada
+    assert "rhea: Earns" in ada and ": rubric items met" in ada

@@ -28,6 +28,7 @@ from evalround.course import Course, CourseError, write_atomic
 from evalround.execution import ExecutionResult, Limits, NotebookRunner, default_runner
 from evalround.exercise import Exercise
 from evalround.notebook import grade_id, rebuild_for_grading, safe_for_graders
+from evalround.resubmission import retire_marks
 from evalround.rubric import blind_code, desk_path
 from evalround.scoring import RUBRIC_MARKER, QuestionScore, rubric_text, score_answers
 from evalround.variant import DATA_DIR, AnswerKey
@@ -163,6 +164,11 @@ def finish(course: Course, job: GradingJob, result: ExecutionResult, sandbox: st
     stamp = stamp_file.read_text().strip() if stamp_file.exists() else ""
     write_atomic(out_dir / "timestamp.txt", stamp)
     timestamp = _parse_stamp(stamp)
+    previous = load_record(course, slug, job.candidate)
+    if previous is not None and previous.submission_sha256 != job.submission_sha256:
+        # a new version: the marks given on the old one move to history
+        retire_marks(course, slug, job.candidate, previous.submission_sha256,
+                     job.submission_sha256)
     nbgrader_adapter.record_autograde(
         course.root, slug, job.candidate, slug,
         {qid: s.points for qid, s in scores.items()}, graded, timestamp,

@@ -7,7 +7,6 @@ import csv
 import os
 import zipfile
 from datetime import datetime, timezone
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -68,8 +67,8 @@ def test_due_date_reaches_the_gradebook_the_readme_and_late_flags(tmp_path, temp
     assert ("late: received 2026-12-08 16:30 UTC, due 2026-12-08 17:00 Europe/Berlin "
             "(16:00 UTC) (no penalty)") in outcomes["bo"].message
     # grade records as `evalround grade` writes them (both blank: 0 points each)
-    from evalround.grading import finish, prepare
     from evalround.execution import ExecutionResult
+    from evalround.grading import finish, prepare
 
     for cid in ("ann", "bo"):
         job = prepare(course, template, cid)

@@ -220,7 +220,12 @@ _PLACEHOLDER = re.compile(r"\{[A-Za-z_][^{}]*\}")
 def criterion_text(item: RubricItem, key: Mapping[str, Any]) -> str:
     """A rubric criterion filled with the candidate's own numbers, as the feedback page
     and the desk show it; a placeholder the key cannot fill shows as "…"."""
-    return " ".join(_PLACEHOLDER.sub("…", item.text(key)).split())
+    return unfilled_as_ellipsis(item.text(key))
+
+
+def unfilled_as_ellipsis(text: str) -> str:
+    """One line, with any ``{placeholder}`` left unfilled shown as "…"."""
+    return " ".join(_PLACEHOLDER.sub("…", text).split())
 
 
 def grader_checklists(items: Mapping[str, Sequence[RubricItem]], marks: Sequence[Mark],

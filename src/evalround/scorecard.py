@@ -43,6 +43,7 @@ from evalround.results import (
     collect_results,
     points_text,
     share,
+    unfilled_as_ellipsis,
 )
 from evalround.standing import Standing, format_leaderboard, leaderboard, standing
 
@@ -334,8 +335,10 @@ def _checklists(r: CandidateResult, qid: str, points: float | None) -> dict[str,
         if same is not None:
             same["graders"].append(checklist["grader"])
             continue
+        shown = [{**i, "criterion": unfilled_as_ellipsis(str(i["criterion"]))}
+                 for i in checklist["items"]]
         groups.append({"graders": [checklist["grader"]], "applied": applied,
-                       "score": checklist["score"], "items": checklist["items"],
+                       "score": checklist["score"], "items": shown,
                        "max": sum(i["points"] for i in checklist["items"])})
     scores = [c["score"] for c in lists]
     mean = round(sum(scores) / len(scores), 4) if scores else None

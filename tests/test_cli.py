@@ -205,3 +205,38 @@ def test_due_date_reaches_the_library(tmp_path, monkeypatch, capsys):
                      str(tmp_path / "cands.csv"), "--exercises", "triage-eval",
                      "--due", "next friday"]) == 2
     assert "is not a date and time" in capsys.readouterr().err
+
+
+def test_grade_lines_say_the_points_are_autograded_ones(capsys):
+    """Does a grade line for 15 of 15 autograded points, out of 30, say so, rather than
+    read as full marks?"""
+    from evalround.grading import GradeRecord
+
+    record = GradeRecord(candidate="ann", exercise="drift", variant_id="v", answers={},
+                         submission_sha256="s", key_sha256="k", scores={"q1": 15.0},
+                         max_scores={"q1": 15.0}, failure=None, seconds=1.0, sandbox="x",
+                         graded_at="")
+    cli._print_grades([record], {"drift": 15.0})
+    line = capsys.readouterr().out.split()
+    assert line[2:] == ["15", "/", "15", "autograded", "+", "15", "written", "points", "to",
+                        "grade,", "of", "30"]
+
+
+def test_collect_counts_an_identical_resend_apart(course, capsys):
+    """Is a zip sent again unchanged counted as identical, not as taken?"""
+    import nbformat
+
+    from helpers import bundle_notebook
+
+    folder = course.root.parent / "inbox" / "alice" / "template"
+    folder.mkdir(parents=True)
+    nbformat.write(bundle_notebook(course, "alice"), folder / "template.ipynb")
+    args = ["collect", "--course", str(course.root), str(folder.parent)]
+    assert cli.main(args) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "1 taken, 0 identical to a version already collected (not taken again), 0 rejected")
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "identical to the version already collected, not taken again" in out[0]
+    assert out[-1] == (
+        "0 taken, 1 identical to a version already collected (not taken again), 0 rejected")

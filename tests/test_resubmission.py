@@ -8,17 +8,21 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from evalround import nbgrader_adapter, scorecard
 from evalround.assignment import assign
 from evalround.course import Candidate, Course, init_course
+from evalround.deadline import Deadline, save_deadline
 from evalround.grading import grade
 from evalround.notebook import fill_answers
 from evalround.resubmission import changed_path
 from evalround.rubric import RubricStore, apply_items
+from evalround.submission import collect
 from evalround.variant import build_variant
 
 from helpers import bundle_notebook, submit
@@ -48,10 +52,16 @@ def resubmitted(marked_once: Path, tmp_path: Path, template) -> Course:
     shutil.copytree(marked_once, tmp_path / "course")
     course = Course(tmp_path / "course")
     values = dict(build_variant(template, course.secret, "alice")[2].values)
-    (outcome,) = submit(course, "alice", fill_answers(
-        bundle_notebook(course, "alice"), template.manifest, values,
-        {"w1": "Second thoughts: the median is fine."}), tag="-v2")
-    assert outcome.status == "accepted"
+    # due tomorrow; alice's new version is received the day after (late), bob's was not
+    now = datetime.now(timezone.utc)
+    save_deadline(course, "template", Deadline(now + timedelta(days=1), "UTC"))
+    folder = tmp_path / "inbox-v2" / "alice" / "template"
+    folder.mkdir(parents=True)
+    nbformat.write(fill_answers(bundle_notebook(course, "alice"), template.manifest, values,
+                                {"w1": "Second thoughts: the median is fine."}),
+                   folder / "template.ipynb")
+    (outcome,) = collect(course, [folder.parent], received=now + timedelta(days=2))
+    assert outcome.status == "accepted" and "late: received" in outcome.message
     [record] = grade(course, [template], progress=False)
     assert record.candidate == "alice"
     return course
@@ -103,6 +113,18 @@ def test_marking_the_new_version_makes_it_graded_again(resubmitted, template):
     [alice] = [r for r in scorecard.collect_results(course, [template])
                if r.candidate == "alice"]
     assert (alice.status, alice.questions["w1"]) == ("graded", 1.0)
+    # the checklist adds up to sam's score, and shows alice's own numbers, as her
+    # feedback page does
+    [sam] = alice.rubric["w1"]
+    assert (sam["grader"], sam["score"]) == ("sam", 1.0)
+    key = course.load_variant("template", "alice")["key"]
+    assert sam["items"][0]["criterion"] == (
+        f"Says the median hides the tail: p95 is {key['q1_p95_ms']:.0f} ms against a median "
+        f"of {key['q1_p50_ms']:.0f} ms.")
+    assert [i["earned"] for i in sam["items"]] == [True, False]
+    scorecard.build_report(course, [template])
+    page = (course.root / "reports" / "candidate-alice.html").read_text()
+    assert f"p95 is {key['q1_p95_ms']:.0f} ms" in page and "p95 is … ms" not in page
 
 
 def test_the_desk_lists_changed_answers_first(resubmitted, tmp_path):
@@ -121,4 +143,6 @@ def test_the_desk_lists_changed_answers_first(resubmitted, tmp_path):
     assert codes["alice"] in listed[0] and codes["bob"] in listed[1]
     row = html[html.index(codes["alice"]):html.index(codes["bob"])]
     assert "changed since marked" in row and "(w1)" in row
-    assert "changed since marked" not in html[html.index(codes["bob"]):]
+    assert '<span class="late">late</span>' in row
+    rest = html[html.index(codes["bob"]):]
+    assert "changed since marked" not in rest and '<span class="late">' not in rest

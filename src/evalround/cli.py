@@ -61,14 +61,31 @@ def command(func: Handler) -> Handler:
 
 
 def _exercises(args: argparse.Namespace, course: Course | None = None) -> list[Exercise]:
-    root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
+    """The exercises named (or the course's), from --exercises-dir, else the course's
+    private bank, else the kit's own; an exercise already assigned comes from the folder
+    it was assigned from."""
+    bank = course.bank if course else None
+    root = Path(args.exercises_dir) if args.exercises_dir else bank or default_exercises_dir()
     names = args.exercises or (course.assigned_exercises() if course else [])
     if not names and course is not None:
         raise ExerciseError(f"no exercise is assigned in {course.root} yet: run evalround "
                             f"assign --candidates candidates.csv --exercises SLUG...")
     if not names:
         raise ExerciseError("name at least one exercise with --exercises")
-    return [find_exercise(name, root) for name in names]
+    assigned = set(course.assigned_exercises()) if course else set()
+    return [course_exercise(course, name) if course and name in assigned
+            and not args.exercises_dir else find_exercise(name, root) for name in names]
+
+
+def _warn_public_samples(course: Course, exercises: list[Exercise]) -> None:
+    if course.is_demo:
+        return
+    for exercise in exercises:
+        if exercise.manifest.sample:
+            print(f"evalround: warning: {exercise.slug} is a public sample: its reference "
+                  f"solution ships with the open-source kit, so a candidate who finds it can "
+                  f"take every autograded point. Assign real candidates exercises from a "
+                  f"private bank (see the README, 'Private exercise banks').", file=sys.stderr)
 
 
 @command
@@ -78,6 +95,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     Example: evalround init hiring-2026q4
     """
     course = init_course(Path(args.path))
+    if args.bank:
+        course.set_bank(Path(args.bank))
+        print(f"exercises come from the bank {course.bank}")
     print(f"course ready at {course.root}")
     return 0
 
@@ -106,6 +126,10 @@ def cmd_assign(args: argparse.Namespace) -> int:
     """
     course = _course(args)
     candidates = read_candidates(Path(args.candidates))
+    if not args.exercises:
+        raise ExerciseError("name at least one exercise with --exercises")
+    exercises = _exercises(args, course)
+    _warn_public_samples(course, exercises)
     deadline = None
     if args.due:
         from evalround.deadline import Deadline, parse_time
@@ -115,8 +139,8 @@ def cmd_assign(args: argparse.Namespace) -> int:
     elif args.contact:
         raise CourseError("--contact goes with --due: give the due date too")
     kwargs = {"deadline": deadline} if deadline else {}
-    done = assignment.assign(course, _exercises(args), candidates, progress=not args.quiet,
-                             jobs=args.jobs, **kwargs)
+    done = assignment.assign(course, exercises, candidates, progress=not args.quiet,
+                             jobs=args.jobs, new_version=args.new_version, **kwargs)
     for a in done:
         print(f"{a.candidate.id}: {a.bundle.relative_to(course.root)}")
     print(f"assigned {plural(len(done), 'candidate')}; bundles in {course.bundle_dir()}")
@@ -343,8 +367,36 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 @command
+def cmd_preview(args: argparse.Namespace) -> int:
+    """Build one variant into a folder to open in JupyterLab, as candidate and grader see it.
+
+    The folder holds the candidate's bundle, the reference solution run on that variant,
+    the key, the filled rubric and what was planted. No course is changed.
+    Example: evalround preview triage-eval --seed 7 --out preview-triage
+    """
+    from evalround.preview import preview
+
+    root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
+    exercise = find_exercise(args.exercise, root)
+    course = Course(Path(args.course)) if args.course else None
+    if args.candidate and course is None:
+        raise CourseError("--candidate needs --course: the course the candidate is in")
+    label = args.candidate or f"seed{args.seed}"
+    out = Path(args.out) if args.out else Path(f"preview-{exercise.slug}-{label}")
+    made = preview(exercise, out, seed=args.seed, course=course, candidate=args.candidate,
+                   execute=not args.no_execute)
+    print(f"preview of {exercise.slug} ({label}) in {made.folder}:")
+    print(f"  candidate's notebook: {made.candidate_notebook}")
+    print(f"  reference solution:   {made.reference_notebook}")
+    print(f"  key, rubric, planted: {made.folder / 'key.json'}, {made.folder / 'rubric.md'}, "
+          f"{made.folder / 'planted.md'}")
+    print(f"open it with: jupyter lab {made.folder}")
+    return 0
+
+
+@command
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Run the whole hiring loop on a simulated cohort of six candidates.
+    """Run the whole hiring loop on a simulated cohort of seven candidates.
 
     Example: evalround demo --course .
     """
@@ -370,21 +422,42 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 @command
 def cmd_new_exercise(args: argparse.Namespace) -> int:
-    """Start a new exercise by copying exercises/_template/.
+    """Start a new exercise by copying exercises/_template/ (or a sample, with --from).
 
-    Example: evalround new-exercise latency-budget
+    --into names the folder to create it in, such as your private bank (default: the
+    kit's exercises/). A copy of a sample is no longer marked as one: change its planted
+    phenomena, questions and wording before candidates see it.
+    Example: evalround new-exercise latency-budget --into ~/hiring-bank
     """
-    root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
+    import re
+
+    import yaml
+
+    kit = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
+    origin = find_exercise(args.origin, kit).folder if args.origin else kit / TEMPLATE_SLUG
+    root = Path(args.into) if args.into else kit
     target = root / args.slug
+    if not re.fullmatch(r"[a-z][a-z0-9-]*", args.slug):
+        raise ExerciseError(f"{args.slug!r}: a slug is lower-case letters, digits and '-', "
+                            f"starting with a letter")
     if target.exists():
         raise ExerciseError(f"{target} already exists")
-    shutil.copytree(root / TEMPLATE_SLUG, target, ignore=shutil.ignore_patterns("__pycache__"))
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(origin, target, ignore=shutil.ignore_patterns("__pycache__"))
     manifest = target / "exercise.yaml"
-    text = manifest.read_text()
-    text = text.replace("00000000-template-0000-0000-000000000000", str(uuid.uuid4()))
-    text = text.replace("slug: template", f"slug: {args.slug}")
-    manifest.write_text(text)
-    print(f"created {target}; edit it, then run: evalround validate {args.slug}")
+    raw = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    lines = []
+    for line in manifest.read_text(encoding="utf-8").splitlines(keepends=True):
+        if line.startswith("id:"):
+            line = f"id: {uuid.uuid4()}\n"
+        elif line.startswith("slug:"):
+            line = f"slug: {args.slug}\n"
+        elif line.startswith("sample:"):
+            continue
+        lines.append(line)
+    manifest.write_text("".join(lines), encoding="utf-8")
+    print(f"created {target} from {raw['slug']}; edit it, then run: "
+          f"evalround --exercises-dir {root} validate {args.slug}")
     return 0
 
 
@@ -405,6 +478,8 @@ def build_parser() -> argparse.ArgumentParser:
         parsers[name].add_argument("-q", "--quiet", action="store_true",
                                    default=argparse.SUPPRESS, help="no progress bars")
     parsers["init"].add_argument("path", help="the course folder to create")
+    parsers["init"].add_argument("--bank", help="the course's private exercise bank: a folder "
+                                                "(or git checkout) of exercise folders")
     for name in ("assign", "collect", "grade", "report", "demo", "mark", "rubric", "calibrate",
                  "desk", "feedback"):
         parsers[name].add_argument("--course", default=".",
@@ -413,6 +488,10 @@ def build_parser() -> argparse.ArgumentParser:
         parsers[name].add_argument("--exercises", nargs="+", help="exercise slugs")
     parsers["assign"].add_argument("--candidates", required=True,
                                    help="CSV with candidate_id, name, email")
+    parsers["assign"].add_argument(
+        "--new-version", action="store_true",
+        help="assign an exercise edited since earlier candidates got it (each candidate's "
+             "version is recorded, and the report keeps versions apart)")
     parsers["collect"].add_argument("paths", nargs="+", help="submitted zips or folders")
     parsers["collect"].add_argument("--candidate", help="whose submission (one path only)")
     parsers["collect"].add_argument(
@@ -464,6 +543,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", default=validation.DEFAULT_SEED,
         help="which variants to check: the same seed checks the same ones (default: 1)")
     parsers["new-exercise"].add_argument("slug", help="folder name of the new exercise")
+    parsers["new-exercise"].add_argument("--from", dest="origin", metavar="EXERCISE",
+                                         help="copy this exercise instead of the template")
+    parsers["new-exercise"].add_argument("--into", metavar="BANK",
+                                         help="create it in this folder (default: the kit's)")
+    parsers["preview"].add_argument("exercise", help="exercise slug")
+    parsers["preview"].add_argument("--seed", type=int, default=1,
+                                    help="which variant, when not a course's candidate")
+    parsers["preview"].add_argument("--candidate", help="preview this candidate's variant")
+    parsers["preview"].add_argument("--course", help="the course of --candidate (read only)")
+    parsers["preview"].add_argument("--out", help="folder to write (default: "
+                                                  "preview-EXERCISE-SEED in this folder)")
+    parsers["preview"].add_argument("--no-execute", action="store_true",
+                                    help="do not run the reference solution")
     return parser
 
 

@@ -34,9 +34,10 @@ def test_assign_passes_its_arguments_to_the_library(tmp_path, monkeypatch):
     (tmp_path / "cands.csv").write_text("candidate_id\nx1\nx2\n")
     seen = {}
 
-    def fake_assign(course, exercises, candidates, progress, jobs):
+    def fake_assign(course, exercises, candidates, progress, jobs, new_version):
         seen.update(root=course.root, exercises=[e.slug for e in exercises],
-                    candidates=[c.id for c in candidates], progress=progress, jobs=jobs)
+                    candidates=[c.id for c in candidates], progress=progress, jobs=jobs,
+                    new_version=new_version)
         return []
 
     monkeypatch.setattr(cli.assignment, "assign", fake_assign)
@@ -44,7 +45,8 @@ def test_assign_passes_its_arguments_to_the_library(tmp_path, monkeypatch):
                      str(tmp_path / "cands.csv"), "--exercises", "triage-eval", "--jobs", "3"])
     assert code == 0
     assert seen == {"root": (tmp_path / "c").resolve(), "exercises": ["triage-eval"],
-                    "candidates": ["x1", "x2"], "progress": False, "jobs": 3}
+                    "candidates": ["x1", "x2"], "progress": False, "jobs": 3,
+                    "new_version": False}
 
 
 @pytest.mark.parametrize(
@@ -173,7 +175,7 @@ def test_quiet_after_the_command_and_plurals(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(cli.assignment, "assign", fake_assign)
     code = cli.main(["assign", "-q", "--course", str(tmp_path / "c"), "--candidates",
                      str(tmp_path / "cands.csv"), "--exercises", "triage-eval"])
-    assert code == 0 and seen == {"progress": False}
+    assert code == 0 and seen == {"progress": False, "new_version": False}
     assert "assigned 1 candidate;" in capsys.readouterr().out
     assert cli.plural(1, "submission") == "1 submission"
     assert cli.plural(2, "submission") == "2 submissions"
@@ -188,7 +190,8 @@ def test_due_date_reaches_the_library(tmp_path, monkeypatch, capsys):
     (tmp_path / "cands.csv").write_text("candidate_id\nx1\n")
     seen = {}
 
-    def fake_assign(course, exercises, candidates, progress, jobs, deadline=None):
+    def fake_assign(course, exercises, candidates, progress, jobs, new_version,
+                    deadline=None):
         seen["deadline"] = deadline
         return []
 

@@ -242,9 +242,8 @@ def collect_one(course: Course, path: Path, candidate: str | None = None,
     missing = [e for e in assigned if e not in found and not any(
         o.exercise == e for o in outcomes)]
     for exercise in missing:
-        # a notebook in the exercise's folder, or the only one left, was renamed
-        mine = [n for n in strays if f"{exercise}/" in f"/{n}"] or (
-            strays if len(missing) == 1 else [])
+        # another notebook in the exercise's folder: the exercise's, renamed
+        mine = [n for n in strays if f"/{exercise}/" in f"/{n}"]
         if mine:
             outcomes.extend(refused(
                 f"expected {exercise}/{notebook_name(exercise)}, found "

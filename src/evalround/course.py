@@ -9,6 +9,8 @@ Layout (nbgrader's own folders are untouched in meaning)::
     .evalround/variants/<exercise>/<candidate>.json     parameters, data hashes, key
     .evalround/submissions/<candidate>/<exercise>/      every collected submission
     .evalround/grades/<exercise>/<candidate>.json       answers, scores, key used
+    .evalround/grades/<exercise>/<candidate>.changed.json   marks of an earlier version
+    .evalround/deadlines.json       each exercise's due date, time zone and contact
 """
 
 from __future__ import annotations

@@ -64,7 +64,8 @@ CASES = {
                        "wrong exercise"),
     "no_notebook": (lambda c: {"alice/notes.txt": b"hi"}, "no notebook of an assigned"),
     "renamed_notebook": (lambda c: {"alice/template/my-answers.ipynb": _good_nb(c)},
-                         "no notebook of an assigned"),
+                         "expected template/template.ipynb, found "
+                         "alice/template/my-answers.ipynb: rename it back to template.ipynb"),
     "two_copies": (lambda c: {"alice/template/template.ipynb": _good_nb(c),
                               "x/template/template.ipynb": _good_nb(c)}, "2 copies"),
     "backslash_zip_slip": (lambda c: {"alice\\..\\..\\template\\template.ipynb":
@@ -263,3 +264,82 @@ def test_terminal_escapes_in_a_file_name_never_reach_the_terminal(collected, tmp
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     assert "alice\\x1b]0;pwned\\x07\\x1b[2J\\u202e.zip" in out
+
+
+# -- names and folders as browsers and candidates make them (issue 15, item 13) ---------
+
+
+def test_a_renamed_notebook_beside_a_good_one_is_named_not_ignored(course, tmp_path):
+    """With two exercises, is a renamed notebook of one reported (expected and found)
+    while the other is taken?"""
+    from evalround.assignment import assign
+    from evalround.exercise import load_exercise
+
+    REPO = Path(__file__).resolve().parents[1]
+    drift = load_exercise(REPO / "exercises" / "drift")
+    good = _good_nb(course)
+    assign(course, [drift], [c for c in course.candidates().values() if c.id == "alice"],
+           progress=False)
+    path = _zip(tmp_path / "alice.zip", {
+        "alice/template/template.ipynb": good,
+        "alice/drift/drift-final.ipynb": b"{}",
+    })
+    outcomes = {o.exercise: o for o in collect(course, [path])}
+    assert outcomes["template"].status == "accepted"
+    assert outcomes["drift"].status == "rejected"
+    assert ("expected drift/drift.ipynb, found alice/drift/drift-final.ipynb: rename it back "
+            "to drift.ipynb") in outcomes["drift"].message
+
+
+def test_a_browsers_duplicate_name_is_taken_with_a_note(course, tmp_path):
+    """Is `alice (1).zip` taken as alice's, saying so?"""
+    path = _zip(tmp_path / "alice (1).zip",
+                {"alice/template/template.ipynb": _good_nb(course)})
+    (outcome,) = collect(course, [path])
+    assert (outcome.status, outcome.candidate) == ("accepted", "alice")
+    assert "taken as alice's (a browser's duplicate file name)" in outcome.message
+
+
+def test_an_extra_parent_folder_is_taken_with_a_note(course, tmp_path):
+    """Is a zip holding Downloads/alice/template/template.ipynb taken, saying where?"""
+    path = _zip(tmp_path / "Downloads.zip",
+                {"Downloads/alice/template/template.ipynb": _good_nb(course)})
+    (outcome,) = collect(course, [path])
+    assert (outcome.status, outcome.candidate) == ("accepted", "alice")
+    assert "taken as alice's (the folder inside is alice/)" in outcome.message
+    assert "found under extra folders, at Downloads/alice/template/template.ipynb" in \
+        outcome.message
+
+
+def test_an_ambiguous_submission_is_still_refused(course, tmp_path):
+    path = _zip(tmp_path / "Downloads.zip", {
+        "Downloads/alice/template/template.ipynb": _good_nb(course),
+        "Downloads/bob/template/x.ipynb": _good_nb(course)})
+    (outcome,) = collect(course, [path])
+    assert outcome.status == "rejected" and "'Downloads' is not a candidate" in outcome.message
+
+
+def test_received_time_is_the_file_time_or_given(course, tmp_path):
+    """Does collect record when each version was received: the zip's modification time,
+    or the time given, also as nbgrader's timestamp?"""
+    from datetime import datetime, timezone
+
+    path = _zip(tmp_path / "alice.zip", {"alice/template/template.ipynb": _good_nb(course)})
+    when = datetime(2026, 12, 8, 13, 0, tzinfo=timezone.utc).timestamp()
+    os.utime(path, (when, when))
+    (outcome,) = collect(course, [path])
+    history = json.loads((course.archive_dir("alice", "template") / "history.json").read_text())
+    assert history[-1]["received_at"] == "2026-12-08T13:00:00+00:00"
+    stamp = (course.submitted_dir("alice", "template") / "timestamp.txt").read_text()
+    assert stamp.startswith("2026-12-08 13:00:00")
+    nb = bundle_notebook(course, "bob")
+    nb.cells[0].source += "\n\nv2"
+    (second,) = submit(course, "bob", nb)
+    given = datetime(2026, 12, 9, 8, 30, tzinfo=timezone.utc)
+    folder = tmp_path / "bob2" / "bob" / "template"
+    folder.mkdir(parents=True)
+    nb.cells[0].source += "\n\nv3"
+    nbformat.write(nb, folder / "template.ipynb")
+    (third,) = collect(course, [tmp_path / "bob2" / "bob"], received=given)
+    history = json.loads((course.archive_dir("bob", "template") / "history.json").read_text())
+    assert history[-1]["received_at"] == "2026-12-09T08:30:00+00:00"

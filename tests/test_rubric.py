@@ -153,7 +153,7 @@ def test_cli_mark_rubric_and_calibrate(graded: Course, capsys):
     assert "alice template w1: 1.5 points in the gradebook (graders: rhea, sam)" in out
     assert main(["rubric", "template", "--points", "w1-users", "0.5", "--course", root]) == 0
     out = capsys.readouterr().out
-    assert "w1-users is now worth 0.5 points; rescored 1 answers" in out
+    assert "w1-users is now worth 0.5 points; rescored 1 answer\n" in out
     assert "alice w1: 1.25" in out
     assert main(["calibrate", "--course", root]) == 0
     out = capsys.readouterr().out

@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 
+from evalround import results as _results
 from evalround import scorecard
 from evalround.exercise import Exercise, load_exercise
 from evalround.grading import GradeRecord
 from evalround.nbgrader_adapter import GradebookGrade
 from evalround.scorecard import CandidateResult
+from evalround.standing import ordinal
 
 from browser import chromium, screenshot_path
 
@@ -59,12 +61,15 @@ COHORT: dict[str, tuple[str, dict[str, Any]]] = {
 TOTALS = {"grace": "26", "ada": "21.5", "barbara": "19.5", "ken": "6", "linus": "5",
           "dennis": "0"}  # of 26, over both exercises
 RANK_ORDER = list(TOTALS)
+# linus's written answers await a grader: he is not ranked, and listed after the ranked
+RANKED = ["grace", "ada", "barbara", "ken", "dennis"]
+AMONG = " (among fully graded candidates; 1 more not ranked until graded)"
 
 
 def _result(exercise: Exercise, cid: str, name: str, outcome: Any) -> CandidateResult:
     manifest = exercise.manifest
     if outcome is None:
-        return scorecard._result(manifest, cid, name, None, {}, {})
+        return _results._result(manifest, cid, name, None, {}, {})
     auto, written, failure, sandbox = outcome
     record = GradeRecord(
         candidate=cid, exercise=manifest.slug, variant_id=f"v-{cid}",
@@ -80,7 +85,7 @@ def _result(exercise: Exercise, cid: str, name: str, outcome: Any) -> CandidateR
                              q.points, comments.get((cid, manifest.slug, q.id)))
         for q in manifest.written_questions
     }
-    return scorecard._result(manifest, cid, name, record, grades, {})
+    return _results._result(manifest, cid, name, record, grades, {})
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +99,8 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             if (cid, exercise.slug) == ("ada", "drift"):
                 items = [{**item, "earned": earned}
                          for item, earned in zip(drift.rubric["w1"], ADA_W1_EARNED, strict=True)]
-                r = replace(r, rubric={"w1": items})
+                r = replace(r, rubric={"w1": [{"grader": "rhea", "score": 3.0,
+                                               "items": items}]})
             results.append(r)
     out = tmp_path_factory.mktemp("scorecards")
     paths = scorecard.write_scorecards(results, [drift, template], out)
@@ -113,11 +119,16 @@ def test_every_scorecard_shows_who_what_and_where(pages: dict[str, Path]) -> Non
             heading = page.get_by_role("heading", level=1)
             assert heading.is_visible() and heading.inner_text() == name
             total = page.locator(".summary .total .big")
-            assert total.is_visible() and total.inner_text() == f"{TOTALS[cid]} / 26"
             standing = page.locator("p.standing")
             assert standing.is_visible()
-            rank = RANK_ORDER.index(cid) + 1
-            assert f"{name} is {scorecard._ordinal(rank)} of 6" in standing.inner_text()
+            if cid == "linus":
+                assert total.is_visible() and total.inner_text() == "5 so far"
+                assert f"{name} is not ranked yet: answers await a grader" in \
+                    standing.inner_text()
+            else:
+                assert total.is_visible() and total.inner_text() == f"{TOTALS[cid]} / 26"
+                rank = RANKED.index(cid) + 1
+                assert f"{name} is {ordinal(rank)} of 5" in standing.inner_text()
             loaded = _charts_loaded(page)
             # overall standing, then per exercise a standing chart and a skill chart
             assert loaded == [True] * 5, cid
@@ -132,14 +143,15 @@ def test_ada_reads_as_a_hiring_manager_would(pages: dict[str, Path]) -> None:
         page.goto(pages["ada"].as_uri())
         assert page.locator(".summary .total .big").inner_text() == "21.5 / 26"
         assert page.locator(".summary .rank").inner_text().split("\n")[1:] == [
-            "2nd of 6", "ahead of 80% of the cohort"]
+            "2nd of 5", "ahead of 3 of the 4 others"]
         assert page.locator("p.standing").inner_text() == (
-            "Ada Lovelace is 2nd of 6, ahead of 80% of the cohort, over all exercises.")
+            f"Ada Lovelace is 2nd of 5, ahead of 3 of the 4 others{AMONG}, over all "
+            f"exercises.")
 
         drift = page.locator("#ex-drift")
         assert drift.locator(".exsummary").inner_text() == (
-            "18.5 / 22 points (84%) · 2nd of 6, ahead of 80% of the cohort on this exercise"
-            " · graded")
+            f"18.5 / 22 points (84%) · 2nd of 5, ahead of 3 of the 4 others{AMONG} on this "
+            f"exercise · graded")
         skills = {}
         for row in drift.locator("table.skills tr").all()[1:]:
             assert row.is_visible()
@@ -155,7 +167,7 @@ def test_ada_reads_as_a_hiring_manager_would(pages: dict[str, Path]) -> None:
             "Eval-set refresh": ("2 / 3", "67%"),
         }
         template = page.locator("#ex-template")
-        assert "2nd of 6 (tied with 2 others), ahead of 60% of the cohort" in (
+        assert "tied 2nd–4th of 5 with 2 others, ahead of 1 of the 4 others" in (
             template.locator(".exsummary").inner_text())
 
         # the grader's comment sits in the block of its question, as typed
@@ -177,7 +189,8 @@ def test_ada_reads_as_a_hiring_manager_would(pages: dict[str, Path]) -> None:
             assert item.locator(".tick").inner_text() == ("✓" if earned else "")
             assert item.get_attribute("class") == ("earned" if earned else "missed")
         assert "{" not in w1.inner_text() and "…" in items.nth(0).inner_text()
-        assert w1.locator(".rubric-total").inner_text() == "Rubric items met: 3 of 4 points"
+        assert w1.locator(".rubric-total").inner_text() == (
+            "rhea: rubric items met 3 of 4 points")
         assert page.locator("#drift-w2 ul.rubric").count() == 0
 
         page.screenshot(path=str(screenshot_path("scorecard-ada")), full_page=True)
@@ -195,10 +208,10 @@ def test_statuses_are_spelled_out(pages: dict[str, Path]) -> None:
         assert page.locator("#ex-drift").get_by_text(
             "Warning: graded without a sandbox").is_visible()
         assert page.locator("#ex-drift").get_by_text(
-            "Written answers awaiting manual grading").is_visible()
+            "Written answers not graded yet").is_visible()
         assert page.locator("#drift-w1").get_by_text("Not graded yet.").is_visible()
         notes = page.locator(".notes dt").all_inner_texts()
-        assert notes == ["awaiting manual grading", "unsandboxed", "standing"]
+        assert notes == ["pending", "unsandboxed", "standing"]
         page.screenshot(path=str(screenshot_path("scorecard-linus")), full_page=True)
 
         page.goto(pages["ken"].as_uri())
@@ -213,16 +226,18 @@ def test_cohort_index_ranks_and_links(pages: dict[str, Path]) -> None:
         page.goto(pages["index"].as_uri())
         assert _charts_loaded(page) == [True]
         links = page.locator("table.leaderboard a")
-        names = [COHORT[c][0] for c in RANK_ORDER]
+        names = [COHORT[c][0] for c in [*RANKED, "linus"]]
         assert links.all_inner_texts() == names
         ranks = page.locator("table.leaderboard tr td:first-child").all_inner_texts()
-        assert ranks == ["1", "2", "3", "4", "5", "6"]
+        assert ranks == ["1", "2", "3", "4", "5", "–"]
+        assert "Not ranked: 1 candidate with answers still to grade" in \
+            page.locator("p.unranked").inner_text()
         page.screenshot(path=str(screenshot_path("scorecard-cohort-index")), full_page=True)
 
         page.get_by_role("link", name="Barbara Liskov").click()
         page.wait_for_url("**/candidate-barbara.html")
         assert page.get_by_role("heading", level=1).inner_text() == "Barbara Liskov"
-        assert "3rd of 6" in page.locator("p.standing").inner_text()
+        assert "3rd of 5" in page.locator("p.standing").inner_text()
         page.get_by_role("link", name="cohort overview").click()
         page.wait_for_url("**/index.html")
         page.get_by_role("link", name=LINUS).click()

@@ -33,6 +33,7 @@ from evalround.course import (
     assignment_record_path,
     write_atomic,
 )
+from evalround.deadline import Deadline, save_deadline
 from evalround.exercise import Exercise, load_exercise
 from evalround.notebook import compile_source, inject_parameters
 from evalround.variant import AnswerKey, Variant, VariantData, build_variant
@@ -194,18 +195,24 @@ def assign(
     progress: bool = True,
     jobs: int = 1,
     new_version: bool = False,
+    deadline: Deadline | None = None,
 ) -> list[Assignment]:
     """Give every candidate a variant of every exercise, and write their bundles.
 
     ``jobs`` processes generate the variants' data; records and bundles are written
     here, in candidate order. An exercise edited since earlier candidates got it is
-    refused unless ``new_version`` (see ``check_version``).
+    refused unless ``new_version`` (see ``check_version``). A ``deadline`` is recorded
+    for every exercise (in the course's records and as the gradebook's duedate) and
+    written into each README.
     """
     candidates = list(candidates)
     for exercise in exercises:
         check_version(course, exercise, new_version)
     for exercise in exercises:
         prepare_exercise(course, exercise)
+        if deadline is not None:
+            save_deadline(course, exercise.slug, deadline)
+            nbgrader_adapter.set_due_date(course.root, exercise.slug, deadline.due)
     releases = {e.slug: release_notebook(course, e.slug) for e in exercises}
     known = course.candidates()
     known.update({c.id: c for c in candidates})
@@ -225,6 +232,8 @@ def assign(
                                              variant.injected_parameters)
                 parts.append(BundleExercise(exercise.manifest, notebook, data.files))
                 labels[exercise.slug] = variant.variant_id
-            path = write_bundle(course.bundle_dir(), candidate, bundle_files(candidate, parts))
+            path = write_bundle(course.bundle_dir(), candidate, bundle_files(
+                candidate, parts, deadline.text() if deadline else "",
+                deadline.contact if deadline else ""))
             out.append(Assignment(candidate, path, labels))
     return out

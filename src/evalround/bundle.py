@@ -50,8 +50,12 @@ class BundleExercise:
     data: Mapping[str, bytes]
 
 
-def bundle_files(candidate: Candidate, exercises: list[BundleExercise]) -> dict[str, bytes]:
-    """Path inside the bundle -> bytes. The same inputs give the same bytes."""
+def bundle_files(candidate: Candidate, exercises: list[BundleExercise], due: str = "",
+                 contact: str = "") -> dict[str, bytes]:
+    """Path inside the bundle -> bytes. The same inputs give the same bytes.
+
+    ``due`` (the due date as text) and ``contact`` go into the README when given.
+    """
     rows = [
         {
             "slug": e.manifest.slug,
@@ -64,7 +68,8 @@ def bundle_files(candidate: Candidate, exercises: list[BundleExercise]) -> dict[
         }
         for e in exercises
     ]
-    readme = _ENV.get_template("bundle_README.md.j2").render(candidate=candidate, exercises=rows)
+    readme = _ENV.get_template("bundle_README.md.j2").render(candidate=candidate, exercises=rows,
+                                                               due=due, contact=contact)
     info = {"format": 1, "candidate_id": candidate.id,
             "exercises": [e.manifest.slug for e in exercises]}
     files: dict[str, bytes] = {

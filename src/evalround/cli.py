@@ -21,7 +21,14 @@ from evalround import (
     submission,
     validation,
 )
-from evalround.course import Course, CourseError, course_exercise, init_course, read_candidates
+from evalround.course import (
+    Course,
+    CourseError,
+    course_exercise,
+    find_course,
+    init_course,
+    read_candidates,
+)
 from evalround.execution import Limits
 from evalround.exercise import (
     TEMPLATE_SLUG,
@@ -38,6 +45,16 @@ Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, Handler] = {}
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 candidate``, ``2 candidates``."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+def _course(args: argparse.Namespace) -> Course:
+    """The course named by --course, or the one the current folder lies inside."""
+    return find_course(Path(args.course))
+
+
 def command(func: Handler) -> Handler:
     COMMANDS[func.__name__.removeprefix("cmd_").replace("_", "-")] = func
     return func
@@ -50,6 +67,9 @@ def _exercises(args: argparse.Namespace, course: Course | None = None) -> list[E
     bank = course.bank if course else None
     root = Path(args.exercises_dir) if args.exercises_dir else bank or default_exercises_dir()
     names = args.exercises or (course.assigned_exercises() if course else [])
+    if not names and course is not None:
+        raise ExerciseError(f"no exercise is assigned in {course.root} yet: run evalround "
+                            f"assign --candidates candidates.csv --exercises SLUG...")
     if not names:
         raise ExerciseError("name at least one exercise with --exercises")
     assigned = set(course.assigned_exercises()) if course else set()
@@ -99,19 +119,33 @@ def cmd_exercises(args: argparse.Namespace) -> int:
 def cmd_assign(args: argparse.Namespace) -> int:
     """Give every candidate a variant of each exercise, and write their bundles.
 
+    With --due, the due date goes into nbgrader's gradebook and each bundle's README
+    (with --contact, whom candidates write to); lateness is reported, never penalised.
     Example: evalround assign --candidates candidates.csv --exercises triage-eval
+             --due "2026-12-08 17:00" --timezone Europe/Berlin --contact hiring@example.com
     """
-    course = Course(Path(args.course))
+    course = _course(args)
     candidates = read_candidates(Path(args.candidates))
     if not args.exercises:
         raise ExerciseError("name at least one exercise with --exercises")
     exercises = _exercises(args, course)
     _warn_public_samples(course, exercises)
+    deadline = None
+    if args.due:
+        from evalround.deadline import Deadline, parse_time
+
+        deadline = Deadline(parse_time(args.due, args.timezone), args.timezone,
+                            args.contact or "")
+    elif args.contact:
+        raise CourseError("--contact goes with --due: give the due date too")
+    kwargs = {"deadline": deadline} if deadline else {}
     done = assignment.assign(course, exercises, candidates, progress=not args.quiet,
-                             jobs=args.jobs, new_version=args.new_version)
+                             jobs=args.jobs, new_version=args.new_version, **kwargs)
     for a in done:
         print(f"{a.candidate.id}: {a.bundle.relative_to(course.root)}")
-    print(f"assigned {len(done)} candidates; bundles in {course.bundle_dir()}")
+    print(f"assigned {plural(len(done), 'candidate')}; bundles in {course.bundle_dir()}")
+    if deadline:
+        print(f"due {deadline.text()}")
     return 0
 
 
@@ -122,13 +156,21 @@ def cmd_collect(args: argparse.Namespace) -> int:
     Each file is named <candidate>.zip (or pass --candidate). Earlier versions are kept.
     Example: evalround collect inbox/*.zip
     """
-    course = Course(Path(args.course))
-    outcomes = submission.collect(course, [Path(p) for p in args.paths], args.candidate)
+    course = _course(args)
+    received = None
+    if args.received:
+        from evalround.deadline import parse_time
+
+        received = parse_time(args.received, args.timezone, what="--received")
+    outcomes = submission.collect(course, [Path(p) for p in args.paths], args.candidate,
+                                  received=received)
     for outcome in outcomes:
         print(outcome.line())
-    rejected = sum(o.status == "rejected" for o in outcomes)
-    print(f"{len(outcomes) - rejected} taken, {rejected} rejected")
-    return 1 if rejected else 0
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("accepted", "unchanged",
+                                                                  "rejected")}
+    print(f"{counts['accepted']} taken, {counts['unchanged']} identical to a version already "
+          f"collected (not taken again), {counts['rejected']} rejected")
+    return 1 if counts["rejected"] else 0
 
 
 @command
@@ -137,10 +179,23 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     Example: evalround grade --jobs 2
     """
-    course = Course(Path(args.course))
+    course = _course(args)
     notes: list[str] = []
+    exercises = _exercises(args, course)
+    if not grading.pending(course, exercises, args.force):
+        collected = sum((course.submitted_dir(c, e.slug) / f"{e.slug}.ipynb").exists()
+                        for e in exercises for c in course.assigned(e.slug))
+        if not collected:
+            print("nothing to grade: no submission has been collected yet. Collect the "
+                  "candidates' zips first: evalround collect inbox/*.zip", file=sys.stderr)
+            return 1
+        print(f"nothing new to grade: all {plural(collected, 'submission')} are graded "
+              f"(--force grades them again)")
+        return 0
+    written = {e.slug: e.manifest.total_points - sum(q.points for q in e.manifest.auto_questions)
+               for e in exercises}
     try:
-        records = grading.grade(course, _exercises(args, course), jobs=args.jobs,
+        records = grading.grade(course, exercises, jobs=args.jobs,
                                 force=args.force, progress=not args.quiet,
                                 allow_unsandboxed=args.unsandboxed,
                                 limits=Limits(cell_timeout=args.cell_timeout,
@@ -149,28 +204,34 @@ def cmd_grade(args: argparse.Namespace) -> int:
     except grading.GradingIncomplete as exc:
         for note in notes:
             print(f"reconciled: {note}")
-        _print_grades(exc.records)
+        _print_grades(exc.records, written)
         raise
     for note in notes:
         print(f"reconciled: {note}")
-    _print_grades(records)
-    print(f"graded {len(records)} submissions")
+    _print_grades(records, written)
+    waiting = sum(written.get(r.exercise, 0) > 0 for r in records)
+    print(f"graded {plural(len(records), 'submission')}"
+          + (f"; the written answers of {waiting} await a grader (evalround desk)"
+             if waiting else ""))
     return 0
 
 
-def _print_grades(records: list[grading.GradeRecord]) -> None:
+def _print_grades(records: list[grading.GradeRecord], written: dict[str, float]) -> None:
     for r in records:
         note = f"  ({r.failure})" if r.failure else ""
-        print(f"{r.candidate:16} {r.exercise:14} {r.auto_points:g} / {r.auto_max:g}{note}")
+        rest = written.get(r.exercise, 0)
+        tail = f" + {rest:g} written points to grade, of {r.auto_max + rest:g}" if rest else ""
+        print(f"{r.candidate:16} {r.exercise:14} {r.auto_points:g} / {r.auto_max:g} "
+              f"autograded{tail}{note}")
 
 
 @command
 def cmd_report(args: argparse.Namespace) -> int:
-    """Write the cohort CSV (one column per question) and an HTML scorecard per candidate.
+    """Write the CSV files (per candidate; per question) and an HTML scorecard per candidate.
 
     Example: evalround report --out reports
     """
-    course = Course(Path(args.course))
+    course = _course(args)
     out = Path(args.out) if args.out else course.root / "reports"
     from evalround import integrity_report
 
@@ -182,7 +243,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     items_report.write_items(course, exercises, out)
     flags_csv, flags = integrity_report.write_integrity(course, exercises, out)
     still = len(integrity_report.open_flags(course, flags))
-    print(f"CSV: {report.csv_path}\nscorecards: {report.html_dir}\n"
+    print(f"CSV: {report.csv_path} (per candidate), {report.long_csv_path} (per question)\n"
+          f"scorecards: {report.html_dir}\n"
           f"shared-answer flags: {still} open ({flags_csv}; details: evalround integrity)")
     return 0
 
@@ -198,7 +260,7 @@ def cmd_integrity(args: argparse.Namespace) -> int:
     """
     from evalround import integrity_report
 
-    course = Course(Path(args.course))
+    course = _course(args)
     if args.dismiss:
         cid, slug, kind, other = args.dismiss
         integrity_report.dismiss(course, cid, slug, kind, other, args.reason or "",
@@ -228,7 +290,7 @@ def cmd_items(args: argparse.Namespace) -> int:
     """
     from evalround import items_report
 
-    course = Course(Path(args.course))
+    course = _course(args)
     out = Path(args.out) if args.out else course.root / "reports"
     path, stats = items_report.write_items(course, _exercises(args, course), out)
     print(items_report.format_items(stats))
@@ -243,7 +305,7 @@ def cmd_mark(args: argparse.Namespace) -> int:
     Saving again replaces that grader's earlier mark (kept in the rubric history).
     Example: evalround mark triage-eval cand-007 w1 w1-multilingual w1-injection --grader rhea
     """
-    course = Course(Path(args.course))
+    course = _course(args)
     exercise = course_exercise(course, args.exercise)
     scored = rubric.apply_items(course, exercise, args.candidate, args.question, args.grader,
                                 args.items, args.comment or "", force=args.force)
@@ -262,7 +324,7 @@ def cmd_rubric(args: argparse.Namespace) -> int:
     Changing points rescores every answer a grader applied that item to.
     Example: evalround rubric triage-eval --points w1-injection 1
     """
-    course = Course(Path(args.course))
+    course = _course(args)
     exercise = course_exercise(course, args.exercise)
     if args.points:
         item, value = args.points
@@ -271,7 +333,8 @@ def cmd_rubric(args: argparse.Namespace) -> int:
         except ValueError:
             raise rubric.RubricError(f"points must be a number, not {value!r}") from None
         rescored = rubric.set_item_points(course, exercise, item, points)
-        print(f"{item} is now worth {points:g} points; rescored {len(rescored)} answers")
+        print(f"{item} is now worth {points:g} points; rescored "
+              f"{plural(len(rescored), 'answer')}")
         failed = 0
         for s in rescored:
             if s.conflict:
@@ -283,7 +346,7 @@ def cmd_rubric(args: argparse.Namespace) -> int:
     marks = rubric.RubricStore(course).marks(exercise.slug)
     for qid, items in rubric.current_items(course, exercise).items():
         mine = [m for m in marks if m.question == qid]
-        print(f"{qid}: {len(mine)} marks")
+        print(f"{qid}: {plural(len(mine), 'mark')}")
         for item in items:
             used = sum(item.id in m.items for m in mine)
             print(f"  {item.id:28} {item.points:>5g} pt  applied in {used} of {len(mine)}")
@@ -296,7 +359,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     Example: evalround calibrate --exercises triage-eval
     """
-    course = Course(Path(args.course))
+    course = _course(args)
     names = args.exercises or course.assigned_exercises()
     if not names:
         raise ExerciseError("no exercise is assigned in this course yet")
@@ -314,7 +377,7 @@ def cmd_graders(args: argparse.Namespace) -> int:
     Submissions are named by blind code, as graders saw them.
     Example: evalround graders --course .
     """
-    course = Course(Path(args.course))
+    course = _course(args)
     names = args.exercises or course.assigned_exercises()
     store = rubric.RubricStore(course)
     table: dict[str, dict[str, list[str]]] = {}
@@ -340,10 +403,7 @@ def cmd_desk(args: argparse.Namespace) -> int:
     Graders open /evalround/desk, say who they are, and apply rubric items blind.
     Example: evalround desk --course . --port 8888
     """
-    course = Course(Path(args.course))
-    if not (course.records / "secret").exists():
-        raise CourseError(f"{course.root} is not an evalround course (no .evalround/secret); "
-                          f"pass --course")
+    course = _course(args)
     argv = [sys.executable, "-m", "jupyter_server", f"--port={args.port}",
             f"--ServerApp.root_dir={course.root}",
             "--ServerApp.jpserver_extensions", "evalround.grading_desk=True",
@@ -367,14 +427,15 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     variant only. Turn it on for a course with --enable (off again with --disable).
     Example: evalround feedback --enable && evalround feedback --exercises triage-eval
     """
-    course = Course(Path(args.course))
+    course = _course(args)
     if args.enable or args.disable:
         feedback.set_feedback(course, enabled=bool(args.enable))
         print(f"candidate feedback is {'on' if args.enable else 'off'} for {course.root}")
         return 0
     for slug in args.exercises or course.assigned_exercises():
         written = feedback.write_feedback(course, course_exercise(course, slug))
-        print(f"{slug}: {len(written.feedback)} feedback pages in {course.root / 'feedback'}")
+        print(f"{slug}: {plural(len(written.feedback), 'feedback page')} in "
+              f"{course.root / 'feedback'}")
         for line in written.skipped:
             print(f"  skipped {line}")
     return 0
@@ -407,7 +468,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
     root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
     exercise = find_exercise(args.exercise, root)
-    course = Course(Path(args.course)) if args.course else None
+    course = find_course(Path(args.course)) if args.course else None
     if args.candidate and course is None:
         raise CourseError("--candidate needs --course: the course the candidate is in")
     label = args.candidate or f"seed{args.seed}"
@@ -503,12 +564,16 @@ def build_parser() -> argparse.ArgumentParser:
         doc = (func.__doc__ or "").strip()
         parsers[name] = sub.add_parser(name, help=doc.splitlines()[0], description=doc,
                                        formatter_class=argparse.RawDescriptionHelpFormatter)
+        # -q also after the command; SUPPRESS keeps a -q given before it
+        parsers[name].add_argument("-q", "--quiet", action="store_true",
+                                   default=argparse.SUPPRESS, help="no progress bars")
     parsers["init"].add_argument("path", help="the course folder to create")
     parsers["init"].add_argument("--bank", help="the course's private exercise bank: a folder "
                                                 "(or git checkout) of exercise folders")
     for name in ("assign", "collect", "grade", "report", "demo", "mark", "rubric", "calibrate",
                  "desk", "feedback", "integrity", "items", "graders"):
-        parsers[name].add_argument("--course", default=".", help="course folder (default: .)")
+        parsers[name].add_argument("--course", default=".",
+                                   help="course folder (default: the one . lies in)")
     for name in ("assign", "grade", "report", "demo", "calibrate", "feedback", "integrity",
                  "items", "graders"):
         parsers[name].add_argument("--exercises", nargs="+", help="exercise slugs")
@@ -529,6 +594,17 @@ def build_parser() -> argparse.ArgumentParser:
              "version is recorded, and the report keeps versions apart)")
     parsers["collect"].add_argument("paths", nargs="+", help="submitted zips or folders")
     parsers["collect"].add_argument("--candidate", help="whose submission (one path only)")
+    parsers["collect"].add_argument(
+        "--received", help="when these versions were received, such as \"2026-12-08 16:59\" "
+                           "(default: each file's modification time)")
+    parsers["assign"].add_argument("--due", help="due date and time, such as "
+                                                 "\"2026-12-08 17:00\"")
+    parsers["assign"].add_argument("--contact", help="whom candidates write to with questions "
+                                                     "(shown in each bundle's README)")
+    for name in ("assign", "collect"):
+        parsers[name].add_argument("--timezone", default="UTC",
+                                   help="time zone of --due/--received, such as Europe/Berlin "
+                                        "(default: UTC)")
     for name in ("assign", "grade", "validate", "demo"):
         parsers[name].add_argument("--jobs", type=int, default=os.cpu_count() or 2,
                                    help="processes (assign) or notebooks (grade) at once "

@@ -9,6 +9,8 @@ Layout (nbgrader's own folders are untouched in meaning)::
     .evalround/variants/<exercise>/<candidate>.json     parameters, data hashes, key
     .evalround/submissions/<candidate>/<exercise>/      every collected submission
     .evalround/grades/<exercise>/<candidate>.json       answers, scores, key used
+    .evalround/grades/<exercise>/<candidate>.changed.json   marks of an earlier version
+    .evalround/deadlines.json       each exercise's due date, time zone and contact
 """
 
 from __future__ import annotations
@@ -87,15 +89,22 @@ def read_candidates(path: Path) -> list[Candidate]:
         raise CourseError(f"{path}: no such candidates file") from None
     except UnicodeDecodeError:
         raise CourseError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
-    reader = csv.DictReader(text.splitlines())
-    if not reader.fieldnames or "candidate_id" not in reader.fieldnames:
-        raise CourseError(f"{path}: the first line must name a candidate_id column")
+    lines = text.splitlines()
+    reader = csv.DictReader(lines)
+    found = [f.strip() for f in (reader.fieldnames or [])]
+    if "candidate_id" not in found:
+        raise CourseError(f"{path}: {_header_problem(lines[0] if lines else '', found)}")
+    reader.fieldnames = found
     out: list[Candidate] = []
     seen: dict[str, int] = {}
+    folded: dict[str, tuple[str, int]] = {}
     for line, row in enumerate(reader, start=2):
+        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+            continue  # a blank line
         cid = (row.get("candidate_id") or "").strip()
         if not cid:
-            continue
+            raise CourseError(f"{path}, line {line}: the candidate_id is empty; give every "
+                              f"candidate an id, or delete the line")
         if not CANDIDATE_ID.match(cid):
             raise CourseError(
                 f"{path}, line {line}: candidate id {cid!r} must be letters, digits, '.', "
@@ -104,12 +113,34 @@ def read_candidates(path: Path) -> list[Candidate]:
         if cid in seen:
             raise CourseError(f"{path}, line {line}: candidate {cid} is listed twice "
                               f"(first on line {seen[cid]})")
+        if cid.casefold() in folded:
+            other, first = folded[cid.casefold()]
+            raise CourseError(
+                f"{path}, line {line}: candidate id {cid} differs from {other} (line {first}) "
+                f"only in case; their bundles would be the same file on macOS and Windows. "
+                f"Make the ids differ in more than case."
+            )
         seen[cid] = line
+        folded[cid.casefold()] = (cid, line)
         out.append(Candidate(cid, (row.get("name") or "").strip(),
                              (row.get("email") or "").strip()))
     if not out:
         raise CourseError(f"{path}: lists no candidates")
     return out
+
+
+def _header_problem(first_line: str, found: list[str]) -> str:
+    """Why a candidates file's first line is no usable header, and how to fix it."""
+    names = ", ".join(repr(f) for f in found) or "none"
+    for sep, word in ((";", "semicolons"), ("\t", "tabs")):
+        if sep in first_line and "," not in first_line:
+            return (f"the columns are separated by {word}, not commas (found one column "
+                    f"{first_line.strip()!r}); save it as comma-separated CSV")
+    close = [f for f in found
+             if re.sub(r"[^a-z]", "", f.lower()) in ("candidateid", "id", "candidate")]
+    hint = (f"; rename {close[0]!r} to candidate_id" if close else
+            "; the first line must name the columns, such as candidate_id,name,email")
+    return f"no candidate_id column (found the columns {names}){hint}"
 
 
 class Course:
@@ -118,9 +149,16 @@ class Course:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         if not (self.root / RECORDS / "secret").exists():
+            enclosing = enclosing_course(self.root)
+            if enclosing is not None:
+                raise CourseError(
+                    f"{self.root} is not an evalround course itself: it lies inside the "
+                    f"course {enclosing}. Pass --course {enclosing} (or run from there)."
+                )
             raise CourseError(
-                f"{self.root} is not an evalround course (no {RECORDS}/secret). "
-                f"Run `evalround init {root}` first."
+                f"{self.root} is not an evalround course (no {RECORDS}/secret here or in "
+                f"any folder above it). Run `evalround init PATH` first, with PATH a new "
+                f"folder for the course."
             )
 
     @property
@@ -230,10 +268,34 @@ class Course:
         return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.exists() else []
 
 
-def init_course(root: Path, secret: bytes | None = None, course_id: str = "evalround",
+def enclosing_course(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` that is a course, if any."""
+    for folder in (start.resolve(), *start.resolve().parents):
+        if (folder / RECORDS / "secret").exists():
+            return folder
+    return None
+
+
+def find_course(start: Path) -> Course:
+    """The course at ``start``, or the one ``start`` lies inside (run from a subfolder)."""
+    found = enclosing_course(start)
+    return Course(found if found is not None else start)
+
+
+def init_course(root: Path, secret: bytes | None = None, course_id: str | None = None,
                 demo: bool = False) -> Course:
-    """Create (or reuse) a course folder. An existing secret is never replaced."""
+    """Create (or reuse) a course folder. An existing secret is never replaced.
+
+    nbgrader's ``course_id`` is the folder's name unless given.
+    """
     root.mkdir(parents=True, exist_ok=True)
+    enclosing = enclosing_course(root.resolve().parent)
+    if enclosing is not None and not (root / RECORDS / "secret").exists():
+        raise CourseError(
+            f"{root.resolve()} lies inside the course {enclosing}; a course inside a course "
+            f"would mix their submissions. Make the new course somewhere else."
+        )
+    course_id = course_id or root.resolve().name
     records = root / RECORDS
     records.mkdir(exist_ok=True)
     (records / "exchange").mkdir(exist_ok=True)  # nbgrader's exchange, unused but checked

@@ -36,6 +36,7 @@ from evalround.diagnosis import diagnose
 from evalround.execution import ExecutionResult, Limits, NotebookRunner, default_runner
 from evalround.exercise import Exercise
 from evalround.notebook import grade_id, rebuild_for_grading, safe_for_graders
+from evalround.resubmission import retire_marks
 from evalround.rubric import blind_code, desk_path
 from evalround.safe_text import printable
 from evalround.scoring import RUBRIC_MARKER, QuestionScore, rubric_text, score_answers
@@ -202,6 +203,11 @@ def finish(course: Course, job: GradingJob, result: ExecutionResult, sandbox: st
     stamp_file = course.submitted_dir(job.candidate, slug) / "timestamp.txt"
     stamp = stamp_file.read_text().strip() if stamp_file.exists() else ""
     write_atomic(out_dir / "timestamp.txt", stamp)
+    previous = load_record(course, slug, job.candidate)
+    if previous is not None and previous.submission_sha256 != job.submission_sha256:
+        # a new version: the marks given on the old one move to history
+        retire_marks(course, slug, job.candidate, previous.submission_sha256,
+                     job.submission_sha256)
     record = GradeRecord(
         candidate=job.candidate,
         exercise=slug,

@@ -29,8 +29,10 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 
 from evalround.course import Course, CourseError, course_exercise
+from evalround.deadline import is_late, load_deadlines, received_at
 from evalround.exercise import Exercise, ExerciseError
 from evalround.grading import load_record
+from evalround.resubmission import changed_questions
 from evalround.rubric import (
     DESK,
     RubricError,
@@ -113,12 +115,22 @@ class IndexHandler(DeskHandler):
                     continue
                 written = [q.id for q in exercise.manifest.written_questions]
                 mine = {(m.candidate, m.question) for m in store.marks(slug, grader=grader)}
+                anyone = {(m.candidate, m.question) for m in store.marks(slug)}
+                due = load_deadlines(course).get(slug)
                 rows = []
                 for code, cid in sorted(self.submissions(slug).items()):
                     done = sum((cid, q) in mine for q in written)
+                    changed = sorted(q for q in changed_questions(course, slug, cid)
+                                     if (cid, q) not in anyone)
+                    record = load_record(course, slug, cid)
+                    when = received_at(course, cid, slug, record.submission_sha256
+                                       ) if record else ""
                     rows.append({"code": code, "done": done, "of": len(written),
+                                 "changed": changed, "late": is_late(when, due),
                                  "href": desk_path(slug, code) + "?" +
                                  urlencode({"grader": grader})})
+                # answers changed since they were marked come first: they need a grader
+                rows.sort(key=lambda row: not row["changed"])
                 exercises.append({"slug": slug, "title": exercise.manifest.title,
                                   "rows": rows})
         self.page("desk_index.html.j2", grader=grader, exercises=exercises, next=then)

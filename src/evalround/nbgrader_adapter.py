@@ -251,6 +251,46 @@ def set_manual_score(
         gb.db.commit()
 
 
+def clear_manual_scores(root: Path, assignment: str, notebook_id: str, student: str
+                        ) -> dict[str, GradebookGrade]:
+    """Remove every manual score and comment of one submission; return what they were.
+
+    For a new version of a marked submission: the marks belonged to the old version.
+    """
+    from nbgrader.api import MissingEntry
+
+    cleared: dict[str, GradebookGrade] = {}
+    with gradebook(root) as gb:
+        try:
+            submitted = gb.find_submission_notebook(notebook_id, assignment, student)
+        except MissingEntry:
+            return cleared
+        comments = {c.cell.name: c for c in submitted.comments}
+        for g in submitted.grades:
+            comment = comments.get(g.cell.name)
+            said = comment.manual_comment if comment is not None else None
+            if g.manual_score is None and not said:
+                continue
+            cleared[g.cell.name] = GradebookGrade(
+                grade_id=g.cell.name, auto_score=g.auto_score, manual_score=g.manual_score,
+                max_score=float(g.max_score), comment=said or None)
+            g.manual_score = None
+            g.needs_manual_grade = g.auto_score is None
+            if comment is not None:
+                comment.manual_comment = None
+        gb.db.commit()
+    return cleared
+
+
+def set_due_date(root: Path, assignment: str, due: datetime) -> None:
+    """Record ``assignment``'s due date in the gradebook (nbgrader's duedate, UTC)."""
+    from datetime import timezone
+
+    with gradebook(root) as gb:
+        gb.update_or_create_assignment(
+            assignment, duedate=due.astimezone(timezone.utc).replace(tzinfo=None))
+
+
 def write_stock_key(root: Path, assignment: str, manifest: dict[str, object],
                     key: Mapping[str, object], data: Mapping[str, bytes]) -> None:
     """Put one candidate's key and data where stock ``nbgrader autograde`` copies from.

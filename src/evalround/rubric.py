@@ -235,6 +235,18 @@ class RubricStore:
                        (*key, json.dumps(sorted(mark.items)), mark.comment,
                         mark.marked_at or _now()))
 
+    def retire(self, exercise: str, candidate: str) -> list[Mark]:
+        """Move every mark on ``candidate``'s ``exercise`` to ``mark_history``."""
+        retired = self.marks(exercise, candidate)
+        with self._db() as db:
+            db.execute("INSERT INTO mark_history SELECT *, ? FROM marks WHERE exercise = ? "
+                       "AND candidate = ?", (_now(), exercise, candidate))
+            db.execute("DELETE FROM marks WHERE exercise = ? AND candidate = ?",
+                       (exercise, candidate))
+            db.execute("DELETE FROM written WHERE exercise = ? AND candidate = ?",
+                       (exercise, candidate))
+        return retired
+
     def history(self, exercise: str) -> list[tuple[Mark, str]]:
         with self._db() as db:
             rows = db.execute("SELECT * FROM mark_history WHERE exercise = ? ORDER BY rowid",

@@ -1,75 +1,64 @@
-"""Reports: a scorecard per candidate, a cohort view, and a CSV of every score.
+"""Reports: a scorecard per candidate and a cohort view, in HTML, beside the CSV files.
 
-Autograded points come from evalround's grade records; written answers come from the
-nbgrader gradebook, where graders score them in the formgrader. Nothing here shows an
-expected answer value: the scorecard is read by the hiring team and may be forwarded.
+The flow: ``results`` reads every score from the gradebook, ``standing`` ranks what is
+graded, ``item_stats`` describes each question, ``reports_csv`` writes the CSV files, and
+this module draws the charts and writes the HTML. A scorecard shows the candidate's own
+variant numbers in the rubric items (as their feedback page does), never an expected
+answer value of a check: it is read by the hiring team and may be forwarded.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
 import io
-import json
 import math
-import re
 import statistics
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from evalround import nbgrader_adapter
+from evalround import nbgrader_adapter  # noqa: F401  (tests replace its gradebook reads)
 from evalround.course import Course, write_atomic
-from evalround.exercise import Exercise, Manifest
-from evalround.grading import GradeRecord, load_record
-from evalround.rubric import course_checklists
+from evalround.deadline import load_deadlines
+from evalround.exercise import Exercise
+from evalround.item_stats import MIN_N, item_analysis
+from evalround.reports_csv import (
+    LONG_COLUMNS,
+    LONG_NAME,
+    WIDE_NAME,
+    write_long_csv,
+    write_wide_csv,
+)
+from evalround.results import (
+    CHANGED_SINCE_MARKED,
+    GRADED,
+    NOT_SUBMITTED,
+    PENDING,
+    RUN_FAILED,
+    UNSANDBOXED,
+    CandidateResult,
+    collect_results,
+    points_text,
+    share,
+    unfilled_as_ellipsis,
+)
 from evalround.safe_text import visible
+from evalround.standing import Standing, format_leaderboard, leaderboard, standing
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-GRADED = "graded"
-AWAITING = "awaiting manual grading"
-NOT_SUBMITTED = "not submitted"
-UNSANDBOXED = "unsandboxed"
-CSV_NAME = "scores.csv"
+__all__ = ["LONG_COLUMNS", "CandidateResult", "Report", "Standing", "build_report",
+           "collect_results", "write_long_csv", "write_wide_csv",
+           "format_leaderboard", "leaderboard", "write_scorecards"]
+
+CSV_NAME = WIDE_NAME
 INDEX_NAME = "index.html"
-
-
-@dataclass(frozen=True)
-class CandidateResult:
-    """One candidate's outcome on one exercise."""
-
-    candidate: str
-    name: str
-    exercise: str
-    variant_id: str
-    questions: dict[str, float | None]
-    max_points: dict[str, float]
-    auto_points: float
-    auto_max: float
-    manual_points: float | None
-    manual_max: float
-    total: float
-    total_max: float
-    skills: dict[str, tuple[float, float]]
-    failure: str | None
-    sandbox: str
-    key_sha256: str
-    submission_sha256: str
-    status: str
-    # Question id -> the grader's comment on it (nbgrader's manual comment, typed in the
-    # formgrader); questions without one are absent.
-    comments: dict[str, str] = field(default_factory=dict)
-    # Written question id -> its rubric items, each {"id", "points", "criterion",
-    # "earned": bool}. The criterion is the rubric's text as written, *unfilled*: the
-    # numbers a rubric is filled with come from the answer key, so the scorecard shows any
-    # {placeholder} left in a criterion as "…" and must never be given filled text.
-    rubric: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+_fmt = points_text
 
 
 @dataclass(frozen=True)
@@ -77,294 +66,9 @@ class Report:
     """What ``build_report`` wrote."""
 
     results: list[CandidateResult]
-    csv_path: Path
+    csv_path: Path  # scores.csv, one row per candidate
+    long_csv_path: Path  # scores_long.csv, one row per candidate, exercise and question
     html_dir: Path
-
-
-# -- collecting ----------------------------------------------------------------------
-
-
-def _variant_info(course: Course, slug: str, candidate: str) -> dict[str, Any]:
-    try:
-        data = json.loads(course.variant_path(slug, candidate).read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _written_points(grade: nbgrader_adapter.GradebookGrade | None) -> float | None:
-    """A written answer's points; 0 when left blank, None while a grader has not scored it."""
-    if grade is None:
-        return None
-    if grade.manual_score is not None:
-        return float(grade.manual_score)
-    if grade.auto_score is not None:  # nbgrader scores an unchanged (blank) answer 0
-        return float(grade.auto_score)
-    return None
-
-
-def _result(
-    manifest: Manifest,
-    candidate: str,
-    name: str,
-    record: GradeRecord | None,
-    written: dict[str, nbgrader_adapter.GradebookGrade],
-    variant: dict[str, Any],
-) -> CandidateResult:
-    questions: dict[str, float | None] = {}
-    max_points = {q.id: float(q.points) for q in manifest.questions}
-    for q in manifest.questions:
-        if record is None:
-            questions[q.id] = 0.0
-        elif q.kind == "auto":
-            questions[q.id] = float(record.scores.get(q.id, 0.0))
-        else:
-            questions[q.id] = _written_points(written.get(q.id))
-    auto_ids = [q.id for q in manifest.auto_questions]
-    written_ids = [q.id for q in manifest.written_questions]
-    auto_points = round(sum(questions[i] or 0.0 for i in auto_ids), 4)
-    auto_max = round(sum(max_points[i] for i in auto_ids), 4)
-    manual_max = round(sum(max_points[i] for i in written_ids), 4)
-    graded_manual = round(sum(questions[i] or 0.0 for i in written_ids), 4)
-    complete = all(questions[i] is not None for i in written_ids)
-    skills: dict[str, tuple[float, float]] = {}
-    for key, label in manifest.skills.items():
-        asked = [q for q in manifest.questions if q.skill == key]
-        if not asked:
-            continue
-        graded = [q for q in asked if questions[q.id] is not None]
-        skills[label] = (
-            round(sum(questions[q.id] or 0.0 for q in graded), 4),
-            round(sum(max_points[q.id] for q in graded), 4),
-        )
-    comments = {}
-    for q in manifest.questions:
-        grade = written.get(q.id)
-        if grade is not None and grade.comment and grade.comment.strip():
-            comments[q.id] = grade.comment.strip()
-    if record is None:
-        status = NOT_SUBMITTED
-    elif record.failure:
-        status = f"run failed: {record.failure}"
-    elif not complete:
-        status = AWAITING
-    else:
-        status = GRADED
-    return CandidateResult(
-        candidate=candidate,
-        name=name,
-        exercise=manifest.slug,
-        variant_id=record.variant_id if record else str(variant.get("variant_id", "")),
-        questions=questions,
-        max_points=max_points,
-        auto_points=auto_points,
-        auto_max=auto_max,
-        manual_points=graded_manual if complete else None,
-        manual_max=manual_max,
-        total=round(auto_points + graded_manual, 4),
-        total_max=round(auto_max + manual_max, 4),
-        skills=skills,
-        failure=record.failure if record else None,
-        sandbox=record.sandbox if record else "",
-        key_sha256=record.key_sha256 if record else str(variant.get("key_sha256", "")),
-        submission_sha256=record.submission_sha256 if record else "",
-        status=status,
-        comments=comments,
-    )
-
-
-def collect_results(course: Course, exercises: list[Exercise]) -> list[CandidateResult]:
-    """Every assigned candidate on every exercise, submitted or not, in exercise order."""
-    people = course.candidates()
-    out: list[CandidateResult] = []
-    for exercise in exercises:
-        manifest = exercise.manifest
-        slug = exercise.slug
-        assigned = course.assigned(slug)
-        records = {cid: load_record(course, slug, cid) for cid in assigned}
-        gradebook: dict[str, dict[str, nbgrader_adapter.GradebookGrade]] = {}
-        if manifest.written_questions and any(r is not None for r in records.values()):
-            gradebook = nbgrader_adapter.grades(course.root, slug, slug)
-        checklists = course_checklists(course, exercise) if manifest.written_questions else {}
-        for cid in assigned:
-            person = people.get(cid)
-            result = _result(
-                manifest,
-                cid,
-                person.name if person else "",
-                records[cid],
-                gradebook.get(cid, {}),
-                _variant_info(course, slug, cid),
-            )
-            if cid in checklists and records[cid] is not None:
-                result = replace(result, rubric=checklists[cid])
-            out.append(result)
-    return out
-
-
-# -- numbers -------------------------------------------------------------------------
-
-
-def _fmt(value: float | None) -> str:
-    """Points as short text: ``2``, ``1.5``; empty for None."""
-    if value is None:
-        return ""
-    rounded = round(float(value), 4)
-    if rounded == 0:
-        return "0"
-    return str(int(rounded)) if rounded.is_integer() else repr(rounded)
-
-
-def _pct(earned: float, most: float) -> float | None:
-    return 100.0 * earned / most if most > 0 else None
-
-
-def _corr(xs: Sequence[float], ys: Sequence[float]) -> float | None:
-    """Pearson correlation, None when undefined (fewer than 3 points or no spread)."""
-    n = len(xs)
-    if n < 3 or n != len(ys):
-        return None
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-    sxx = sum((x - mx) ** 2 for x in xs)
-    syy = sum((y - my) ** 2 for y in ys)
-    if sxx <= 1e-12 or syy <= 1e-12:
-        return None
-    r = sxy / math.sqrt(sxx * syy)
-    return None if math.isnan(r) else max(-1.0, min(1.0, r))
-
-
-def _csv_text(value: str) -> str:
-    """Keep spreadsheet programs from running a cell as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-# -- CSV -----------------------------------------------------------------------------
-
-
-def write_csv(results: Iterable[CandidateResult], path: Path) -> None:
-    """One row per candidate and exercise, one column per question id.
-
-    Question columns are the union over exercises in first-seen order; a cell is empty
-    when the question belongs to another exercise or a written answer awaits a grader.
-    """
-    rows = list(results)
-    qids: list[str] = []
-    for r in rows:
-        qids.extend(q for q in r.questions if q not in qids)
-    header = ["candidate", "name", "exercise", *qids, "auto", "manual", "total", "max",
-              "status", "variant_id", "key_sha256", "sandbox"]
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    for r in rows:
-        writer.writerow([
-            r.candidate, _csv_text(r.name), r.exercise,
-            *(_fmt(r.questions.get(q)) for q in qids),
-            _fmt(r.auto_points), _fmt(r.manual_points), _fmt(r.total), _fmt(r.total_max),
-            _csv_text(r.status), r.variant_id, r.key_sha256, r.sandbox,
-        ])
-    write_atomic(path, buf.getvalue())
-
-
-# -- leaderboard ---------------------------------------------------------------------
-
-
-def _overall_status(results: Sequence[CandidateResult]) -> str:
-    if all(r.status == GRADED for r in results):
-        return GRADED
-    if len(results) == 1:
-        return results[0].status
-    open_ = [r for r in results if r.status != GRADED]
-    statuses = {r.status for r in open_}
-    if len(open_) > 1 and len(statuses) == 1:  # the same for every open exercise: say once
-        (status,) = statuses
-        return f"{status} ({', '.join(r.exercise for r in open_)})"
-    return "; ".join(f"{r.exercise}: {r.status}" for r in open_)
-
-
-def _ranked(totals: dict[str, float]) -> dict[str, int]:
-    """Competition ranking (1, 1, 3): equal totals share a rank."""
-    ranks: dict[str, int] = {}
-    ordered = sorted(totals, key=lambda c: (-round(totals[c], 4), c))
-    for i, cid in enumerate(ordered):
-        prev = ordered[i - 1] if i else None
-        same = prev is not None and round(totals[prev], 4) == round(totals[cid], 4)
-        ranks[cid] = ranks[prev] if same and prev is not None else i + 1
-    return ranks
-
-
-class Standing(NamedTuple):
-    """One leaderboard row: a candidate's points summed over exercises."""
-
-    rank: int
-    candidate: str
-    auto: float
-    auto_max: float
-    written: float | None  # None while a grader has not scored every written answer
-    written_max: float
-    total: float
-    total_max: float
-    status: str
-
-
-def leaderboard(results: Iterable[CandidateResult]) -> list[Standing]:
-    """Standings summed over exercises, best total first.
-
-    Ties share a rank (1, 1, 3) and are listed by candidate id. Written answers that
-    await a grader count 0 in the total, and the status says so.
-    """
-    by_candidate: dict[str, list[CandidateResult]] = {}
-    for r in results:
-        by_candidate.setdefault(r.candidate, []).append(r)
-    totals = {c: round(sum(r.total for r in rs), 4) for c, rs in by_candidate.items()}
-    ranks = _ranked(totals)
-    rows = []
-    for c, rs in by_candidate.items():
-        written = [r.manual_points for r in rs]
-        rows.append(Standing(
-            rank=ranks[c],
-            candidate=c,
-            auto=round(sum(r.auto_points for r in rs), 4),
-            auto_max=round(sum(r.auto_max for r in rs), 4),
-            written=None if None in written else round(sum(w or 0.0 for w in written), 4),
-            written_max=round(sum(r.manual_max for r in rs), 4),
-            total=totals[c],
-            total_max=round(sum(r.total_max for r in rs), 4),
-            status=_overall_status(rs),
-        ))
-    return sorted(rows, key=lambda row: (row.rank, row.candidate))
-
-
-def format_leaderboard(rows: Sequence[Standing]) -> str:
-    """The leaderboard as a plain-text table for the terminal."""
-    header = ("rank", "candidate", "auto", "written", "total", "%", "status")
-    body = []
-
-    def short(value: float) -> str:  # two decimals on screen; the CSV keeps four
-        return _fmt(round(value, 2))
-
-    for row in rows:
-        pct = _pct(row.total, row.total_max)
-        body.append((
-            str(row.rank), row.candidate,
-            f"{short(row.auto)}/{short(row.auto_max)}",
-            "pending" if row.written is None else f"{short(row.written)}/{short(row.written_max)}",
-            f"{short(row.total)}/{short(row.total_max)}",
-            "-" if pct is None else f"{pct:.0f}", row.status,
-        ))
-    if not body:
-        return "no candidates assigned yet"
-    widths = [max(len(h), *(len(cells[i]) for cells in body)) for i, h in enumerate(header)]
-    right = {0, 2, 3, 4, 5}
-
-    def line(cells: Sequence[str]) -> str:
-        parts = [c.rjust(w) if i in right else c.ljust(w)
-                 for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
-        return "  ".join(parts).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), rule, *(line(cells) for cells in body)])
 
 
 # -- HTML ----------------------------------------------------------------------------
@@ -387,69 +91,41 @@ def _environment() -> jinja2.Environment:
 STATUS_NOTES = {
     GRADED: "Every answer is scored: autograded answers by evalround, written answers "
             "by a grader.",
-    AWAITING: "A grader has not yet scored every written answer. Totals and skills count "
-              "only what is graded so far, and the standing may change once grading is "
-              "done.",
-    "run failed": "The candidate's notebook stopped (an error, or a time or memory limit) "
-                  "before it finished. Answers it produced before stopping still count; "
-                  "the rest score 0.",
+    PENDING: "A grader has not yet scored every written answer. Totals and skills count "
+             "only what is graded so far, and the candidate is not ranked until grading "
+             "is done.",
+    CHANGED_SINCE_MARKED: "The candidate sent a new version after their written answers "
+                          "were marked. Those marks belong to the earlier version and are "
+                          "kept in its history; the new answers count no points until a "
+                          "grader marks them, and the candidate is not ranked until then.",
+    RUN_FAILED: "The candidate's notebook stopped (an error, or a time or memory limit) "
+                "before it finished. Answers it produced before stopping still count; "
+                "the rest score 0.",
     NOT_SUBMITTED: "No submission was received; the exercise counts 0 points.",
     UNSANDBOXED: "The candidate's code ran without isolation. Do not rely on the score "
                  "until the submission is regraded in a sandbox.",
+    "late": "The graded version was received after the exercise's due date. No penalty "
+            "is applied to the score; the hiring team decides what it means.",
+    "override": "A grader changed an autograded answer's score in the formgrader; the "
+                "score shown is the grader's.",
 }
 
 
 def _status_notes(results: Sequence[CandidateResult]) -> list[tuple[str, str]]:
     """The (status, meaning) pairs that apply to these results, in a fixed order."""
-    seen = {"run failed" if r.status.startswith("run failed") else r.status for r in results}
+    seen = {RUN_FAILED if r.status.startswith(RUN_FAILED) else r.status for r in results}
     if any(r.sandbox == UNSANDBOXED for r in results):
         seen.add(UNSANDBOXED)
+    if any(r.late for r in results):
+        seen.add("late")
+    if any("override" in r.scored_by.values() for r in results):
+        seen.add("override")
     return [(term, text) for term, text in STATUS_NOTES.items() if term in seen]
 
 
 def scorecard_filename(candidate: str) -> str:
     """The scorecard file of a candidate, beside the cohort ``index.html``."""
     return f"candidate-{candidate}.html"
-
-
-def _ordinal(n: int) -> str:
-    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, ..."""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _standing(cid: str, totals: dict[str, float], ranks: dict[str, int] | None = None
-              ) -> dict[str, Any]:
-    """Rank of N, and the share of the other candidates with a lower total (ties half)."""
-    ranks = ranks if ranks is not None else _ranked(totals)
-    mine = round(totals[cid], 4)
-    others = [round(t, 4) for c, t in totals.items() if c != cid]
-    tied = sum(1 for t in others if t == mine)
-    percentile = None
-    if others:
-        below = sum(1 for t in others if t < mine) + 0.5 * tied
-        percentile = math.floor(100.0 * below / len(others) + 0.5)
-    rank, n = ranks[cid], len(totals)
-    if percentile is None:
-        words = "the only candidate so far"
-    else:
-        words = f"{_ordinal(rank)} of {n}"
-        if tied:
-            words += f" (tied with {tied} other{'' if tied == 1 else 's'})"
-        words += f", ahead of {percentile}% of the cohort"
-    return {"rank": rank, "ordinal": _ordinal(rank), "n": n, "percentile": percentile,
-            "tied": tied, "words": words}
-
-
-_PLACEHOLDER = re.compile(r"\{[A-Za-z_][^{}]*\}")
-
-
-def _criterion(text: str) -> str:
-    """A rubric criterion for the scorecard: one line, every ``{placeholder}`` as "…".
-
-    Rubric placeholders are filled from the answer key; the scorecard never shows them.
-    """
-    return " ".join(_PLACEHOLDER.sub("…", text).split())
 
 
 # -- charts --------------------------------------------------------------------------
@@ -615,14 +291,18 @@ class _SkillChart:
 
 
 class _Cohort:
-    """One exercise's cohort: ranks, and charts made on first use and then reused."""
+    """One exercise's cohort: standings, and charts made on first use and then reused."""
 
     def __init__(self, results: Sequence[CandidateResult]) -> None:
         self.results = list(results)
         self.totals = {r.candidate: r.total for r in results}
-        self.ranks = _ranked(self.totals)
+        self.ranked = {r.candidate: r.total for r in results if r.complete}
+        self.unranked = [r.candidate for r in results if not r.complete]
         self._chart: _CohortChart | None = None
         self._skills: dict[tuple[str, ...], _SkillChart] = {}
+
+    def standing(self, r: CandidateResult) -> dict[str, Any]:
+        return standing(r.candidate, self.ranked, self.unranked, (r.total, r.graded_max))
 
     def standing_chart(self) -> _CohortChart:
         if self._chart is None:
@@ -637,25 +317,51 @@ class _Cohort:
             for label in labels:
                 shares = [p for r in self.results if r.status != NOT_SUBMITTED
                           and label in r.skills
-                          and (p := _pct(*r.skills[label])) is not None]
+                          and (p := share(*r.skills[label])) is not None]
                 medians.append(statistics.median(shares) if shares else None)
             self._skills[labels] = _SkillChart(labels, medians)
         return self._skills[labels]
 
 
+def _checklists(r: CandidateResult, qid: str, points: float | None) -> dict[str, Any]:
+    """The graders' checklists of one written answer, and how they make its score.
+
+    Graders who applied the same items share one list; each list adds up to that
+    grader's score, and the answer's score is the mean of the graders' scores.
+    """
+    lists = r.rubric.get(qid, [])
+    groups: list[dict[str, Any]] = []
+    for checklist in lists:
+        applied = [i["earned"] for i in checklist["items"]]
+        same = next((g for g in groups if g["applied"] == applied), None)
+        if same is not None:
+            same["graders"].append(checklist["grader"])
+            continue
+        shown = [{**i, "criterion": unfilled_as_ellipsis(str(i["criterion"]))}
+                 for i in checklist["items"]]
+        groups.append({"graders": [checklist["grader"]], "applied": applied,
+                       "score": checklist["score"], "items": shown,
+                       "max": sum(i["points"] for i in checklist["items"])})
+    scores = [c["score"] for c in lists]
+    mean = round(sum(scores) / len(scores), 4) if scores else None
+    return {"groups": groups, "mean": mean,
+            "by_hand": points is not None and mean is not None and abs(points - mean) > 1e-6}
+
+
 def _exercise_view(r: CandidateResult, exercise: Exercise | None, cohort: _Cohort,
-                   means: dict[tuple[str, str], float | None], standing_chart: bool
-                   ) -> dict[str, Any]:
+                   means: dict[tuple[str, str], float | None], standing_chart: bool,
+                   due: str = "") -> dict[str, Any]:
     manifest = exercise.manifest if exercise else None
     titles = {q.id: q.title for q in manifest.questions} if manifest else {}
-    kinds = {q.id: q.kind for q in manifest.questions} if manifest else {}
     skills: list[dict[str, Any]] = [
-        {"label": label, "earned": earned, "max": most, "pct": _pct(earned, most)}
+        {"label": label, "earned": earned, "max": most, "pct": share(earned, most)}
         for label, (earned, most) in r.skills.items()
     ]
     questions: list[dict[str, Any]] = [
-        {"id": qid, "title": titles.get(qid, qid), "kind": kinds.get(qid, ""),
+        {"id": qid, "title": titles.get(qid, qid), "kind": r.kinds.get(qid, ""),
          "points": pts, "max": r.max_points.get(qid, 0.0),
+         "status": r.question_status.get(qid, ""),
+         "override": r.scored_by.get(qid) == "override",
          "cohort_pct": means.get((r.exercise, qid))}
         for qid, pts in r.questions.items()
     ]
@@ -663,19 +369,8 @@ def _exercise_view(r: CandidateResult, exercise: Exercise | None, cohort: _Cohor
     for q in questions:
         if q["kind"] != "written" and q["id"] not in r.comments and q["id"] not in r.rubric:
             continue
-        items: list[dict[str, Any]] = [
-            {"id": str(item.get("id", "")), "points": float(item.get("points", 0.0)),
-             "criterion": _criterion(str(item.get("criterion", ""))),
-             "earned": bool(item.get("earned"))}
-            for item in r.rubric.get(q["id"], [])
-        ]
-        written.append({
-            **q,
-            "comment": r.comments.get(q["id"], ""),
-            "rubric": items,
-            "rubric_earned": sum(i["points"] for i in items if i["earned"]),
-            "rubric_max": sum(i["points"] for i in items),
-        })
+        written.append({**q, "comment": r.comments.get(q["id"], ""),
+                        "rubric": _checklists(r, q["id"], q["points"])})
     chart = ""
     if skills:
         labels = tuple(s["label"] for s in skills)
@@ -688,65 +383,32 @@ def _exercise_view(r: CandidateResult, exercise: Exercise | None, cohort: _Cohor
         "chart": chart,
         "questions": questions,
         "written": written,
-        "standing": _standing(r.candidate, cohort.totals, cohort.ranks),
+        "standing": cohort.standing(r),
         "standing_chart": cohort.standing_chart().png(r.candidate) if standing_chart else "",
-        "pct": _pct(r.total, r.total_max),
+        "pct": share(r.total, r.total_max) if r.complete else None,
         "unsandboxed": r.sandbox == UNSANDBOXED,
-        "awaiting": r.status != NOT_SUBMITTED and r.manual_points is None,
+        "awaiting": r.status != NOT_SUBMITTED and not r.complete,
+        "changed": CHANGED_SINCE_MARKED in r.question_status.values(),
+        "due": due,
     }
 
 
-def _item_analysis(results: Sequence[CandidateResult],
-                   exercises: Sequence[Exercise]) -> list[dict[str, Any]]:
-    """Per exercise and question: mean % and correlation with the exercise total.
-
-    Only submitted candidates count; a written answer still awaiting a grader is left
-    out of that question's mean and correlation.
-    """
-    titles = {e.slug: e.manifest.title for e in exercises}
-    qtitles = {(e.slug, q.id): q.title for e in exercises for q in e.manifest.questions}
-    slugs: list[str] = []
-    for r in results:
-        if r.exercise not in slugs:
-            slugs.append(r.exercise)
-    out = []
-    for slug in slugs:
-        rows = [r for r in results if r.exercise == slug and r.status != NOT_SUBMITTED]
-        first = next((r for r in results if r.exercise == slug), None)
-        if first is None:
-            continue
-        items = []
-        for qid, most in first.max_points.items():
-            pairs = [(r.questions.get(qid), r.total) for r in rows]
-            graded = [(float(p), t) for p, t in pairs if p is not None]
-            mean = (sum(p for p, _ in graded) / len(graded)) if graded else None
-            items.append({
-                "id": qid,
-                "title": qtitles.get((slug, qid), qid),
-                "max": most,
-                "n": len(graded),
-                "mean_pct": _pct(mean, most) if mean is not None else None,
-                "corr": _corr([p for p, _ in graded], [t for _, t in graded]),
-            })
-        out.append({"slug": slug, "title": titles.get(slug, slug), "items": items,
-                    "submitted": len(rows)})
-    return out
-
-
 def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exercise],
-                     out_dir: Path) -> list[Path]:
+                     out_dir: Path, due: dict[str, str] | None = None) -> list[Path]:
     """Write one self-contained HTML scorecard per candidate, then the cohort ``index.html``.
 
-    Returns the scorecards in candidate order, followed by the index.
+    ``due`` gives each exercise's due date as text. Returns the scorecards in candidate
+    order, followed by the index.
     """
+    due = due or {}
     env = _environment()
     card = env.get_template("scorecard.html.j2")
     by_slug = {e.slug: e for e in exercises}
     board = leaderboard(results)
+    rows = {row.candidate: row for row in board}
     totals = {row.candidate: row.total for row in board}
-    maxes = {row.candidate: row.total_max for row in board}
-    statuses = {row.candidate: row.status for row in board}
-    ranks = {row.candidate: row.rank for row in board}
+    rankable = {row.candidate: row.total for row in board if row.rank is not None}
+    unranked = [row.candidate for row in board if row.rank is None]
     names = {r.candidate: r.name for r in results}
     mine: dict[str, list[CandidateResult]] = {}
     per_exercise: dict[str, list[CandidateResult]] = {}
@@ -755,24 +417,28 @@ def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exe
         per_exercise.setdefault(r.exercise, []).append(r)
     cohorts = {slug: _Cohort(rs) for slug, rs in per_exercise.items()}
     absent = {c for c, rs in mine.items() if all(r.status == NOT_SUBMITTED for r in rs)}
-    overall = _CohortChart(totals, max(maxes.values(), default=0.0), absent)
-    items = _item_analysis(results, exercises)
+    overall = _CohortChart(totals, max((row.total_max for row in board), default=0.0), absent)
+    items = item_analysis(results, exercises)
     means = {(ex["slug"], q["id"]): q["mean_pct"] for ex in items for q in ex["items"]}
     paths: list[Path] = []
     for cid in sorted(totals):
+        row = rows[cid]
         views = [
             _exercise_view(r, by_slug.get(r.exercise), cohorts[r.exercise], means,
-                           standing_chart=len(mine[cid]) > 1)
+                           standing_chart=len(mine[cid]) > 1, due=due.get(r.exercise, ""))
             for r in mine[cid]
         ]
         html = card.render(
             candidate=cid,
             name=names[cid],
-            total=totals[cid],
-            total_max=maxes[cid],
-            pct=_pct(totals[cid], maxes[cid]),
-            status=statuses[cid],
-            standing=_standing(cid, totals, ranks),
+            total=row.total,
+            total_max=row.total_max,
+            graded_max=row.graded_max,
+            ranked=row.rank is not None,
+            pct=share(row.total, row.total_max) if row.rank is not None else None,
+            status=row.status,
+            late=row.late,
+            standing=standing(cid, rankable, unranked, (row.total, row.graded_max)),
             standing_chart=overall.png(cid),
             exercises=views,
             notes=_status_notes(mine[cid]),
@@ -784,13 +450,17 @@ def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exe
     index = env.get_template("cohort.html.j2").render(
         rows=[
             {"rank": row.rank, "candidate": row.candidate, "name": names[row.candidate],
-             "points": row.total, "max": row.total_max, "pct": _pct(row.total, row.total_max),
+             "points": row.total, "max": row.total_max,
+             "pct": share(row.total, row.total_max) if row.rank is not None else None,
+             "graded_max": row.graded_max,
              "auto": row.auto, "auto_max": row.auto_max, "written": row.written,
-             "written_max": row.written_max, "status": row.status,
+             "written_max": row.written_max, "status": row.status, "late": row.late,
              "href": scorecard_filename(row.candidate)}
             for row in board
         ],
+        unranked=len(unranked),
         items=items,
+        min_n=MIN_N,
         chart=overall.png() if board else "",
         exercises=[by_slug[s].manifest.title for s in per_exercise if s in by_slug],
     )
@@ -802,13 +472,16 @@ def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exe
 
 def build_report(course: Course, exercises: list[Exercise], out_dir: Path | None = None
                  ) -> Report:
-    """Collect every result, then write ``scores.csv``, the scorecards and ``index.html``.
+    """Collect every result from the gradebook, then write ``scores.csv``,
+    ``scores_long.csv``, the scorecards and ``index.html``.
 
     ``out_dir`` defaults to ``<course>/reports``.
     """
     out = out_dir if out_dir is not None else course.root / "reports"
     results = collect_results(course, exercises)
-    csv_path = out / CSV_NAME
-    write_csv(results, csv_path)
-    write_scorecards(results, exercises, out)
-    return Report(results=results, csv_path=csv_path, html_dir=out)
+    csv_path, long_path = out / WIDE_NAME, out / LONG_NAME
+    write_wide_csv(results, csv_path)
+    write_long_csv(results, long_path)
+    due = {slug: d.text() for slug, d in load_deadlines(course).items()}
+    write_scorecards(results, exercises, out, due)
+    return Report(results=results, csv_path=csv_path, long_csv_path=long_path, html_dir=out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import stat
 import zipfile
@@ -21,6 +22,7 @@ import nbformat
 
 from evalround.assignment import notebook_name, release_notebook
 from evalround.course import Course, write_atomic
+from evalround.deadline import is_late, load_deadlines
 from evalround.notebook import grade_id
 from evalround.safe_text import printable
 
@@ -52,6 +54,23 @@ class CollectOutcome:
 
 def _candidate_from_path(path: Path) -> str:
     return path.name[: -len(".zip")] if path.name.endswith(".zip") else path.name
+
+
+_BROWSER_COPY = re.compile(r"^(.+?)\s*\(\d+\)$")  # "zoe-muller (1)": a second download
+
+
+def _guess_candidate(name: str, files: dict[str, bytes], known: set[str]
+                     ) -> tuple[str | None, str]:
+    """The candidate a submission named ``name`` belongs to, with a note; (None, "") when
+    it cannot be told for certain."""
+    copy = _BROWSER_COPY.match(name)
+    if copy and copy.group(1) in known:
+        return copy.group(1), f"taken as {copy.group(1)}'s (a browser's duplicate file name)"
+    folders = {part for rel in files for part in PurePosixPath(rel).parts[:-1]} & known
+    if len(folders) == 1:
+        (cid,) = folders
+        return cid, f"taken as {cid}'s (the folder inside is {cid}/)"
+    return None, ""
 
 
 def _read_zip(path: Path) -> dict[str, bytes]:
@@ -115,18 +134,26 @@ def _read_folder(path: Path) -> dict[str, bytes]:
     return out
 
 
-def _find_notebook(files: dict[str, bytes], exercise: str) -> bytes | None:
-    """The exercise's notebook, at ``<ex>/<ex>.ipynb`` under at most one top folder."""
+def _find_notebook(files: dict[str, bytes], exercise: str) -> tuple[bytes, str] | None:
+    """The exercise's notebook and where it was, at ``<ex>/<ex>.ipynb`` under any folders.
+
+    More than one copy is refused: which one the candidate meant cannot be told.
+    """
     wanted = f"{exercise}/{notebook_name(exercise)}"
     hits = [
         name
         for name in files
         if ".ipynb_checkpoints" not in name and (name == wanted or name.endswith("/" + wanted))
-        and name.count("/") <= 2
     ]
     if len(hits) > 1:
         raise SubmissionError(f"{len(hits)} copies of {wanted}: {', '.join(sorted(hits))}")
-    return files[hits[0]] if hits else None
+    return (files[hits[0]], hits[0]) if hits else None
+
+
+def _strays(files: dict[str, bytes], matched: set[str]) -> list[str]:
+    """Notebooks that are no exercise's notebook (renamed ones, say)."""
+    return sorted(name for name in files if name not in matched
+                  and ".ipynb_checkpoints" not in name and name.endswith(".ipynb"))
 
 
 def check_notebook(data: bytes, expected_ids: set[str], exercise: str) -> nbformat.NotebookNode:
@@ -164,9 +191,23 @@ def check_notebook(data: bytes, expected_ids: set[str], exercise: str) -> nbform
     return nb
 
 
-def collect_one(course: Course, path: Path, candidate: str | None = None) -> list[CollectOutcome]:
-    """Collect one submitted zip or folder. Never raises for bad input: it reports it."""
+def _file_time(path: Path) -> datetime:
+    """When a submission was received, as its files say: the zip's (or the newest
+    notebook's) modification time."""
+    times = [path.stat().st_mtime]
+    if path.is_dir():
+        times = [f.stat().st_mtime for f in path.rglob("*.ipynb")] or times
+    return datetime.fromtimestamp(max(times), timezone.utc)
+
+
+def collect_one(course: Course, path: Path, candidate: str | None = None,
+                received: datetime | None = None) -> list[CollectOutcome]:
+    """Collect one submitted zip or folder. Never raises for bad input: it reports it.
+
+    ``received`` is when it was received (default: its file time).
+    """
     cid = candidate or _candidate_from_path(path)
+    notes: list[str] = []
 
     def refused(message: str, exercise: str = "") -> list[CollectOutcome]:
         kept = quarantine(course, path, cid, message)
@@ -174,9 +215,11 @@ def collect_one(course: Course, path: Path, candidate: str | None = None) -> lis
         return [CollectOutcome(path, cid, exercise, "rejected",
                                f"{path.name}: {message}{where}")]
 
-    if cid not in course.candidates():
-        return refused(f"{cid!r} is not a candidate of this course (name the file "
-                       f"<candidate>.zip or pass --candidate)")
+    known = set(course.candidates())
+    stranger = (f"{cid!r} is not a candidate of this course (name the file "
+                f"<candidate>.zip or pass --candidate)")
+    if cid not in known and candidate is not None:
+        return refused(stranger)
     try:
         if path.is_symlink():
             raise SubmissionError("the submission is a symbolic link")
@@ -187,26 +230,54 @@ def collect_one(course: Course, path: Path, candidate: str | None = None) -> lis
         else:
             raise SubmissionError("no such file or folder")
     except SubmissionError as exc:
-        return refused(str(exc))
+        return refused(str(exc) if cid in known else stranger)
     except OSError as exc:
-        return refused(f"cannot be read ({exc.strerror})")
+        return refused(f"cannot be read ({exc.strerror})" if cid in known else stranger)
+    if cid not in known:
+        guess, note = _guess_candidate(cid, files, known)
+        if guess is None:
+            return refused(stranger)
+        cid = guess
+        notes.append(note)
+    when = received or _file_time(path)
     outcomes: list[CollectOutcome] = []
     assigned = [ex for ex in course.assigned_exercises() if cid in course.assigned(ex)]
+    found: dict[str, tuple[bytes, str]] = {}
     for exercise in assigned:
         try:
-            data = _find_notebook(files, exercise)
-            if data is None:
-                continue
+            hit = _find_notebook(files, exercise)
+        except SubmissionError as exc:
+            outcomes.extend(refused(str(exc), exercise))
+            continue
+        if hit is not None:
+            found[exercise] = hit
+    strays = _strays(files, {where for _, where in found.values()})
+    missing = [e for e in assigned if e not in found and not any(
+        o.exercise == e for o in outcomes)]
+    for exercise in missing:
+        # another notebook in the exercise's folder: the exercise's, renamed
+        mine = [n for n in strays if f"/{exercise}/" in f"/{n}"]
+        if mine:
+            outcomes.extend(refused(
+                f"expected {exercise}/{notebook_name(exercise)}, found "
+                f"{', '.join(mine)}: rename it back to {notebook_name(exercise)} (keep its "
+                f"folder), zip the folder again and send it", exercise))
+    for exercise, (data, where) in found.items():
+        try:
             template = release_notebook(course, exercise)
             ids = {gid for c in template.cells if (gid := grade_id(c)) is not None}
             check_notebook(data, ids, exercise)
         except SubmissionError as exc:
             outcomes.extend(refused(str(exc), exercise))
             continue
-        outcomes.append(_store(course, path, cid, exercise, data))
+        extra = [] if where.count("/") <= 2 else [
+            f"found under extra folders, at {where}"]
+        outcomes.append(_store(course, path, cid, exercise, data, when, [*notes, *extra]))
     if not outcomes:
         names = ", ".join(f"{e}/{e}.ipynb" for e in assigned) or "nothing (no exercise assigned)"
-        return refused(f"no notebook of an assigned exercise found; expected {names}")
+        seen = ", ".join(strays) or "no notebook at all"
+        return refused(f"no notebook of an assigned exercise found; expected {names}, "
+                       f"found {seen}")
     return outcomes
 
 
@@ -233,8 +304,10 @@ def quarantine(course: Course, path: Path, cid: str, reason: str) -> Path | None
     return kept
 
 
-def _store(course: Course, path: Path, cid: str, exercise: str, data: bytes) -> CollectOutcome:
+def _store(course: Course, path: Path, cid: str, exercise: str, data: bytes,
+           received: datetime, notes: list[str]) -> CollectOutcome:
     digest = hashlib.sha256(data).hexdigest()
+    said = "".join(f" ({n})" for n in notes)
     archive = course.archive_dir(cid, exercise)
     history_path = archive / "history.json"
     history: list[dict[str, str]] = (
@@ -242,29 +315,40 @@ def _store(course: Course, path: Path, cid: str, exercise: str, data: bytes) -> 
     )
     if history and history[-1]["sha256"] == digest:
         return CollectOutcome(path, cid, exercise, "unchanged",
-                              f"{path.name}: identical to the version already collected")
+                              f"{path.name}: identical to the version already collected, "
+                              f"not taken again{said}")
     now = datetime.now(timezone.utc)
     stamp = now.strftime(TIMESTAMP_FORMAT)
+    got = received.astimezone(timezone.utc)
     version = len(history) + 1
     kept = archive / f"{version:03d}-{digest[:12]}.ipynb"
     write_atomic(kept, data)
     history.append({"version": str(version), "sha256": digest, "file": kept.name,
-                    "source": str(path), "collected_at": stamp})
+                    "source": str(path), "collected_at": stamp,
+                    "received_at": got.isoformat(timespec="seconds")})
     write_atomic(history_path, json.dumps(history, indent=1))
     target = course.submitted_dir(cid, exercise)
     write_atomic(target / notebook_name(exercise), data)
-    write_atomic(target / "timestamp.txt", stamp)
+    # nbgrader's submission time: when it was received, which nbgrader compares with
+    # the assignment's duedate
+    write_atomic(target / "timestamp.txt", got.strftime(TIMESTAMP_FORMAT))
     note = "" if version == 1 else f"; replaces version {version - 1}, which stays archived"
+    deadline = load_deadlines(course).get(exercise)
+    late = (f"; late: received {got:%Y-%m-%d %H:%M} UTC, due {deadline.text()} (no "
+            f"penalty)" if is_late(got.isoformat(), deadline) and deadline else "")
     return CollectOutcome(path, cid, exercise, "accepted",
-                          f"{path.name}: version {version} is the one graded{note}")
+                          f"{path.name}: version {version} is the one graded{note}{late}{said}")
 
 
-def collect(course: Course, paths: list[Path], candidate: str | None = None
-            ) -> list[CollectOutcome]:
-    """Collect every path; one outcome per notebook taken or submission refused."""
+def collect(course: Course, paths: list[Path], candidate: str | None = None,
+            received: datetime | None = None) -> list[CollectOutcome]:
+    """Collect every path; one outcome per notebook taken or submission refused.
+
+    ``received`` is when they were received (default: each file's modification time).
+    """
     if candidate is not None and len(paths) != 1:
         raise SubmissionError("--candidate names one candidate, so give exactly one path")
     out: list[CollectOutcome] = []
     for path in paths:
-        out.extend(collect_one(course, path, candidate))
+        out.extend(collect_one(course, path, candidate, received))
     return out

@@ -1,0 +1,87 @@
+"""Item statistics for the cohort view: how each question did, and whether it separates.
+
+Per question: the mean share of its points, and the *corrected* item-total correlation,
+the correlation of the question's points with the rest of the exercise total (the total
+without that question). The uncorrected one counts the question in its own total and so
+reads high on any small cohort. Each statistic says how many candidates it rests on,
+and is left out, with the reason, below ``MIN_N`` graded candidates or without spread.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from evalround.exercise import Exercise
+from evalround.results import NOT_SUBMITTED, CandidateResult, share
+
+MIN_N = 5  # fewer graded candidates than this: no correlation
+
+
+def corr(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Pearson correlation, None when undefined (fewer than 3 points or no spread)."""
+    n = len(xs)
+    if n < 3 or n != len(ys):
+        return None
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    if sxx <= 1e-12 or syy <= 1e-12:
+        return None
+    r = sxy / math.sqrt(sxx * syy)
+    return None if math.isnan(r) else max(-1.0, min(1.0, r))
+
+
+def corrected_item_total(pairs: Sequence[tuple[float, float]]
+                         ) -> tuple[float | None, str]:
+    """(r, why it is missing) for (item points, exercise total) pairs of graded candidates."""
+    if len(pairs) < MIN_N:
+        return None, f"needs {MIN_N} graded candidates, has {len(pairs)}"
+    items = [p for p, _ in pairs]
+    rest = [t - p for p, t in pairs]
+    if max(items) - min(items) <= 1e-9:
+        return None, "every candidate scored the same"
+    if max(rest) - min(rest) <= 1e-9:
+        return None, "the rest of the total has no spread"
+    r = corr(items, rest)
+    return (r, "") if r is not None else (None, "undefined")
+
+
+def item_analysis(results: Sequence[CandidateResult],
+                  exercises: Sequence[Exercise]) -> list[dict[str, Any]]:
+    """Per exercise and question: n, mean %, and the corrected item-total correlation.
+
+    Only submitted candidates count; a written answer without points (pending, or changed
+    since marked) is left out of its question, and a candidate with any answer without
+    points is left out of the correlations (their total is not final).
+    """
+    titles = {e.slug: e.manifest.title for e in exercises}
+    qtitles = {(e.slug, q.id): q.title for e in exercises for q in e.manifest.questions}
+    slugs: list[str] = []
+    for r in results:
+        if r.exercise not in slugs:
+            slugs.append(r.exercise)
+    out = []
+    for slug in slugs:
+        rows = [r for r in results if r.exercise == slug and r.status != NOT_SUBMITTED]
+        first = next(r for r in results if r.exercise == slug)
+        items = []
+        for qid, most in first.max_points.items():
+            graded = [float(p) for r in rows if (p := r.questions.get(qid)) is not None]
+            mean = (sum(graded) / len(graded)) if graded else None
+            r_value, why = corrected_item_total(
+                [(float(r.questions[qid] or 0.0), r.total) for r in rows if r.complete])
+            items.append({
+                "id": qid,
+                "title": qtitles.get((slug, qid), qid),
+                "max": most,
+                "n": len(graded),
+                "mean_pct": share(mean, most) if mean is not None else None,
+                "corr": r_value,
+                "corr_note": why,
+            })
+        out.append({"slug": slug, "title": titles.get(slug, slug), "items": items,
+                    "submitted": len(rows)})
+    return out

@@ -695,10 +695,10 @@ TOOL_SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
         "es": ("He revisado {order}: {carrier} lo marca como entregado el {date}.",),
         "de": ("Ich habe {order} geprüft: Laut {carrier} wurde sie am {date} zugestellt.",)},
     "order:in_transit": {
-        "en": ("{order} is on its way with {carrier}; the current estimate is {later}.",
-               "I can see {order} in transit with {carrier}, expected by {later}."),
-        "es": ("{order} está en camino con {carrier}; la previsión es el {later}.",),
-        "de": ("{order} ist mit {carrier} unterwegs, voraussichtlich bis {later}.",)},
+        "en": ("{order} is on its way with {carrier}; the current estimate is {eta}.",
+               "I can see {order} in transit with {carrier}, expected by {eta}."),
+        "es": ("{order} está en camino con {carrier}; la previsión es el {eta}.",),
+        "de": ("{order} ist mit {carrier} unterwegs, voraussichtlich bis {eta}.",)},
     "order:processing": {
         "en": ("{order} hasn't shipped yet, so the address can still be changed.",),
         "es": ("{order} aún no ha salido, así que se puede cambiar la dirección.",),
@@ -734,9 +734,9 @@ TOOL_SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
         "de": ("Die Rücksendung zu {order} ist noch nicht in unserem Lager "
                "eingegangen.",)},
     "eligible:yes": {
-        "en": ("Good news: {order} can still be returned until {later}.",),
-        "es": ("Buenas noticias: {order} se puede devolver hasta el {later}.",),
-        "de": ("Gute Nachricht: {order} kann noch bis {later} zurückgegeben werden.",)},
+        "en": ("Good news: {order} can still be returned until {window}.",),
+        "es": ("Buenas noticias: {order} se puede devolver hasta el {window}.",),
+        "de": ("Gute Nachricht: {order} kann noch bis {window} zurückgegeben werden.",)},
     "eligible:no": {
         "en": ("Unfortunately the return window for {order} closed on {date}.",),
         "es": ("Lo siento, el plazo de devolución de {order} terminó el {date}.",),
@@ -1273,6 +1273,8 @@ class _Slots:
         return self.values | {
             "date": _fmt_date(lang, dt.date.fromisoformat(self.raw["past"])),
             "later": _fmt_date(lang, dt.date.fromisoformat(self.raw["later"])),
+            "eta": _fmt_date(lang, dt.date.fromisoformat(self.raw["eta"])),
+            "window": _fmt_date(lang, dt.date.fromisoformat(self.raw["window_ends"])),
             "amount": fmt_price(lang, float(self.raw["amount"])),
         }
 
@@ -1298,8 +1300,16 @@ def _slots(rng: np.random.Generator, lang: str, when: dt.datetime) -> _Slots:
         "ticket": f"#{_int(rng, 4000000, 4999999)}",
         "card": f"{_int(rng, 1000, 10000)}",
     }
+    # The order's state is the same whichever message of the session asks about it.
     raw = {"order": order, "past": past.isoformat(), "later": later.isoformat(),
            "amount": amount, "email": email,
+           "eta": (when + dt.timedelta(days=_int(rng, 1, 6))).date().isoformat(),
+           "window_ends": (past + dt.timedelta(days=30)).isoformat(),
+           "order_state": _pick(rng, ("delivered", "in_transit", "in_transit",
+                                      "label_created")),
+           "refund_state": _pick(rng, ("issued", "issued", "issued", "pending", "pending",
+                                       "not_received")),
+           "eligible": rng.random() < 0.85, "covered": rng.random() < 0.85,
            "serial": f"SN{_int(rng, 10**9, 10**10 - 1)}",
            "customer": f"cus_{_int(rng, 10**7, 10**8 - 1)}",
            "shipment": f"shp_{_int(rng, 0, 16**8):08x}",
@@ -1322,11 +1332,11 @@ def _tool_call(rng: np.random.Generator, name: str, status: str, s: _Slots, p: _
     if name == "get_order_status":
         state = ("processing" if p.intent == "change_address" and "update_shipping_address"
                  in p.tools else "delivered" if p.intent in ("refund_status", "return_request")
-                 else _pick(rng, ("delivered", "in_transit", "in_transit", "label_created")))
+                 else r["order_state"])
         output = {"order_id": r["order"], "status": state, "carrier": s.values["carrier"],
                   "shipment_id": r["shipment"]}
         output |= ({"delivered_at": r["past"]} if state == "delivered"
-                   else {"estimated_delivery": r["later"]})
+                   else {"estimated_delivery": r["eta"]})
         key = f"order:{state}"
     elif name == "update_shipping_address":
         args = {"shipment_id": read.get("shipment_id", r["shipment"]),
@@ -1337,16 +1347,15 @@ def _tool_call(rng: np.random.Generator, name: str, status: str, s: _Slots, p: _
             state = "none"
             output = {"order_id": r["order"], "refunds": []}
         else:
-            state = _pick(rng, ("issued", "issued", "issued", "pending", "pending",
-                                "not_received"))
+            state = r["refund_state"]
             output = {"order_id": r["order"], "state": state, "amount": r["amount"]}
             if state == "issued":
                 output["issued_at"] = r["past"]
         key = f"refund:{state}"
     elif name == "check_return_eligibility":
-        ok = "create_return" in p.tools or rng.random() < 0.85
+        ok = "create_return" in p.tools or r["eligible"]
         output = {"order_id": r["order"], "eligible": ok,
-                  "window_ends": r["later"] if ok else r["past"],
+                  "window_ends": r["window_ends"] if ok else r["past"],
                   "returnable_line_ids": [r["line"]] if ok else []}
         key = f"eligible:{'yes' if ok else 'no'}"
     elif name == "create_return":
@@ -1355,7 +1364,7 @@ def _tool_call(rng: np.random.Generator, name: str, status: str, s: _Slots, p: _
         output = {"rma": s.values["rma"], "label_sent": True}
     elif name == "check_warranty":
         args = {"serial": r["serial"]}
-        ok = "create_warranty_claim" in p.tools or rng.random() < 0.85
+        ok = "create_warranty_claim" in p.tools or r["covered"]
         output = {"serial": r["serial"], "covered": ok,
                   "expires": r["later"] if ok else r["past"], "warranty_id": r["warranty"]}
         key = f"warranty:{'yes' if ok else 'no'}"

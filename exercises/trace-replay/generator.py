@@ -1450,8 +1450,11 @@ def _retrieved(rng: np.random.Generator, p: _Plan, k: int, gold: list[str],
         ranked = [gold[0]]
         if len(gold) > 1 and rng.random() >= hidden["partial_second_gold"]:
             ranked.insert(int(rng.random() * 2), gold[1])
-        slots = sorted(rng.permutation(np.arange(min(k, 3)))[:len(ranked)].tolist())
-        for d, j in zip(ranked, slots, strict=False):
+        # The best gold article usually ranks first, sometimes further down the top k.
+        slots = [min(int(rng.geometric(0.5)), k) - 1]
+        if len(ranked) > 1:
+            slots.append(_pick(rng, [j for j in range(k) if j != slots[0]]))
+        for d, j in zip(ranked, slots, strict=True):
             order[j] = d
         if len(ranked) < len(gold) and rng.random() < 0.6:
             order[_int(rng, k, N_RETRIEVED)] = gold[1]

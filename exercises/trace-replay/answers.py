@@ -1,14 +1,15 @@
 """trace-replay: the answer key, and the wrong approaches it must catch.
 
 Every definition here is the one the notebook states. ``reference`` gets the frames as
-a candidate reads them: ``traces.jsonl`` with ``pd.read_json(lines=True, dtype=False,
-convert_dates=False)`` (lists and dicts stay Python objects), ``tools.csv`` with
-``pd.read_csv`` defaults.
+a candidate reads them: ``traces.jsonl`` and ``help_center.jsonl`` with
+``pd.read_json(lines=True, dtype=False, convert_dates=False)`` (lists and dicts stay
+Python objects), ``tools.csv`` with ``pd.read_csv`` defaults.
 """
 
 # No `from __future__ import annotations`: the kit loads this file by path without
 # registering it in sys.modules, and dataclasses then cannot resolve string annotations.
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,14 +26,98 @@ W2_TRACES = ("trace_a", "trace_b", "trace_c")
 @dataclass(frozen=True)
 class WrongApproach:
     """A known mistake: ``fn`` returns only the answers it changes; ``loses`` the
-    questions that must drop below full marks because of it."""
+    questions that must drop below full marks because of it; ``description`` says it in
+    one line for a hiring manager."""
 
     fn: Callable[[Frames, dict[str, Any]], Answers]
     loses: tuple[str, ...]
+    description: str = ""
 
 
 # ---------------------------------------------------------------------------------------
-# Building blocks
+# Quantities: the numbers an answer or an article states with a unit of time, or as a
+# price. Numbers may be written as words (two to ten, twelve) in English, Spanish, German.
+# ---------------------------------------------------------------------------------------
+
+WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "twelve": 12,
+    "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8,
+    "nueve": 9, "diez": 10, "doce": 12,
+    "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8,
+    "neun": 9, "zehn": 10, "zwölf": 12,
+}
+_NUM = r"(\d+|" + "|".join(WORDS) + r")"
+_UNIT = (r"(?:business days?|days?|hours?|minutes?|weeks?|months?|years?"
+         r"|días(?: hábiles)?|horas|minutos|semanas|meses|años"
+         r"|werktagen?|tagen?|stunden|minuten|wochen|monaten?|jahren?)")
+TIME_QUANTITY = re.compile(
+    rf"\b{_NUM}(?:\s*(?:-|–|to|a|bis)\s*{_NUM})?\s*-?\s*{_UNIT}\b", re.IGNORECASE)
+PRICE = re.compile(r"\$(\d[\d,]*\.\d\d)|(\d+,\d\d)\s?€")
+
+
+def _number(token: str) -> float:
+    token = token.lower()
+    return float(WORDS[token]) if token in WORDS else float(token)
+
+
+def time_quantities(text: str) -> set[float]:
+    """Every number stated with a unit of time (both ends of a range)."""
+    return {_number(t) for m in TIME_QUANTITY.finditer(text) for t in m.groups() if t}
+
+
+def prices(text: str) -> set[float]:
+    out = set()
+    for dollars, euros in PRICE.findall(text):
+        out.add(float(dollars.replace(",", "")) if dollars else float(euros.replace(",", ".")))
+    return out
+
+
+def _tool_numbers(value: Any) -> set[float]:
+    """Every number in a tool call's output (the customer's own data)."""
+    if isinstance(value, dict):
+        return set().union(*(_tool_numbers(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_tool_numbers(v) for v in value)) if value else set()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {float(value)}
+    return set()
+
+
+def article_numbers(help_center: pd.DataFrame) -> dict[str, set[float]]:
+    """doc_id -> the quantities its body states."""
+    return {str(d): time_quantities(b) | prices(b)
+            for d, b in zip(help_center["doc_id"], help_center["body"], strict=True)}
+
+
+def contradicts(trace: Mapping[str, Any], numbers: dict[str, set[float]],
+                against: Iterable[str] | None = None, digits_only: bool = False,
+                tool_amounts_count: bool = False) -> bool:
+    """The answer states a quantity (time or price) that none of the articles it cites
+    states: a number of theirs, stated differently. Prices the tools returned are the
+    customer's data, not article quantities."""
+    docs = list(trace["citations"]) if against is None else list(against)
+    if not docs:
+        return False
+    stated = set().union(*(numbers.get(d, set()) for d in docs))
+    answer = str(trace["answer"])
+    if digits_only:
+        answer = re.sub(r"\b(" + "|".join(WORDS) + r")\b", "", answer, flags=re.IGNORECASE)
+    said = time_quantities(answer)
+    amounts = set() if tool_amounts_count else set().union(
+        set(), *(_tool_numbers(c["output"]) for c in trace["tool_calls"]))
+    return bool(said - stated) or bool(prices(answer) - stated - amounts)
+
+
+def contradicting(data: Frames, **how: Any) -> list[str]:
+    """Trace ids whose answer contradicts an article it cites, sorted."""
+    numbers = article_numbers(data["help_center.jsonl"])
+    return sorted(str(t["trace_id"]) for t in data["traces.jsonl"].to_dict(orient="records")
+                  if contradicts(t, numbers, **how))
+
+
+# ---------------------------------------------------------------------------------------
+# Stages
 # ---------------------------------------------------------------------------------------
 
 
@@ -51,7 +136,7 @@ def top_k_ids(trace: Mapping[str, Any], k: int, anywhere: bool = False) -> set[s
 
 
 def failing_stages(
-    trace: Mapping[str, Any], k: int, allowed: dict[str, set[str]],
+    trace: Mapping[str, Any], k: int, allowed: dict[str, set[str]], contradicted: set[str],
     status_only: bool = False, anywhere: bool = False,
 ) -> list[str]:
     """Every stage the trace fails, in the stated order. The flags switch on two mistakes:
@@ -63,7 +148,7 @@ def failing_stages(
         failed.append("tool")
     if not set(trace["gold_doc_ids"]) & top_k_ids(trace, k, anywhere):
         failed.append("retrieval")
-    if any(c["support"] is None for c in trace["claims"]):
+    if str(trace["trace_id"]) in contradicted:
         failed.append("grounding")
     if len(trace["instruction_violations"]) > 0:
         failed.append("instruction")
@@ -74,9 +159,10 @@ def stages(data: Frames, k: int, pick: str = "first", **mistakes: bool) -> pd.Se
     """One stage per trace (index: trace_id): its first (or last) failing stage, or "ok"."""
     traces = data["traces.jsonl"]
     allowed = allowed_tools(data["tools.csv"])
+    contradicted = set(contradicting(data))
     out = []
     for trace in traces.to_dict(orient="records"):
-        failed = failing_stages(trace, k, allowed, **mistakes)
+        failed = failing_stages(trace, k, allowed, contradicted, **mistakes)
         out.append((failed[0] if pick == "first" else failed[-1]) if failed else "ok")
     return pd.Series(out, index=traces["trace_id"].astype(str), name="stage")
 
@@ -106,22 +192,31 @@ def passed(data: Frames, bar: float, strict: bool = False) -> pd.Series:
     return score > bar if strict else score >= bar
 
 
-def unhappy(data: Frames, reactions: tuple[str, ...] = UNHAPPY) -> pd.Series:
-    return data["traces.jsonl"]["reaction"].isin(reactions)
-
-
-def passed_but_unhappy(data: Frames, bar: float, strict: bool = False,
-                       reactions: tuple[str, ...] = UNHAPPY) -> list[str]:
-    """Trace ids the rubric passes although the user was unhappy, sorted."""
-    mask = passed(data, bar, strict) & unhappy(data, reactions)
-    return sorted(data["traces.jsonl"].loc[mask, "trace_id"].astype(str))
+def unhappy(data: Frames, reactions: tuple[str, ...] = UNHAPPY,
+            handoffs: bool = False) -> pd.Series:
+    """The customer was unhappy; ``handoffs`` also counts the agent's own hand-offs."""
+    traces = data["traces.jsonl"]
+    mask = traces["reaction"].isin(reactions)
+    if handoffs:
+        mask = mask | traces["tool_calls"].map(
+            lambda calls: any(c["name"] == "handoff_to_human" for c in calls))
+    return mask
 
 
 def precision(data: Frames, bar: float, strict: bool = False,
-              reactions: tuple[str, ...] = UNHAPPY) -> float:
+              reactions: tuple[str, ...] = UNHAPPY, handoffs: bool = False) -> float:
     """P(user not unhappy | rubric pass)."""
     ok = passed(data, bar, strict)
-    return float((ok & ~unhappy(data, reactions)).sum() / ok.sum())
+    return float((ok & ~unhappy(data, reactions, handoffs)).sum() / ok.sum())
+
+
+def let_through(labels: pd.Series, is_passed: pd.Series) -> str:
+    """The failing stage the rubric passes most often: the highest share of its traces
+    (first failing stage) passed; ties: the earlier stage."""
+    passed_by = pd.Series(is_passed.to_numpy(), index=labels.index)
+    rate = {s: float(passed_by[labels == s].mean()) if (labels == s).any() else -1.0
+            for s in STAGES}
+    return max(STAGES, key=lambda s: (rate[s], -STAGES.index(s)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -134,7 +229,6 @@ def reference(data: Frames, public: dict[str, Any]) -> Answers:
     k, bar = int(public["k"]), float(public["score_bar"])
     labels = stages(data, k)
     shares = stage_shares(labels)
-    the_set = passed_but_unhappy(data, bar)
     return {
         "q1_share_tool": shares["tool"],
         "q1_share_retrieval": shares["retrieval"],
@@ -146,8 +240,8 @@ def reference(data: Frames, public: dict[str, Any]) -> Answers:
         "q1_stage_trace_b": str(labels[public["trace_b"]]),
         "q1_stage_trace_c": str(labels[public["trace_c"]]),
         "q2_recall_at_k": recall_at_k(data, k),
-        "q3_passed_but_unhappy": the_set,
-        "q4_dominant_stage_in_set": dominant(labels[the_set]),
+        "q3_contradicting": contradicting(data),
+        "q4_let_through": let_through(labels, passed(data, bar)),
         "q5_pass_rate": float(passed(data, bar).mean()),
         "q5_precision": precision(data, bar),
     }
@@ -189,32 +283,49 @@ def _hit_rate_as_recall(data: Frames, public: dict[str, Any]) -> Answers:
     return {"q2_recall_at_k": recall_at_k(data, int(public["k"]), hit=True)}
 
 
+def _stale_citation_as_contradiction(data: Frames, public: dict[str, Any]) -> Answers:
+    """The obvious reading: an answer built on an archived policy "contradicts" policy."""
+    archived = set(data["help_center.jsonl"].query("status == 'archived'")["doc_id"])
+    traces = data["traces.jsonl"]
+    return {"q3_contradicting": sorted(
+        str(t) for t, cited in zip(traces["trace_id"], traces["citations"], strict=True)
+        if set(cited) & archived)}
+
+
+def _compared_with_gold(data: Frames, public: dict[str, Any]) -> Answers:
+    """Checks the answer against the gold (current, customer-language) articles instead
+    of the articles it cites."""
+    numbers = article_numbers(data["help_center.jsonl"])
+    return {"q3_contradicting": sorted(
+        str(t["trace_id"]) for t in data["traces.jsonl"].to_dict(orient="records")
+        if t["citations"] and contradicts(t, numbers, against=t["gold_doc_ids"]))}
+
+
+def _digits_only(data: Frames, public: dict[str, Any]) -> Answers:
+    return {"q3_contradicting": contradicting(data, digits_only=True)}
+
+
+def _tool_amounts_as_contradictions(data: Frames, public: dict[str, Any]) -> Answers:
+    return {"q3_contradicting": contradicting(data, tool_amounts_count=True)}
+
+
+def _most_common_failure(data: Frames, public: dict[str, Any]) -> Answers:
+    """The obvious reading of Q4: the stage that fails most is what gets through."""
+    return {"q4_let_through": dominant(stages(data, int(public["k"])))}
+
+
 def _only_down_is_unhappy(data: Frames, public: dict[str, Any]) -> Answers:
-    bar = float(public["score_bar"])
-    return {"q3_passed_but_unhappy": passed_but_unhappy(data, bar, reactions=("down",)),
-            "q5_precision": precision(data, bar, reactions=("down",))}
+    return {"q5_precision": precision(data, float(public["score_bar"]), reactions=("down",))}
+
+
+def _handoff_as_escalation(data: Frames, public: dict[str, Any]) -> Answers:
+    return {"q5_precision": precision(data, float(public["score_bar"]), handoffs=True)}
 
 
 def _strictly_above_bar(data: Frames, public: dict[str, Any]) -> Answers:
     bar = float(public["score_bar"])
-    return {"q3_passed_but_unhappy": passed_but_unhappy(data, bar, strict=True),
-            "q5_pass_rate": float(passed(data, bar, strict=True).mean()),
+    return {"q5_pass_rate": float(passed(data, bar, strict=True).mean()),
             "q5_precision": precision(data, bar, strict=True)}
-
-
-def _unhappy_ignoring_rubric(data: Frames, public: dict[str, Any]) -> Answers:
-    traces = data["traces.jsonl"]
-    return {"q3_passed_but_unhappy": sorted(traces.loc[unhappy(data), "trace_id"].astype(str))}
-
-
-def _dominant_stage_overall(data: Frames, public: dict[str, Any]) -> Answers:
-    return {"q4_dominant_stage_in_set": dominant(stages(data, int(public["k"])))}
-
-
-def _dominant_by_last_stage_in_set(data: Frames, public: dict[str, Any]) -> Answers:
-    labels = stages(data, int(public["k"]), pick="last")
-    the_set = passed_but_unhappy(data, float(public["score_bar"]))
-    return {"q4_dominant_stage_in_set": dominant(labels[the_set])}
 
 
 def _pass_rate_as_precision(data: Frames, public: dict[str, Any]) -> Answers:
@@ -228,31 +339,58 @@ def _only_thumbs_up_is_happy(data: Frames, public: dict[str, Any]) -> Answers:
 
 
 WRONG_APPROACHES: dict[str, WrongApproach] = {
-    "last_failing_stage": WrongApproach(_last_failing_stage, ("q1",)),
-    "tool_status_only": WrongApproach(_tool_status_only, ("q1",)),
-    "retrieval_ignores_k": WrongApproach(_retrieval_ignores_k, ("q1",)),
-    "recall_ignores_k": WrongApproach(_recall_ignores_k, ("q2",)),
-    "hit_rate_as_recall": WrongApproach(_hit_rate_as_recall, ("q2",)),
-    "only_down_is_unhappy": WrongApproach(_only_down_is_unhappy, ("q3", "q5")),
-    "strictly_above_bar": WrongApproach(_strictly_above_bar, ("q3", "q5")),
-    "unhappy_ignoring_rubric": WrongApproach(_unhappy_ignoring_rubric, ("q3",)),
-    "dominant_stage_overall": WrongApproach(_dominant_stage_overall, ("q4",)),
-    "dominant_by_last_stage_in_set": WrongApproach(_dominant_by_last_stage_in_set, ("q4",)),
-    "pass_rate_as_precision": WrongApproach(_pass_rate_as_precision, ("q5",)),
-    "only_thumbs_up_is_happy": WrongApproach(_only_thumbs_up_is_happy, ("q5",)),
+    "last_failing_stage": WrongApproach(
+        _last_failing_stage, ("q1",), "labels each trace by its last failing stage"),
+    "tool_status_only": WrongApproach(
+        _tool_status_only, ("q1",), "a successful call to the wrong tool counted as fine"),
+    "retrieval_ignores_k": WrongApproach(
+        _retrieval_ignores_k, ("q1",),
+        "a gold article retrieved below the prompt cut-off counted as seen"),
+    "recall_ignores_k": WrongApproach(
+        _recall_ignores_k, ("q2",), "recall over all 8 retrieved articles, not the top k"),
+    "hit_rate_as_recall": WrongApproach(
+        _hit_rate_as_recall, ("q2",), "any gold article in the top k scored as full recall"),
+    "stale_citation_as_contradiction": WrongApproach(
+        _stale_citation_as_contradiction, ("q3",),
+        "answers citing an archived policy taken for contradictions, without reading them"),
+    "compared_with_gold": WrongApproach(
+        _compared_with_gold, ("q3",),
+        "answers checked against the gold articles instead of the articles they cite"),
+    "digits_only": WrongApproach(
+        _digits_only, ("q3",), "numbers written as words (\"five days\") never checked"),
+    "tool_amounts_as_contradictions": WrongApproach(
+        _tool_amounts_as_contradictions, ("q3",),
+        "the customer's own amounts from tool results taken for article prices"),
+    "most_common_failure": WrongApproach(
+        _most_common_failure, ("q4",),
+        "the most common failure taken for the one the rubric lets through"),
+    "only_down_is_unhappy": WrongApproach(
+        _only_down_is_unhappy, ("q5",), "escalations not counted as unhappy customers"),
+    "handoff_as_escalation": WrongApproach(
+        _handoff_as_escalation, ("q5",),
+        "the agent's own hand-offs to a human counted as customer escalations"),
+    "strictly_above_bar": WrongApproach(
+        _strictly_above_bar, ("q5",), "a score exactly at the bar counted as a fail"),
+    "pass_rate_as_precision": WrongApproach(
+        _pass_rate_as_precision, ("q5",), "the rubric's pass rate taken for its precision"),
+    "only_thumbs_up_is_happy": WrongApproach(
+        _only_thumbs_up_is_happy, ("q5",), "no reaction counted as an unhappy customer"),
 }
 
 # Simulated candidates: which mistakes each one makes. Expected ranking on every variant:
-# strong > misses_calibration > aggregate_only > blank. The subtle point here is k: the
-# retriever found the article, but the model never saw it.
+# strong > misses_calibration > literal > aggregate_only > blank. The subtle point of the
+# stated definitions is k: the retriever found the article, but the model never saw it.
+# The literal persona computes every definition right and answers the judgement
+# questions (Q3, Q4) with their obvious readings.
 PERSONAS: dict[str, tuple[str, ...]] = {
     "strong": (),
+    "literal": ("stale_citation_as_contradiction", "most_common_failure"),
     "misses_calibration": ("retrieval_ignores_k", "recall_ignores_k"),
     "aggregate_only": (
         "last_failing_stage",
         "hit_rate_as_recall",
-        "only_down_is_unhappy",
-        "dominant_stage_overall",
+        "stale_citation_as_contradiction",
+        "most_common_failure",
         "pass_rate_as_precision",
     ),
 }

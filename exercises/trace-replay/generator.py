@@ -3,24 +3,32 @@
 Tidewell (the online store of triage-eval) runs *Tidewell Assist*, a chat agent on the
 website, in the app and in the help widget. For every customer message it retrieves
 help-center articles (a retriever returns 8, ranked; the top ``k`` go into the prompt),
-may call tools (order, refund, returns, warranty, membership, payments, account), and
-writes an answer whose claims each cite an article, a tool call, or nothing. An
-automated rubric (an LLM judge) scores every answer from 1 to 5; the dashboard counts a
-trace as passing at or above ``score_bar``. The replay team labelled last week's traces
+may call tools (order, refund, returns, warranty, membership, payments, account, and a
+hand-off to a human), and writes an answer that lists the articles it cites. An automated
+rubric (an LLM judge) scores every answer from 1 to 5; the dashboard counts a trace as
+passing at or above ``score_bar``. The replay team exported a sample of last week's
+sessions (one trace per customer message, several per session) and labelled each trace
 with the customer's intent and the articles that actually answer it (gold).
 
 What is planted (all drawn from the rng, see ``sample_parameters``):
 
-- the dominant first failing stage, each with its own cause in the data: a tool-gateway
-  incident (a time window of tool errors), a broken index for one language (retrieval),
-  invented policy details on two intents (grounding), or English replies to non-English
-  customers after an agent release (instruction);
-- the traces the rubric passes although the customer was unhappy: one stage dominates
-  them, never the overall dominant one, and its traces usually fail a later stage too;
+- the dominant first failing stage, each with its own cause that starts mid-week (so
+  customer escalations rise): a tool-gateway incident (errors and timeouts), an index
+  rebuild that serves one language the wrong locale or the archived version
+  (retrieval), a prompt change after which the model misstates numbers of the articles
+  it cites on two intents (grounding), or a release after which non-English customers
+  get English replies (instruction);
+- answers that contradict the article they cite: a number (days, hours, minutes, months,
+  years, a price) stated differently from the cited article, in digits or in words;
+- the stage the rubric lets through (passes most often): never the dominant one;
 - a tool that succeeds but is the wrong one for the intent (one of three pairs);
-- gold articles ranked just below ``k`` (retrieved, never seen by the model), and
-  intents with two gold articles, so recall@k, hit rate and "any rank" all differ;
+- retrieval near-misses: the gold article in another language, the archived version of
+  the policy, the intent's other article; gold articles ranked just below ``k``;
+- agent-initiated hand-offs (a ``handoff_to_human`` call the agent starts itself), which
+  are not customer escalations;
 - three traces for W2, one per diagnosis, whose ids are public parameters.
+
+``generate_with_truth`` also returns the planted truth per trace (for the tests).
 """
 
 import bisect
@@ -42,11 +50,27 @@ SCORE_BAR_CHOICES = (3.5, 3.75, 4.0)
 N_RETRIEVED = 8
 AGENT_VERSIONS = ("assist-2026.11.1", "assist-2026.11.2")
 MODEL = "tw-assist-llm-2026-10"
+WEEK_HOURS = 168
 
 # ---------------------------------------------------------------------------------------
-# The help center. Each article: id number, section, intent it answers (or None), status,
-# titles and facts per language. Facts double as the answer's claim sentences.
+# The help center. An article states facts; a fact's numbers are named slots ({n}, {a},
+# {price}), so an answer can restate it in its own words, or get a number wrong.
 # ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One statement of an article: its sentence per language, the answer's paraphrases
+    per language, its numbers, and the wrong numbers a confused model writes instead."""
+
+    article: dict[str, str]
+    answer: dict[str, tuple[str, ...]]
+    values: dict[str, float] = field(default_factory=dict)
+    eu_values: dict[str, float] = field(default_factory=dict)  # prices in € (es, de)
+    alts: dict[str, tuple[float, ...]] = field(default_factory=dict)
+
+    def numbers(self, lang: str) -> dict[str, float]:
+        return self.values | (self.eu_values if lang != "en" else {})
 
 
 @dataclass(frozen=True)
@@ -55,249 +79,430 @@ class Article:
     section: str
     intent: str | None
     title: dict[str, str]
-    facts: dict[str, tuple[str, ...]]
+    facts: tuple[Fact, ...]
     archived: bool = False
     primary: bool = True  # the main article for its intent (vs. the second one)
+    languages: tuple[str, ...] = LANGS
+
+
+def _f(article: dict[str, str], answer: dict[str, tuple[str, ...]], **spec: Any) -> Fact:
+    return Fact(article, answer, **spec)
 
 
 ARTICLES: tuple[Article, ...] = (
     Article(1012, "Orders & delivery", "order_status", {
-        "en": "Track your order", "es": "Seguir tu pedido", "de": "Bestellung verfolgen"}, {
-        "en": ("You can follow every shipment under Account > Orders > Track package.",
-               "Tracking updates can take up to 24 hours to appear after your order ships.",
-               "Standard delivery takes 3-5 business days; express takes 1-2 business days."),
-        "es": ("Puedes seguir cada envío en Cuenta > Pedidos > Seguir paquete.",
-               "El seguimiento puede tardar hasta 24 horas en actualizarse tras el envío.",
-               "La entrega estándar tarda de 3 a 5 días hábiles; la exprés, de 1 a 2."),
-        "de": ("Jede Sendung finden Sie unter Konto > Bestellungen > Sendung verfolgen.",
-               "Nach dem Versand kann es bis zu 24 Stunden dauern, bis das Tracking "
-               "aktualisiert wird.",
-               "Der Standardversand dauert 3-5 Werktage, der Expressversand 1-2 Werktage.")}),
+        "en": "Track your order", "es": "Seguir tu pedido", "de": "Bestellung verfolgen"}, (
+        _f({"en": "You can follow every shipment under Account > Orders > Track package.",
+            "es": "Puedes seguir cada envío en Cuenta > Pedidos > Seguir paquete.",
+            "de": "Jede Sendung finden Sie unter Konto > Bestellungen > Sendung verfolgen."},
+           {"en": ("You can also follow it yourself under Account > Orders > Track package.",),
+            "es": ("También puedes seguirlo en Cuenta > Pedidos > Seguir paquete.",),
+            "de": ("Sie können die Sendung auch selbst unter Konto > Bestellungen > Sendung "
+                   "verfolgen ansehen.",)}),
+        _f({"en": "Tracking updates can take up to {n} hours to appear after your order ships.",
+            "es": "El seguimiento puede tardar hasta {n} horas en actualizarse tras el envío.",
+            "de": "Nach dem Versand kann es bis zu {n} Stunden dauern, bis das Tracking "
+                  "aktualisiert wird."},
+           {"en": ("Tracking can lag by up to {n} hours after a parcel ships, so a quiet "
+                   "tracker isn't unusual at first.",
+                   "It can take up to {n} hours before the first tracking scan shows up."),
+            "es": ("El seguimiento puede tardar hasta {n} horas en reflejar el envío, así "
+                   "que al principio es normal no ver cambios.",),
+            "de": ("Bis das Tracking die Sendung zeigt, können bis zu {n} Stunden vergehen; "
+                   "anfangs ist das also normal.",)},
+           values={"n": 24}, alts={"n": (6, 12, 48, 72)}),
+        _f({"en": "Standard delivery takes {a}-{b} business days; express takes 1-2 business "
+                  "days.",
+            "es": "La entrega estándar tarda de {a} a {b} días hábiles; la exprés, de 1 a 2.",
+            "de": "Der Standardversand dauert {a}-{b} Werktage, der Expressversand 1-2 "
+                  "Werktage."},
+           {"en": ("Standard shipping normally takes {a}-{b} business days.",
+                   "Most standard orders arrive within {a}-{b} business days."),
+            "es": ("La entrega estándar suele tardar de {a} a {b} días hábiles.",),
+            "de": ("Mit Standardversand sind es in der Regel {a}-{b} Werktage.",)},
+           values={"a": 3, "b": 5}, alts={"b": (7, 8, 10)}))),
     Article(1020, "Orders & delivery", "change_address", {
         "en": "Change your delivery address", "es": "Cambiar la dirección de entrega",
-        "de": "Lieferadresse ändern"}, {
-        "en": ("You can change the delivery address until the order status shows Shipped.",
-               "Once an order has shipped, the carrier can only redirect it to a pickup "
-               "point.",
-               "Address changes are free of charge."),
-        "es": ("Puedes cambiar la dirección hasta que el pedido aparezca como Enviado.",
-               "Una vez enviado, el transportista solo puede desviarlo a un punto de "
-               "recogida.",
-               "Cambiar la dirección no tiene coste."),
-        "de": ("Sie können die Lieferadresse ändern, bis die Bestellung als Versendet "
-               "angezeigt wird.",
-               "Nach dem Versand kann der Paketdienst nur noch an eine Packstation "
-               "umleiten.",
-               "Adressänderungen sind kostenlos.")}),
+        "de": "Lieferadresse ändern"}, (
+        _f({"en": "You can change the delivery address until the order status shows Shipped.",
+            "es": "Puedes cambiar la dirección hasta que el pedido aparezca como Enviado.",
+            "de": "Sie können die Lieferadresse ändern, bis die Bestellung als Versendet "
+                  "angezeigt wird."},
+           {"en": ("The address can be changed as long as the order hasn't shipped yet.",),
+            "es": ("La dirección se puede cambiar mientras el pedido no se haya enviado.",),
+            "de": ("Solange die Bestellung nicht versendet ist, lässt sich die Adresse "
+                   "ändern.",)}),
+        _f({"en": "Once an order has shipped, the carrier can only redirect it to a pickup "
+                  "point.",
+            "es": "Una vez enviado, el transportista solo puede desviarlo a un punto de "
+                  "recogida.",
+            "de": "Nach dem Versand kann der Paketdienst nur noch an eine Packstation "
+                  "umleiten."},
+           {"en": ("Once it has shipped, the carrier can only send it to a pickup point "
+                   "instead.",),
+            "es": ("Si ya salió, el transportista solo puede llevarlo a un punto de "
+                   "recogida.",),
+            "de": ("Ist sie schon unterwegs, kann der Paketdienst sie nur noch an eine "
+                   "Packstation umleiten.",)}),
+        _f({"en": "Address changes can take up to {n} minutes to show in your order.",
+            "es": "El cambio puede tardar hasta {n} minutos en verse en el pedido.",
+            "de": "Es kann bis zu {n} Minuten dauern, bis die Änderung in der Bestellung "
+                  "erscheint."},
+           {"en": ("The new address may take up to {n} minutes to appear in your order.",),
+            "es": ("La nueva dirección puede tardar hasta {n} minutos en aparecer.",),
+            "de": ("Die neue Adresse kann bis zu {n} Minuten brauchen, bis sie angezeigt "
+                   "wird.",)},
+           values={"n": 15}, alts={"n": (5, 45, 60)}))),
     Article(2041, "Returns & refunds", "refund_status", {
         "en": "When will I get my refund?", "es": "¿Cuándo recibiré mi reembolso?",
-        "de": "Wann bekomme ich meine Erstattung?"}, {
-        "en": ("Refunds are issued within 2 business days after your return reaches our "
-               "warehouse.",
-               "Card refunds take 5-10 business days to show on your statement, depending "
-               "on your bank.",
-               "You get an email with the refund amount as soon as the refund is issued."),
-        "es": ("Emitimos el reembolso en un plazo de 2 días hábiles desde que la devolución "
-               "llega a nuestro almacén.",
-               "Los reembolsos a tarjeta tardan de 5 a 10 días hábiles en aparecer, según "
-               "tu banco.",
-               "Recibirás un correo con el importe en cuanto se emita el reembolso."),
-        "de": ("Wir erstatten innerhalb von 2 Werktagen, nachdem Ihre Rücksendung in "
-               "unserem Lager eingegangen ist.",
-               "Kartenerstattungen erscheinen je nach Bank nach 5-10 Werktagen auf Ihrer "
-               "Abrechnung.",
-               "Sobald die Erstattung ausgelöst ist, erhalten Sie eine E-Mail mit dem "
-               "Betrag.")}),
+        "de": "Wann bekomme ich meine Erstattung?"}, (
+        _f({"en": "Refunds are issued within {n} business days after your return reaches our "
+                  "warehouse.",
+            "es": "Emitimos el reembolso en un plazo de {n} días hábiles desde que la "
+                  "devolución llega a nuestro almacén.",
+            "de": "Wir erstatten innerhalb von {n} Werktagen, nachdem Ihre Rücksendung in "
+                  "unserem Lager eingegangen ist."},
+           {"en": ("Once your return reaches our warehouse, the refund is issued within {n} "
+                   "business days.",
+                   "We issue refunds within {n} business days of the return arriving at "
+                   "our warehouse."),
+            "es": ("Cuando la devolución llega al almacén, emitimos el reembolso en {n} días "
+                   "hábiles como máximo.",),
+            "de": ("Sobald die Rücksendung im Lager ist, erstatten wir innerhalb von {n} "
+                   "Werktagen.",)},
+           values={"n": 2}, alts={"n": (4, 7, 14)}),
+        _f({"en": "Card refunds take {a}-{b} business days to show on your statement, "
+                  "depending on your bank.",
+            "es": "Los reembolsos a tarjeta tardan de {a} a {b} días hábiles en aparecer, "
+                  "según tu banco.",
+            "de": "Kartenerstattungen erscheinen je nach Bank nach {a}-{b} Werktagen auf "
+                  "Ihrer Abrechnung."},
+           {"en": ("After that, your bank usually needs {a}-{b} business days to show it on "
+                   "your statement.",),
+            "es": ("Después, tu banco suele tardar de {a} a {b} días hábiles en mostrarlo.",),
+            "de": ("Danach braucht Ihre Bank meist {a}-{b} Werktage, bis es auf dem "
+                   "Kontoauszug steht.",)},
+           values={"a": 5, "b": 10}, alts={"b": (15, 20)}),
+        _f({"en": "You get an email with the refund amount as soon as the refund is issued.",
+            "es": "Recibirás un correo con el importe en cuanto se emita el reembolso.",
+            "de": "Sobald die Erstattung ausgelöst ist, erhalten Sie eine E-Mail mit dem "
+                  "Betrag."},
+           {"en": ("You'll also get an email with the amount the moment it's issued.",),
+            "es": ("Te llegará un correo con el importe en cuanto se emita.",),
+            "de": ("Sie bekommen eine E-Mail mit dem Betrag, sobald sie ausgelöst ist.",)}))),
     Article(2043, "Returns & refunds", "refund_status", {
-        "en": "Refund methods", "es": "Métodos de reembolso", "de": "Erstattungswege"}, {
-        "en": ("Refunds go back to the original payment method.",
-               "Orders paid with a gift card are refunded as store credit.",
-               "PayPal refunds usually arrive within 3 business days."),
-        "es": ("El reembolso se hace al método de pago original.",
-               "Los pedidos pagados con tarjeta regalo se reembolsan como saldo en tienda.",
-               "Los reembolsos por PayPal suelen llegar en 3 días hábiles."),
-        "de": ("Die Erstattung erfolgt auf das ursprüngliche Zahlungsmittel.",
-               "Mit Geschenkkarte bezahlte Bestellungen werden als Guthaben erstattet.",
-               "PayPal-Erstattungen kommen meist innerhalb von 3 Werktagen an.")},
-        primary=False),
+        "en": "Refund methods", "es": "Métodos de reembolso", "de": "Erstattungswege"}, (
+        _f({"en": "Refunds go back to the original payment method.",
+            "es": "El reembolso se hace al método de pago original.",
+            "de": "Die Erstattung erfolgt auf das ursprüngliche Zahlungsmittel."},
+           {"en": ("The money goes back to the payment method you used.",),
+            "es": ("El dinero vuelve al método de pago que usaste.",),
+            "de": ("Das Geld geht auf das Zahlungsmittel zurück, mit dem Sie bezahlt "
+                   "haben.",)}),
+        _f({"en": "PayPal refunds usually arrive within {n} business days.",
+            "es": "Los reembolsos por PayPal suelen llegar en {n} días hábiles.",
+            "de": "PayPal-Erstattungen kommen meist innerhalb von {n} Werktagen an."},
+           {"en": ("If you paid with PayPal, it's usually there within {n} business days.",),
+            "es": ("Si pagaste con PayPal, suele llegar en {n} días hábiles.",),
+            "de": ("Bei PayPal ist das Geld meist innerhalb von {n} Werktagen da.",)},
+           values={"n": 3}, alts={"n": (6, 8, 10)})), primary=False),
     Article(2010, "Returns & refunds", "return_request", {
         "en": "Return window and conditions", "es": "Plazo y condiciones de devolución",
-        "de": "Rückgabefrist und Bedingungen"}, {
-        "en": ("You can return most items within 30 days of delivery.",
-               "Items must be unused and in their original packaging.",
-               "Tidewell Plus members get 60 days to return."),
-        "es": ("Puedes devolver la mayoría de los artículos en los 30 días siguientes a la "
-               "entrega.",
-               "Los artículos deben estar sin usar y en su embalaje original.",
-               "Los miembros de Tidewell Plus tienen 60 días para devolver."),
-        "de": ("Die meisten Artikel können Sie innerhalb von 30 Tagen nach Lieferung "
-               "zurückgeben.",
-               "Die Artikel müssen unbenutzt und originalverpackt sein.",
-               "Tidewell-Plus-Mitglieder haben 60 Tage Rückgaberecht.")}),
+        "de": "Rückgabefrist und Bedingungen"}, (
+        _f({"en": "You can return most items within {n} days of delivery.",
+            "es": "Puedes devolver la mayoría de los artículos en los {n} días siguientes a "
+                  "la entrega.",
+            "de": "Die meisten Artikel können Sie innerhalb von {n} Tagen nach Lieferung "
+                  "zurückgeben."},
+           {"en": ("Most items can be returned within {n} days of delivery.",
+                   "You have {n} days from delivery to send most items back."),
+            "es": ("Tienes {n} días desde la entrega para devolver la mayoría de los "
+                   "artículos.",),
+            "de": ("Für die meisten Artikel haben Sie ab Lieferung {n} Tage Zeit für die "
+                   "Rückgabe.",)},
+           values={"n": 30}, alts={"n": (21, 45, 90)}),
+        _f({"en": "Items must be unused and in their original packaging.",
+            "es": "Los artículos deben estar sin usar y en su embalaje original.",
+            "de": "Die Artikel müssen unbenutzt und originalverpackt sein."},
+           {"en": ("The item needs to be unused and in its original packaging.",),
+            "es": ("El artículo debe estar sin usar y en su caja original.",),
+            "de": ("Der Artikel muss unbenutzt und in der Originalverpackung sein.",)}),
+        _f({"en": "Tidewell Plus members get {n} days to return.",
+            "es": "Los miembros de Tidewell Plus tienen {n} días para devolver.",
+            "de": "Tidewell-Plus-Mitglieder haben {n} Tage Rückgaberecht."},
+           {"en": ("With Tidewell Plus you get {n} days instead.",),
+            "es": ("Con Tidewell Plus tienes {n} días.",),
+            "de": ("Mit Tidewell Plus sind es {n} Tage.",)},
+           values={"n": 60}, alts={"n": (75, 120)}))),
     Article(2012, "Returns & refunds", "return_request", {
-        "en": "Start a return", "es": "Iniciar una devolución", "de": "Rücksendung starten"}, {
-        "en": ("Start a return under Account > Orders > Return items.",
-               "Return labels are free for defective items; otherwise we deduct $6.95 from "
-               "the refund.",
-               "Drop the parcel off within 14 days of printing the label."),
-        "es": ("Inicia la devolución en Cuenta > Pedidos > Devolver artículos.",
-               "La etiqueta es gratuita para artículos defectuosos; si no, descontamos "
-               "6,95 € del reembolso.",
-               "Entrega el paquete en los 14 días siguientes a imprimir la etiqueta."),
-        "de": ("Starten Sie die Rücksendung unter Konto > Bestellungen > Artikel "
-               "zurücksenden.",
-               "Für defekte Artikel ist das Etikett kostenlos, sonst ziehen wir 6,95 € von "
-               "der Erstattung ab.",
-               "Geben Sie das Paket innerhalb von 14 Tagen nach dem Drucken des Etiketts "
-               "ab.")},
-        primary=False),
+        "en": "Start a return", "es": "Iniciar una devolución", "de": "Rücksendung starten"}, (
+        _f({"en": "Start a return under Account > Orders > Return items.",
+            "es": "Inicia la devolución en Cuenta > Pedidos > Devolver artículos.",
+            "de": "Starten Sie die Rücksendung unter Konto > Bestellungen > Artikel "
+                  "zurücksenden."},
+           {"en": ("You can start it under Account > Orders > Return items.",),
+            "es": ("Puedes iniciarla en Cuenta > Pedidos > Devolver artículos.",),
+            "de": ("Das geht unter Konto > Bestellungen > Artikel zurücksenden.",)}),
+        _f({"en": "Return labels are free for defective items; otherwise we deduct {price} "
+                  "from the refund.",
+            "es": "La etiqueta es gratuita para artículos defectuosos; si no, descontamos "
+                  "{price} del reembolso.",
+            "de": "Für defekte Artikel ist das Etikett kostenlos, sonst ziehen wir {price} "
+                  "von der Erstattung ab."},
+           {"en": ("The label is free if the item is defective; otherwise {price} comes off "
+                   "the refund.",),
+            "es": ("Si el artículo no es defectuoso, se descuentan {price} del reembolso "
+                   "por la etiqueta.",),
+            "de": ("Ist der Artikel nicht defekt, ziehen wir {price} für das Etikett von der "
+                   "Erstattung ab.",)},
+           values={"price": 6.95}, eu_values={"price": 4.95},
+           alts={"price": (5.95, 7.95, 9.95)}),
+        _f({"en": "Drop the parcel off within {n} days of printing the label.",
+            "es": "Entrega el paquete en los {n} días siguientes a imprimir la etiqueta.",
+            "de": "Geben Sie das Paket innerhalb von {n} Tagen nach dem Drucken des Etiketts "
+                  "ab."},
+           {"en": ("Please drop the parcel off within {n} days of printing the label.",),
+            "es": ("Tienes {n} días para entregar el paquete desde que imprimes la "
+                   "etiqueta.",),
+            "de": ("Bitte geben Sie das Paket innerhalb von {n} Tagen nach dem Drucken ab.",)},
+           values={"n": 14}, alts={"n": (5, 7, 10)})), primary=False),
     Article(3005, "Warranty & repairs", "warranty_claim", {
         "en": "Tidewell warranty coverage", "es": "Cobertura de la garantía Tidewell",
-        "de": "Tidewell-Garantieumfang"}, {
-        "en": ("Tidewell electronics come with a 2-year limited warranty from the date of "
-               "delivery.",
-               "The warranty covers manufacturing defects, not accidental or water damage.",
-               "Batteries are covered for 12 months."),
-        "es": ("Los productos electrónicos Tidewell tienen una garantía limitada de 2 años "
-               "desde la entrega.",
-               "La garantía cubre defectos de fabricación, no daños accidentales ni por "
-               "agua.",
-               "Las baterías están cubiertas durante 12 meses."),
-        "de": ("Tidewell-Elektronik hat ab Lieferung eine eingeschränkte Garantie von 2 "
-               "Jahren.",
-               "Die Garantie deckt Herstellungsfehler, keine Unfall- oder Wasserschäden.",
-               "Akkus sind 12 Monate abgedeckt.")}),
+        "de": "Tidewell-Garantieumfang"}, (
+        _f({"en": "Tidewell electronics come with a {n}-year limited warranty from the date "
+                  "of delivery.",
+            "es": "Los productos electrónicos Tidewell tienen una garantía limitada de {n} "
+                  "años desde la entrega.",
+            "de": "Tidewell-Elektronik hat ab Lieferung eine eingeschränkte Garantie von {n} "
+                  "Jahren."},
+           {"en": ("Our electronics carry a {n}-year limited warranty from delivery.",
+                   "The limited warranty runs for {n} years from the delivery date."),
+            "es": ("La garantía limitada dura {n} años desde la entrega.",),
+            "de": ("Die eingeschränkte Garantie gilt {n} Jahre ab Lieferung.",)},
+           values={"n": 2}, alts={"n": (3, 4, 5)}),
+        _f({"en": "The warranty covers manufacturing defects, not accidental or water damage.",
+            "es": "La garantía cubre defectos de fabricación, no daños accidentales ni por "
+                  "agua.",
+            "de": "Die Garantie deckt Herstellungsfehler, keine Unfall- oder Wasserschäden."},
+           {"en": ("It covers manufacturing defects, but not drops or water damage.",),
+            "es": ("Cubre defectos de fabricación, pero no golpes ni daños por agua.",),
+            "de": ("Abgedeckt sind Herstellungsfehler, nicht aber Sturz- oder "
+                   "Wasserschäden.",)}),
+        _f({"en": "Batteries are covered for {n} months.",
+            "es": "Las baterías están cubiertas durante {n} meses.",
+            "de": "Akkus sind {n} Monate abgedeckt."},
+           {"en": ("Batteries are covered for {n} months.",
+                   "For the battery, coverage is {n} months."),
+            "es": ("La batería tiene {n} meses de cobertura.",),
+            "de": ("Für den Akku gilt die Garantie {n} Monate.",)},
+           values={"n": 12}, alts={"n": (6, 18, 24)}))),
     Article(3007, "Warranty & repairs", "warranty_claim", {
         "en": "File a warranty claim", "es": "Presentar una reclamación de garantía",
-        "de": "Garantieanspruch melden"}, {
-        "en": ("To file a warranty claim you need the serial number and a short description "
-               "of the fault.",
-               "We repair or replace the item, or refund it if neither is possible.",
-               "Warranty repairs take about 10 business days once we receive the item."),
-        "es": ("Para reclamar la garantía necesitas el número de serie y una breve "
-               "descripción de la avería.",
-               "Reparamos o sustituimos el artículo, o lo reembolsamos si no es posible.",
-               "Las reparaciones en garantía tardan unos 10 días hábiles desde que "
-               "recibimos el artículo."),
-        "de": ("Für einen Garantieanspruch brauchen Sie die Seriennummer und eine kurze "
-               "Fehlerbeschreibung.",
-               "Wir reparieren oder ersetzen den Artikel oder erstatten ihn, wenn beides "
-               "nicht geht.",
-               "Garantiereparaturen dauern etwa 10 Werktage ab Eingang des Artikels.")},
-        primary=False),
+        "de": "Garantieanspruch melden"}, (
+        _f({"en": "To file a warranty claim you need the serial number and a short "
+                  "description of the fault.",
+            "es": "Para reclamar la garantía necesitas el número de serie y una breve "
+                  "descripción de la avería.",
+            "de": "Für einen Garantieanspruch brauchen Sie die Seriennummer und eine kurze "
+                  "Fehlerbeschreibung."},
+           {"en": ("For a claim we need the serial number and a short description of the "
+                   "fault.",),
+            "es": ("Para la reclamación necesitamos el número de serie y una breve "
+                   "descripción.",),
+            "de": ("Für den Garantiefall brauchen wir die Seriennummer und eine kurze "
+                   "Beschreibung.",)}),
+        _f({"en": "Warranty repairs take about {n} business days once we receive the item.",
+            "es": "Las reparaciones en garantía tardan unos {n} días hábiles desde que "
+                  "recibimos el artículo.",
+            "de": "Garantiereparaturen dauern etwa {n} Werktage ab Eingang des Artikels."},
+           {"en": ("Repairs take about {n} business days once the item reaches us.",),
+            "es": ("La reparación tarda unos {n} días hábiles desde que nos llega.",),
+            "de": ("Die Reparatur dauert etwa {n} Werktage, sobald der Artikel bei uns "
+                   "ist.",)},
+           values={"n": 10}, alts={"n": (4, 6, 20)})), primary=False),
     Article(4002, "Tidewell Plus", "cancel_membership", {
         "en": "Cancel Tidewell Plus", "es": "Cancelar Tidewell Plus",
-        "de": "Tidewell Plus kündigen"}, {
-        "en": ("You can cancel Tidewell Plus at any time under Account > Membership.",
-               "Your benefits continue until the end of the current billing period.",
-               "If you cancel within 14 days of being charged and haven't used any "
-               "benefits, we refund the full fee."),
-        "es": ("Puedes cancelar Tidewell Plus cuando quieras en Cuenta > Membresía.",
-               "Tus ventajas siguen activas hasta el final del periodo de facturación.",
-               "Si cancelas en los 14 días siguientes al cobro sin haber usado ventajas, "
-               "te devolvemos la cuota completa."),
-        "de": ("Sie können Tidewell Plus jederzeit unter Konto > Mitgliedschaft kündigen.",
-               "Ihre Vorteile bleiben bis zum Ende des laufenden Abrechnungszeitraums "
-               "aktiv.",
-               "Wenn Sie innerhalb von 14 Tagen nach der Abbuchung kündigen und keine "
-               "Vorteile genutzt haben, erstatten wir den vollen Beitrag.")}),
+        "de": "Tidewell Plus kündigen"}, (
+        _f({"en": "You can cancel Tidewell Plus at any time under Account > Membership.",
+            "es": "Puedes cancelar Tidewell Plus cuando quieras en Cuenta > Membresía.",
+            "de": "Sie können Tidewell Plus jederzeit unter Konto > Mitgliedschaft kündigen."},
+           {"en": ("You can cancel any time under Account > Membership.",),
+            "es": ("Puedes cancelarla cuando quieras en Cuenta > Membresía.",),
+            "de": ("Sie können jederzeit unter Konto > Mitgliedschaft kündigen.",)}),
+        _f({"en": "Your benefits continue until the end of the current billing period.",
+            "es": "Tus ventajas siguen activas hasta el final del periodo de facturación.",
+            "de": "Ihre Vorteile bleiben bis zum Ende des laufenden Abrechnungszeitraums "
+                  "aktiv."},
+           {"en": ("Your benefits stay active until the end of the billing period.",),
+            "es": ("Las ventajas siguen hasta que termine el periodo de facturación.",),
+            "de": ("Die Vorteile gelten bis zum Ende des Abrechnungszeitraums.",)}),
+        _f({"en": "If you cancel within {n} days of being charged and haven't used any "
+                  "benefits, we refund the full fee.",
+            "es": "Si cancelas en los {n} días siguientes al cobro sin haber usado ventajas, "
+                  "te devolvemos la cuota completa.",
+            "de": "Wenn Sie innerhalb von {n} Tagen nach der Abbuchung kündigen und keine "
+                  "Vorteile genutzt haben, erstatten wir den vollen Beitrag."},
+           {"en": ("If you cancel within {n} days of the charge and haven't used any "
+                   "benefits, you get the full fee back.",),
+            "es": ("Si cancelas en {n} días desde el cobro y no has usado ventajas, te "
+                   "devolvemos toda la cuota.",),
+            "de": ("Kündigen Sie innerhalb von {n} Tagen nach der Abbuchung ohne Vorteile "
+                   "genutzt zu haben, bekommen Sie den vollen Beitrag zurück.",)},
+           values={"n": 14}, alts={"n": (7, 21, 30)}))),
     Article(5001, "Account & sign-in", "account_access", {
         "en": "Reset your password", "es": "Restablecer la contraseña",
-        "de": "Passwort zurücksetzen"}, {
-        "en": ("Use Forgot password on the sign-in page to get a reset link by email.",
-               "The reset link expires after 30 minutes.",
-               "If the email doesn't arrive, check your spam folder or add "
-               "no-reply@tidewell.com to your contacts."),
-        "es": ("Usa ¿Olvidaste tu contraseña? en la página de acceso para recibir un enlace "
-               "por correo.",
-               "El enlace caduca a los 30 minutos.",
-               "Si no llega el correo, revisa la carpeta de spam o añade "
-               "no-reply@tidewell.com a tus contactos."),
-        "de": ("Über Passwort vergessen auf der Anmeldeseite erhalten Sie einen Link per "
-               "E-Mail.",
-               "Der Link ist 30 Minuten gültig.",
-               "Kommt keine E-Mail an, prüfen Sie den Spam-Ordner oder fügen Sie "
-               "no-reply@tidewell.com zu Ihren Kontakten hinzu.")}),
+        "de": "Passwort zurücksetzen"}, (
+        _f({"en": "Use Forgot password on the sign-in page to get a reset link by email.",
+            "es": "Usa ¿Olvidaste tu contraseña? en la página de acceso para recibir un "
+                  "enlace por correo.",
+            "de": "Über Passwort vergessen auf der Anmeldeseite erhalten Sie einen Link per "
+                  "E-Mail."},
+           {"en": ("Forgot password on the sign-in page sends you a fresh reset link.",),
+            "es": ("Desde ¿Olvidaste tu contraseña? recibirás un enlace nuevo.",),
+            "de": ("Über Passwort vergessen bekommen Sie einen neuen Link.",)}),
+        _f({"en": "The reset link expires after {n} minutes.",
+            "es": "El enlace caduca a los {n} minutos.",
+            "de": "Der Link ist {n} Minuten gültig."},
+           {"en": ("The link only works for {n} minutes, so use it right away.",
+                   "Reset links expire after {n} minutes."),
+            "es": ("El enlace solo vale {n} minutos, así que úsalo enseguida.",),
+            "de": ("Der Link gilt nur {n} Minuten, nutzen Sie ihn also gleich.",)},
+           values={"n": 30}, alts={"n": (10, 60, 90)}),
+        _f({"en": "If the email doesn't arrive, check your spam folder or add "
+                  "no-reply@tidewell.com to your contacts.",
+            "es": "Si no llega el correo, revisa la carpeta de spam o añade "
+                  "no-reply@tidewell.com a tus contactos.",
+            "de": "Kommt keine E-Mail an, prüfen Sie den Spam-Ordner oder fügen Sie "
+                  "no-reply@tidewell.com zu Ihren Kontakten hinzu."},
+           {"en": ("If it doesn't show up, have a look in your spam folder.",),
+            "es": ("Si no aparece, mira en la carpeta de spam.",),
+            "de": ("Falls nichts ankommt, schauen Sie bitte im Spam-Ordner nach.",)}))),
     Article(5003, "Account & sign-in", "account_access", {
         "en": "Two-step verification", "es": "Verificación en dos pasos",
-        "de": "Zwei-Schritt-Verifizierung"}, {
-        "en": ("Two-step verification sends a 6-digit code to your phone when you sign in "
-               "on a new device.",
-               "If you lost access to your phone, use one of your backup codes.",
-               "Without backup codes, our team verifies your identity first; this takes 1-2 "
-               "business days."),
-        "es": ("La verificación en dos pasos envía un código de 6 dígitos a tu móvil al "
-               "entrar desde un dispositivo nuevo.",
-               "Si ya no tienes el móvil, usa uno de tus códigos de respaldo.",
-               "Sin códigos de respaldo, verificamos tu identidad primero; tarda de 1 a 2 "
-               "días hábiles."),
-        "de": ("Die Zwei-Schritt-Verifizierung schickt bei der Anmeldung auf einem neuen "
-               "Gerät einen 6-stelligen Code an Ihr Handy.",
-               "Haben Sie keinen Zugriff mehr auf Ihr Handy, nutzen Sie einen Backup-Code.",
-               "Ohne Backup-Codes prüfen wir zuerst Ihre Identität; das dauert 1-2 "
-               "Werktage.")},
-        primary=False),
+        "de": "Zwei-Schritt-Verifizierung"}, (
+        _f({"en": "If you lost access to your phone, use one of your backup codes.",
+            "es": "Si ya no tienes el móvil, usa uno de tus códigos de respaldo.",
+            "de": "Haben Sie keinen Zugriff mehr auf Ihr Handy, nutzen Sie einen Backup-Code."},
+           {"en": ("Without your old phone, one of your backup codes will get you in.",),
+            "es": ("Sin el móvil antiguo, puedes entrar con un código de respaldo.",),
+            "de": ("Ohne das alte Handy kommen Sie mit einem Backup-Code hinein.",)}),
+        _f({"en": "Without backup codes, our team verifies your identity first; this takes "
+                  "{a}-{b} business days.",
+            "es": "Sin códigos de respaldo, verificamos tu identidad primero; tarda de {a} a "
+                  "{b} días hábiles.",
+            "de": "Ohne Backup-Codes prüfen wir zuerst Ihre Identität; das dauert {a}-{b} "
+                  "Werktage."},
+           {"en": ("If you don't have backup codes, our team has to verify your identity "
+                   "first, which takes {a}-{b} business days.",),
+            "es": ("Sin códigos, primero verificamos tu identidad: son de {a} a {b} días "
+                   "hábiles.",),
+            "de": ("Ohne Codes prüfen wir erst Ihre Identität, das dauert {a}-{b} "
+                   "Werktage.",)},
+           values={"a": 1, "b": 2}, alts={"b": (4, 5, 7)})), primary=False),
     Article(6004, "Payments", "payment_issue", {
         "en": "Why do I see two charges?", "es": "¿Por qué veo dos cargos?",
-        "de": "Warum sehe ich zwei Abbuchungen?"}, {
-        "en": ("A second charge is usually a pending authorization that disappears within "
-               "3-5 business days.",
-               "We only charge your card when the order ships.",
-               "If both charges are still there after 5 business days, send us your "
-               "statement and we'll investigate."),
-        "es": ("Un segundo cargo suele ser una autorización pendiente que desaparece en 3-5 "
-               "días hábiles.",
-               "Solo cobramos la tarjeta cuando se envía el pedido.",
-               "Si tras 5 días hábiles siguen los dos cargos, envíanos el extracto y lo "
-               "investigamos."),
-        "de": ("Eine zweite Abbuchung ist meist eine vorgemerkte Autorisierung, die nach 3-5 "
-               "Werktagen verschwindet.",
-               "Wir belasten Ihre Karte erst, wenn die Bestellung versendet wird.",
-               "Sind nach 5 Werktagen noch beide Buchungen da, schicken Sie uns Ihren "
-               "Kontoauszug.")}),
+        "de": "Warum sehe ich zwei Abbuchungen?"}, (
+        _f({"en": "A second charge is usually a pending authorization that disappears within "
+                  "{a}-{b} business days.",
+            "es": "Un segundo cargo suele ser una autorización pendiente que desaparece en "
+                  "{a}-{b} días hábiles.",
+            "de": "Eine zweite Abbuchung ist meist eine vorgemerkte Autorisierung, die nach "
+                  "{a}-{b} Werktagen verschwindet."},
+           {"en": ("The second charge is most likely a pending authorization; those drop off "
+                   "within {a}-{b} business days.",),
+            "es": ("El segundo cargo suele ser una autorización pendiente, que desaparece en "
+                   "{a}-{b} días hábiles.",),
+            "de": ("Die zweite Buchung ist meist nur vorgemerkt und verschwindet nach "
+                   "{a}-{b} Werktagen.",)},
+           values={"a": 3, "b": 5}, alts={"b": (7, 10)}),
+        _f({"en": "We only charge your card when the order ships.",
+            "es": "Solo cobramos la tarjeta cuando se envía el pedido.",
+            "de": "Wir belasten Ihre Karte erst, wenn die Bestellung versendet wird."},
+           {"en": ("We only actually charge the card once the order ships.",),
+            "es": ("Solo cobramos de verdad cuando sale el pedido.",),
+            "de": ("Belastet wird die Karte erst beim Versand.",)}),
+        _f({"en": "If both charges are still there after {n} business days, send us your "
+                  "statement and we'll investigate.",
+            "es": "Si tras {n} días hábiles siguen los dos cargos, envíanos el extracto y lo "
+                  "investigamos.",
+            "de": "Sind nach {n} Werktagen noch beide Buchungen da, schicken Sie uns Ihren "
+                  "Kontoauszug."},
+           {"en": ("If you still see both after {n} business days, send us the statement "
+                   "and we'll dig in.",),
+            "es": ("Si pasados {n} días hábiles siguen ahí, mándanos el extracto.",),
+            "de": ("Sehen Sie nach {n} Werktagen noch beide, schicken Sie uns bitte den "
+                   "Kontoauszug.",)},
+           values={"n": 5}, alts={"n": (2, 8, 10)}))),
     Article(6006, "Payments", None, {
         "en": "Payment declined at checkout", "es": "Pago rechazado al pagar",
-        "de": "Zahlung beim Bezahlen abgelehnt"}, {
-        "en": ("Payments are often declined when the billing address doesn't match the one "
-               "your bank has.",
-               "Some banks block online payments above a limit; your bank can lift it.",
-               "We accept Visa, Mastercard, American Express, PayPal and Tidewell gift "
-               "cards."),
-        "es": ("Los pagos suelen rechazarse si la dirección de facturación no coincide con "
-               "la de tu banco.",
-               "Algunos bancos bloquean pagos online por encima de un límite; tu banco "
-               "puede subirlo.",
-               "Aceptamos Visa, Mastercard, American Express, PayPal y tarjetas regalo "
-               "Tidewell."),
-        "de": ("Zahlungen werden oft abgelehnt, wenn die Rechnungsadresse nicht mit der bei "
-               "Ihrer Bank übereinstimmt.",
-               "Manche Banken sperren Onlinezahlungen über einem Limit; Ihre Bank kann es "
-               "aufheben.",
-               "Wir akzeptieren Visa, Mastercard, American Express, PayPal und "
-               "Tidewell-Geschenkkarten.")}),
-    # Archived policies, still in the index: they outrank the current ones now and then.
-    Article(2009, "Returns & refunds", None, {"en": "[Archived] Return policy (2024)"}, {
-        "en": ("You can return most items within 14 days of delivery.",
-               "Return shipping costs $9.95 for all items.")}, archived=True),
-    Article(2040, "Returns & refunds", None, {"en": "[Archived] Refund timing (2024)"}, {
-        "en": ("Refunds are issued within 14 business days after we receive your return.",
-               "Refunds for orders older than 90 days are paid as store credit.")},
-        archived=True),
-    Article(4001, "Tidewell Plus", None, {"en": "[Archived] Tidewell Plus FAQ (2024)"}, {
-        "en": ("Tidewell Plus can only be cancelled by phone.",
-               "Tidewell Plus costs $49 per year.")}, archived=True),
+        "de": "Zahlung beim Bezahlen abgelehnt"}, (
+        _f({"en": "Payments are often declined when the billing address doesn't match the "
+                  "one your bank has.",
+            "es": "Los pagos suelen rechazarse si la dirección de facturación no coincide con "
+                  "la de tu banco.",
+            "de": "Zahlungen werden oft abgelehnt, wenn die Rechnungsadresse nicht mit der "
+                  "bei Ihrer Bank übereinstimmt."}, {}),
+        _f({"en": "We accept Visa, Mastercard, American Express, PayPal and Tidewell gift "
+                  "cards.",
+            "es": "Aceptamos Visa, Mastercard, American Express, PayPal y tarjetas regalo "
+                  "Tidewell.",
+            "de": "Wir akzeptieren Visa, Mastercard, American Express, PayPal und "
+                  "Tidewell-Geschenkkarten."}, {}))),
+    # Archived policies, still in the index: the stale version of a current article.
+    Article(2009, "Returns & refunds", None, {"en": "[Archived] Return policy (2024)"}, (
+        _f({"en": "You can return most items within {n} days of delivery."},
+           {"en": ("Most items can be returned within {n} days of delivery.",),
+            "es": ("Tienes {n} días desde la entrega para devolver la mayoría de los "
+                   "artículos.",),
+            "de": ("Für die meisten Artikel haben Sie ab Lieferung {n} Tage Zeit.",)},
+           values={"n": 14}),
+        _f({"en": "Return shipping costs {price} for all items."},
+           {"en": ("Return shipping is {price} per parcel.",),
+            "es": ("El envío de la devolución cuesta {price}.",),
+            "de": ("Der Rückversand kostet {price}.",)},
+           values={"price": 9.95})), archived=True, languages=("en",)),
+    Article(2040, "Returns & refunds", None, {"en": "[Archived] Refund timing (2024)"}, (
+        _f({"en": "Refunds are issued within {n} business days after we receive your return."},
+           {"en": ("Refunds are issued within {n} business days after we receive the "
+                   "return.",),
+            "es": ("Emitimos el reembolso en {n} días hábiles desde que recibimos la "
+                   "devolución.",),
+            "de": ("Wir erstatten innerhalb von {n} Werktagen nach Eingang der "
+                   "Rücksendung.",)},
+           values={"n": 14}),
+        _f({"en": "Refunds for orders older than {n} days are paid as store credit."},
+           {"en": ("For orders older than {n} days the refund comes as store credit.",),
+            "es": ("Si el pedido tiene más de {n} días, se reembolsa como saldo.",),
+            "de": ("Bei Bestellungen, die älter als {n} Tage sind, gibt es Guthaben.",)},
+           values={"n": 90})), archived=True, languages=("en",)),
+    Article(4001, "Tidewell Plus", None, {"en": "[Archived] Tidewell Plus FAQ (2024)"}, (
+        _f({"en": "Tidewell Plus can only be cancelled by phone."},
+           {"en": ("Tidewell Plus can only be cancelled over the phone.",),
+            "es": ("Tidewell Plus solo se puede cancelar por teléfono.",),
+            "de": ("Tidewell Plus lässt sich nur telefonisch kündigen.",)}),
+        _f({"en": "Refunds of the Plus fee are possible within {n} days of being charged."},
+           {"en": ("A refund of the fee is possible within {n} days of the charge.",),
+            "es": ("Puedes recuperar la cuota en los {n} días siguientes al cobro.",),
+            "de": ("Eine Erstattung des Beitrags geht innerhalb von {n} Tagen nach der "
+                   "Abbuchung.",)},
+           values={"n": 3})), archived=True, languages=("en",)),
     Article(1030, "Orders & delivery", None, {
-        "en": "Shipping to Alaska, Hawaii and Puerto Rico"}, {
-        "en": ("Orders to Alaska, Hawaii and Puerto Rico ship by USPS Priority Mail.",
-               "Delivery to these areas takes 5-9 business days.")}),
-    Article(7002, "Gift cards", None, {"en": "Gift cards"}, {
-        "en": ("Tidewell gift cards never expire.", "Gift cards can't be exchanged for cash.")}),
-    Article(6010, "Payments", None, {"en": "Price adjustments"}, {
-        "en": ("If the price of an item drops within 14 days of your purchase, we refund the "
-               "difference once.",
-               "Price adjustments don't apply to clearance items.")}),
-    Article(8001, "Product help", None, {"en": "Caring for your Drift 2 robot vacuum"}, {
-        "en": ("Empty the dust bin after every run.", "Replace the filter every 3 months.")}),
+        "en": "Shipping to Alaska, Hawaii and Puerto Rico"}, (
+        _f({"en": "Orders to Alaska, Hawaii and Puerto Rico ship by USPS Priority Mail."}, {}),
+        _f({"en": "Delivery to these areas takes {a}-{b} business days."}, {},
+           values={"a": 5, "b": 9})), languages=("en",)),
+    Article(7002, "Gift cards", None, {"en": "Gift cards"}, (
+        _f({"en": "Tidewell gift cards never expire."}, {}),
+        _f({"en": "Gift cards can't be exchanged for cash."}, {})), languages=("en",)),
+    Article(6010, "Payments", None, {"en": "Price adjustments"}, (
+        _f({"en": "If the price of an item drops within {n} days of your purchase, we refund "
+                  "the difference once."}, {}, values={"n": 14}),
+        _f({"en": "Price adjustments don't apply to clearance items."}, {})),
+        languages=("en",)),
+    Article(8001, "Product help", None, {"en": "Caring for your Drift 2 robot vacuum"}, (
+        _f({"en": "Empty the dust bin after every run."}, {}),
+        _f({"en": "Replace the filter every {n} months."}, {}, values={"n": 3})),
+        languages=("en",)),
 )
 # The archived policy that still competes with the current article of an intent.
 STALE_ARTICLE = {"refund_status": 2040, "return_request": 2009, "cancel_membership": 4001}
@@ -305,68 +510,38 @@ SECTION_SLUG = {"Orders & delivery": "orders", "Returns & refunds": "returns",
                 "Warranty & repairs": "warranty", "Tidewell Plus": "plus",
                 "Account & sign-in": "account", "Payments": "payments",
                 "Gift cards": "gift-cards", "Product help": "products"}
-
-# Plausible but false: what the model writes when it invents policy (claims cite nothing).
-INVENTED: dict[str, dict[str, tuple[str, ...]]] = {
-    "order_status": {
-        "en": ("If a package hasn't arrived within 2 days, we send a replacement "
-               "automatically.", "All orders ship with free overnight delivery."),
-        "es": ("Si el paquete no llega en 2 días, enviamos un reemplazo automáticamente.",
-               "Todos los pedidos se envían con entrega urgente gratuita."),
-        "de": ("Kommt ein Paket nicht innerhalb von 2 Tagen an, schicken wir automatisch "
-               "Ersatz.", "Alle Bestellungen werden kostenlos über Nacht geliefert.")},
-    "change_address": {
-        "en": ("We can change the address at any time, even after a delivery attempt.",
-               "Address changes cost $4.99 per order."),
-        "es": ("Podemos cambiar la dirección en cualquier momento, incluso tras un intento "
-               "de entrega.", "Cambiar la dirección cuesta 4,99 € por pedido."),
-        "de": ("Wir können die Adresse jederzeit ändern, auch nach einem Zustellversuch.",
-               "Eine Adressänderung kostet 4,99 € pro Bestellung.")},
-    "refund_status": {
-        "en": ("Refunds always show on your card within 24 hours.",
-               "We issue the refund as soon as you drop the parcel off with the carrier."),
-        "es": ("Los reembolsos siempre aparecen en la tarjeta en 24 horas.",
-               "Emitimos el reembolso en cuanto entregas el paquete al transportista."),
-        "de": ("Erstattungen sind immer innerhalb von 24 Stunden auf Ihrer Karte.",
-               "Wir erstatten, sobald Sie das Paket beim Paketdienst abgeben.")},
-    "return_request": {
-        "en": ("You can return any item within 90 days, even if it has been used.",
-               "Return labels are always free."),
-        "es": ("Puedes devolver cualquier artículo en 90 días, aunque esté usado.",
-               "Las etiquetas de devolución son siempre gratuitas."),
-        "de": ("Sie können jeden Artikel 90 Tage lang zurückgeben, auch benutzt.",
-               "Rücksendeetiketten sind immer kostenlos.")},
-    "warranty_claim": {
-        "en": ("The warranty also covers accidental damage in the first year.",
-               "All Tidewell electronics have a 5-year warranty."),
-        "es": ("La garantía también cubre daños accidentales el primer año.",
-               "Todos los productos electrónicos Tidewell tienen 5 años de garantía."),
-        "de": ("Die Garantie deckt im ersten Jahr auch Unfallschäden.",
-               "Alle Tidewell-Elektronikartikel haben 5 Jahre Garantie.")},
-    "cancel_membership": {
-        "en": ("Cancelling refunds the rest of your annual fee pro rata.",
-               "You can only cancel Tidewell Plus in the month before it renews."),
-        "es": ("Al cancelar te devolvemos la parte proporcional de la cuota anual.",
-               "Solo puedes cancelar Tidewell Plus en el mes anterior a la renovación."),
-        "de": ("Bei Kündigung erstatten wir den Rest des Jahresbeitrags anteilig.",
-               "Tidewell Plus kann nur im Monat vor der Verlängerung gekündigt werden.")},
-    "account_access": {
-        "en": ("We can email you your current password.",
-               "Reset links stay valid for 7 days."),
-        "es": ("Podemos enviarte tu contraseña actual por correo.",
-               "Los enlaces de restablecimiento valen 7 días."),
-        "de": ("Wir können Ihnen Ihr aktuelles Passwort per E-Mail schicken.",
-               "Links zum Zurücksetzen sind 7 Tage gültig.")},
-    "payment_issue": {
-        "en": ("Duplicate charges are refunded automatically within 1 hour.",
-               "A second charge means the order was placed twice and will ship twice."),
-        "es": ("Los cargos duplicados se devuelven automáticamente en 1 hora.",
-               "Un segundo cargo significa que el pedido se hizo dos veces y se enviará "
-               "dos veces."),
-        "de": ("Doppelte Abbuchungen werden automatisch innerhalb 1 Stunde erstattet.",
-               "Eine zweite Abbuchung heißt, dass die Bestellung doppelt verschickt wird.")},
+NUMBER_WORDS = {
+    "en": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+           "ten", "", "twelve"),
+    "es": ("cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve",
+           "diez", "", "doce"),
+    "de": ("null", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun",
+           "zehn", "", "zwölf"),
 }
 
+
+# Numbers an answer may write as words (eleven is left out: Spanish "once" is English too).
+WORD_VALUES = (2, 3, 4, 5, 6, 7, 8, 9, 10, 12)
+
+
+def fmt_price(lang: str, value: float) -> str:
+    if lang == "en":
+        return f"${value:,.2f}"
+    return f"{value:.2f}".replace(".", ",") + " €"
+
+
+def render(template: str, numbers: dict[str, float], lang: str, words: bool = False) -> str:
+    """A fact with its numbers filled in; ``words`` writes 2-12 as words."""
+    out = {}
+    for name, value in numbers.items():
+        if name == "price":
+            out[name] = fmt_price(lang, value)
+        elif words and len(numbers) == 1 and value in WORD_VALUES and (
+                "{" + name + "}-" not in template):
+            out[name] = NUMBER_WORDS[lang][int(value)]
+        else:
+            out[name] = str(int(value))
+    return template.format(**out)
 QUERIES: dict[str, dict[str, tuple[str, ...]]] = {
     "order_status": {
         "en": ("where is my order {order}? it said delivery by {date}",
@@ -439,6 +614,15 @@ QUERIES: dict[str, dict[str, tuple[str, ...]]] = {
         "de": ("Mir wurde {order} doppelt abgebucht, zweimal {amount}.",
                "Warum sehe ich zwei Abbuchungen über {amount} vom {date}?")},
 }
+FOLLOW_UPS = {
+    "en": ("ok but how long will that take?", "that doesn't really answer my question",
+           "so what do I do now?", "can you just do it for me?", "and if that doesn't work?",
+           "thanks. one more thing about the same order"),
+    "es": ("vale, ¿y cuánto tarda?", "eso no responde a mi pregunta", "¿y ahora qué hago?",
+           "¿puedes hacerlo tú?"),
+    "de": ("ok, und wie lange dauert das?", "das beantwortet meine Frage nicht",
+           "und was mache ich jetzt?", "können Sie das bitte direkt erledigen?"),
+}
 HUMAN_REQUEST = {"en": " Can I talk to a real person?", "es": " ¿Puedo hablar con una persona?",
                  "de": " Kann ich mit einem Menschen sprechen?"}
 
@@ -448,30 +632,38 @@ HUMAN_REQUEST = {"en": " Can I talk to a real person?", "es": " ¿Puedo hablar c
 
 TOOLS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "get_order_status": (("order_status", "change_address", "return_request"), "read",
-                         "Shipping status, carrier and delivery date of one order."),
+                         "Shipping status, carrier, shipment id and delivery date of one "
+                         "order."),
     "update_shipping_address": (("change_address",), "write",
-                                "Change the delivery address of an order that has not "
-                                "shipped."),
+                                "Change the delivery address of a shipment that has not "
+                                "shipped (shipment id from get_order_status)."),
     "get_refund_status": (("refund_status",), "read",
                           "State, amount and date of the refund for a returned order."),
     "check_return_eligibility": (("return_request",), "read",
-                                 "Whether an order can still be returned, and until when."),
+                                 "Whether an order's items can still be returned, and until "
+                                 "when; lists the returnable line ids."),
     "create_return": (("return_request",), "write",
-                      "Open a return (RMA) for an order and email a return label."),
+                      "Open a return (RMA) for line ids of an order and email a label."),
     "check_warranty": (("warranty_claim",), "read",
-                       "Warranty status of a product by serial number."),
+                       "Warranty status of a product by serial number; returns its "
+                       "warranty id."),
     "create_warranty_claim": (("warranty_claim",), "write",
-                              "Open a warranty claim for a product by serial number."),
+                              "Open a warranty claim for a warranty id."),
     "get_membership": (("cancel_membership",), "read",
-                       "Plan, renewal date and last charge of a Tidewell Plus membership."),
+                       "Plan, membership id, renewal date and last charge of a Tidewell Plus "
+                       "membership."),
     "cancel_membership": (("cancel_membership",), "write",
-                          "Cancel a Tidewell Plus membership at the end of the period."),
+                          "Cancel a Tidewell Plus membership (membership id) at the end of "
+                          "the period."),
     "send_password_reset": (("account_access",), "write",
                             "Email a password reset link to the account's address."),
     "get_payment_history": (("payment_issue",), "read",
                             "Charges and authorizations on an order's payment method."),
-    "handoff_to_human": (tuple(QUERIES), "write",
-                         "Hand the conversation to a human agent, with a summary."),
+    "handoff_to_human": (("order_status", "change_address", "refund_status", "return_request",
+                          "warranty_claim", "cancel_membership", "account_access",
+                          "payment_issue"), "write",
+                         "Hand the conversation to a human agent, with a reason and a "
+                         "summary."),
 }
 # The tools a correct trace calls, per intent (the second is called about half the time).
 TOOL_PLAN: dict[str, tuple[str, ...]] = {
@@ -490,75 +682,148 @@ WRONG_TOOL_PAIRS = (
     ("warranty_claim", "create_warranty_claim", "create_return"),
     ("payment_issue", "get_payment_history", "get_refund_status"),
 )
-# What a successful tool call lets the agent claim, per language.
-TOOL_CLAIMS: dict[str, dict[str, str]] = {
-    "get_order_status": {
-        "en": "Your order {order} was delivered on {date} by {carrier}.",
-        "es": "Tu pedido {order} se entregó el {date} con {carrier}.",
-        "de": "Ihre Bestellung {order} wurde am {date} von {carrier} zugestellt."},
-    "update_shipping_address": {
-        "en": "I've updated the delivery address for {order}.",
-        "es": "He actualizado la dirección de entrega del pedido {order}.",
-        "de": "Ich habe die Lieferadresse für {order} geändert."},
-    "get_refund_status": {
-        "en": "A refund of {amount} for {order} was issued on {date}.",
-        "es": "El reembolso de {amount} del pedido {order} se emitió el {date}.",
-        "de": "Die Erstattung über {amount} für {order} wurde am {date} ausgelöst."},
-    "check_return_eligibility": {
-        "en": "Order {order} can still be returned until {later}.",
-        "es": "El pedido {order} se puede devolver hasta el {later}.",
-        "de": "Bestellung {order} kann noch bis {later} zurückgegeben werden."},
-    "create_return": {
-        "en": "I've opened return {rma} and emailed you a prepaid label.",
-        "es": "He abierto la devolución {rma} y te he enviado la etiqueta por correo.",
-        "de": "Ich habe die Rücksendung {rma} angelegt und Ihnen das Etikett gemailt."},
-    "check_warranty": {
-        "en": "Your {product} is under warranty until {later}.",
-        "es": "Tu {product} está en garantía hasta el {later}.",
-        "de": "Ihr {product} hat Garantie bis {later}."},
-    "create_warranty_claim": {
-        "en": "I've filed warranty claim {claim}; we'll email you a shipping label.",
-        "es": "He abierto la reclamación de garantía {claim}; te enviaremos una etiqueta.",
-        "de": "Ich habe den Garantiefall {claim} angelegt; Sie bekommen ein Etikett per "
-              "E-Mail."},
-    "get_membership": {
-        "en": "Your Tidewell Plus membership renews on {later}.",
-        "es": "Tu membresía Tidewell Plus se renueva el {later}.",
-        "de": "Ihre Tidewell-Plus-Mitgliedschaft verlängert sich am {later}."},
-    "cancel_membership": {
-        "en": "Your Tidewell Plus membership is cancelled; benefits run until {later}.",
-        "es": "Tu membresía Tidewell Plus está cancelada; las ventajas siguen hasta el "
-              "{later}.",
-        "de": "Ihre Tidewell-Plus-Mitgliedschaft ist gekündigt; die Vorteile laufen bis "
-              "{later}."},
-    "send_password_reset": {
-        "en": "I've sent a new reset link to {email_masked}.",
-        "es": "He enviado un nuevo enlace a {email_masked}.",
-        "de": "Ich habe einen neuen Link an {email_masked} geschickt."},
-    "get_payment_history": {
-        "en": "The second charge of {amount} on {order} is a pending authorization.",
-        "es": "El segundo cargo de {amount} del pedido {order} es una autorización "
-              "pendiente.",
-        "de": "Die zweite Abbuchung über {amount} für {order} ist eine vorgemerkte "
-              "Autorisierung."},
-    "handoff_to_human": {
-        "en": "I've passed your conversation to a colleague (ticket {ticket}).",
-        "es": "He pasado tu conversación a un compañero (ticket {ticket}).",
-        "de": "Ich habe Ihr Anliegen an einen Kollegen übergeben (Ticket {ticket})."},
+# Why the agent hands a conversation to a human on its own (not a customer escalation).
+AGENT_HANDOFF_REASONS = {
+    "warranty_claim": "claim_needs_inspection", "account_access": "identity_verification",
+    "payment_issue": "possible_fraud", "refund_status": "refund_overdue",
 }
-OPENERS = {"en": ("Thanks for reaching out!", "Happy to help.", "Sorry about the trouble.",
-                  "Thanks for your patience."),
-           "es": ("¡Gracias por escribirnos!", "Con gusto te ayudo.", "Siento las molestias."),
-           "de": ("Danke für Ihre Nachricht!", "Gern helfe ich weiter.",
-                  "Entschuldigen Sie die Umstände.")}
-CLOSERS = {"en": ("Anything else I can help with?", "Let me know if that helps.", ""),
+# What the agent writes about a successful tool call, by the call's outcome.
+TOOL_SENTENCES: dict[str, dict[str, tuple[str, ...]]] = {
+    "order:delivered": {
+        "en": ("I checked {order}: {carrier} shows it as delivered on {date}.",
+               "According to {carrier}, {order} was delivered on {date}."),
+        "es": ("He revisado {order}: {carrier} lo marca como entregado el {date}.",),
+        "de": ("Ich habe {order} geprüft: Laut {carrier} wurde sie am {date} zugestellt.",)},
+    "order:in_transit": {
+        "en": ("{order} is on its way with {carrier}; the current estimate is {eta}.",
+               "I can see {order} in transit with {carrier}, expected by {eta}."),
+        "es": ("{order} está en camino con {carrier}; la previsión es el {eta}.",),
+        "de": ("{order} ist mit {carrier} unterwegs, voraussichtlich bis {eta}.",)},
+    "order:processing": {
+        "en": ("{order} hasn't shipped yet, so the address can still be changed.",),
+        "es": ("{order} aún no ha salido, así que se puede cambiar la dirección.",),
+        "de": ("{order} ist noch nicht versendet, die Adresse lässt sich also ändern.",)},
+    "refund:none": {
+        "en": ("I don't see any refund on {order}.",),
+        "es": ("No veo ningún reembolso en {order}.",),
+        "de": ("Zu {order} sehe ich keine Erstattung.",)},
+    "order:label_created": {
+        "en": ("{order} has a shipping label but {carrier} hasn't scanned it yet.",),
+        "es": ("{order} tiene etiqueta, pero {carrier} aún no lo ha escaneado.",),
+        "de": ("Für {order} gibt es ein Etikett, aber {carrier} hat es noch nicht "
+               "gescannt.",)},
+    "update_shipping_address": {
+        "en": ("Done: the delivery address for {order} is updated.",
+               "I've changed the delivery address on {order}."),
+        "es": ("Listo: he cambiado la dirección de entrega de {order}.",),
+        "de": ("Erledigt: Die Lieferadresse für {order} ist geändert.",)},
+    "refund:issued": {
+        "en": ("Your refund of {amount} for {order} went out on {date}.",
+               "I can see the {amount} refund for {order}; it was issued on {date}."),
+        "es": ("El reembolso de {amount} de {order} se emitió el {date}.",),
+        "de": ("Die Erstattung über {amount} für {order} wurde am {date} ausgelöst.",)},
+    "refund:pending": {
+        "en": ("The return for {order} has arrived and the {amount} refund is being "
+               "processed.",),
+        "es": ("La devolución de {order} ya llegó y el reembolso de {amount} está en "
+               "proceso.",),
+        "de": ("Die Rücksendung zu {order} ist da, die Erstattung über {amount} läuft.",)},
+    "refund:not_received": {
+        "en": ("We haven't received the return for {order} at the warehouse yet.",),
+        "es": ("Aún no hemos recibido en el almacén la devolución de {order}.",),
+        "de": ("Die Rücksendung zu {order} ist noch nicht in unserem Lager "
+               "eingegangen.",)},
+    "eligible:yes": {
+        "en": ("Good news: {order} can still be returned until {window}.",),
+        "es": ("Buenas noticias: {order} se puede devolver hasta el {window}.",),
+        "de": ("Gute Nachricht: {order} kann noch bis {window} zurückgegeben werden.",)},
+    "eligible:no": {
+        "en": ("Unfortunately the return window for {order} closed on {date}.",),
+        "es": ("Lo siento, el plazo de devolución de {order} terminó el {date}.",),
+        "de": ("Leider ist die Rückgabefrist für {order} am {date} abgelaufen.",)},
+    "create_return": {
+        "en": ("I've opened return {rma} and emailed you the label.",),
+        "es": ("He abierto la devolución {rma} y te he enviado la etiqueta.",),
+        "de": ("Ich habe die Rücksendung {rma} angelegt und Ihnen das Etikett geschickt.",)},
+    "warranty:yes": {
+        "en": ("Your {product} is still under warranty until {later}.",),
+        "es": ("Tu {product} sigue en garantía hasta el {later}.",),
+        "de": ("Ihr {product} hat noch Garantie bis {later}.",)},
+    "warranty:no": {
+        "en": ("I'm afraid the warranty on your {product} ended on {date}.",),
+        "es": ("Me temo que la garantía de tu {product} terminó el {date}.",),
+        "de": ("Leider ist die Garantie Ihres {product} am {date} abgelaufen.",)},
+    "create_warranty_claim": {
+        "en": ("I've filed claim {claim}; a prepaid shipping label is on its way by email.",),
+        "es": ("He abierto la reclamación {claim}; te llegará una etiqueta por correo.",),
+        "de": ("Ich habe den Garantiefall {claim} angelegt; das Etikett kommt per E-Mail.",)},
+    "get_membership": {
+        "en": ("Your Plus membership renews on {later}; the last charge was {amount}.",),
+        "es": ("Tu membresía Plus se renueva el {later}; el último cargo fue de {amount}.",),
+        "de": ("Ihre Plus-Mitgliedschaft verlängert sich am {later}; zuletzt wurden "
+               "{amount} abgebucht.",)},
+    "cancel_membership": {
+        "en": ("Your membership is cancelled and your benefits run until {later}.",),
+        "es": ("Tu membresía está cancelada; las ventajas siguen hasta el {later}.",),
+        "de": ("Ihre Mitgliedschaft ist gekündigt, die Vorteile laufen bis {later}.",)},
+    "send_password_reset": {
+        "en": ("I've just sent a new reset link to {email_masked}.",),
+        "es": ("Acabo de enviar un enlace nuevo a {email_masked}.",),
+        "de": ("Ich habe gerade einen neuen Link an {email_masked} geschickt.",)},
+    "get_payment_history": {
+        "en": ("On {order} I see one charge of {amount} and one pending authorization.",),
+        "es": ("En {order} veo un cargo de {amount} y una autorización pendiente.",),
+        "de": ("Bei {order} sehe ich eine Abbuchung über {amount} und eine vorgemerkte "
+               "Autorisierung.",)},
+    "handoff_to_human": {
+        "en": ("I've passed this to a colleague (ticket {ticket}); they'll reply here.",),
+        "es": ("Le he pasado tu caso a un compañero (ticket {ticket}); te responderá aquí.",),
+        "de": ("Ich habe Ihr Anliegen an einen Kollegen übergeben (Ticket {ticket}).",)},
+}
+OPENERS: dict[str, dict[str, tuple[str, ...]]] = {
+    "order_status": {"en": ("Sorry your order is taking a while.", "Let me check on that "
+                            "order for you.", "Thanks for your patience with this one."),
+                     "es": ("Siento que el pedido tarde.", "Déjame revisar tu pedido."),
+                     "de": ("Tut mir leid, dass es dauert.", "Ich schaue mir Ihre Bestellung "
+                            "gleich an.")},
+    "change_address": {"en": ("No problem, let's sort out the address.", "Happy to help "
+                              "with the address."),
+                       "es": ("Sin problema, vamos con la dirección.",),
+                       "de": ("Kein Problem, kümmern wir uns um die Adresse.",)},
+    "refund_status": {"en": ("Sorry you're still waiting on that refund.", "Let me look into "
+                             "the refund for you."),
+                      "es": ("Siento que sigas esperando el reembolso.",),
+                      "de": ("Tut mir leid, dass Sie noch auf die Erstattung warten.",)},
+    "return_request": {"en": ("Sure, I can help with the return.", "Sorry it didn't work "
+                              "out, let's get it back to us."),
+                       "es": ("Claro, te ayudo con la devolución.",),
+                       "de": ("Gern helfe ich bei der Rücksendung.",)},
+    "warranty_claim": {"en": ("Sorry to hear it's acting up.", "That shouldn't happen, let's "
+                              "look at the warranty."),
+                       "es": ("Siento que te esté dando problemas.",),
+                       "de": ("Ärgerlich, dass das Gerät Probleme macht.",)},
+    "cancel_membership": {"en": ("Sorry to see you go.", "I can help with that."),
+                          "es": ("Siento que te vayas.", "Te ayudo con eso."),
+                          "de": ("Schade, dass Sie gehen möchten.",)},
+    "account_access": {"en": ("Let's get you back into your account.", "Sorry about the "
+                              "sign-in trouble."),
+                       "es": ("Vamos a recuperar el acceso a tu cuenta.",),
+                       "de": ("Bringen wir Sie wieder in Ihr Konto.",)},
+    "payment_issue": {"en": ("I understand, two charges look alarming.", "Let me explain "
+                             "what you're seeing."),
+                      "es": ("Entiendo, dos cargos preocupan.",),
+                      "de": ("Verstehe, zwei Abbuchungen sehen beunruhigend aus.",)},
+}
+CLOSERS = {"en": ("Anything else I can help with?", "Let me know if that helps.", "", ""),
            "es": ("¿Te ayudo con algo más?", "", "Avísame si necesitas algo más."),
            "de": ("Kann ich sonst noch helfen?", "", "Melden Sie sich gern wieder.")}
-TOOL_APOLOGY = {"en": "I'm sorry, I couldn't reach our systems just now. Please try again later.",
-                "es": "Lo siento, ahora mismo no puedo acceder a nuestros sistemas. Inténtalo "
-                      "más tarde.",
-                "de": "Leider erreiche ich unsere Systeme gerade nicht. Bitte versuchen Sie es "
-                      "später erneut."}
+TOOL_APOLOGY = {"en": ("I'm sorry, I couldn't reach our systems just now. Please try again "
+                       "in a little while.",
+                       "Our systems aren't responding at the moment, sorry about that."),
+                "es": ("Lo siento, ahora mismo no puedo acceder a nuestros sistemas. Inténtalo "
+                       "más tarde.",),
+                "de": ("Leider erreiche ich unsere Systeme gerade nicht. Bitte versuchen Sie "
+                       "es später erneut.",)}
 # Instruction violations: the system prompt's rules, as the automated checker names them.
 VIOLATION_TEXT = {
     "no_refund_promises": {"en": "I'll make sure you get a full refund today.",
@@ -568,9 +833,9 @@ VIOLATION_TEXT = {
     "no_internal_links": {"en": "Details: https://wiki.tidewell.internal/support/{slug}",
                           "es": "Detalles: https://wiki.tidewell.internal/support/{slug}",
                           "de": "Details: https://wiki.tidewell.internal/support/{slug}"},
-    "no_personal_data": {"en": "I have your card on file as {card}.",
-                         "es": "Tengo tu tarjeta registrada como {card}.",
-                         "de": "Ihre Karte ist als {card} hinterlegt."},
+    "no_personal_data": {"en": "The card on file ends in {card}.",
+                         "es": "La tarjeta registrada termina en {card}.",
+                         "de": "Die hinterlegte Karte endet auf {card}."},
 }
 RUBRIC_PASS_COMMENTS = (
     "Polite, concise and grounded in the cited sources.",
@@ -594,8 +859,9 @@ MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "ag
              "septiembre", "octubre", "noviembre", "diciembre")
 MONTHS_DE = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
              "September", "Oktober", "November", "Dezember")
-EMAIL_USERS = ("sarah.k", "mike_1987", "jpatel", "mariagg", "j.weber", "lucia.r", "t.nguyen",
-               "k.schmidt", "dave.k22", "ana.belen")
+EMAIL_USERS = ("sarah.k", "mike_r", "jpatel", "mariagg", "j.weber", "lucia.r", "t.nguyen",
+               "k.schmidt", "dave.k", "ana.belen", "oliver.p", "c.moreau", "hannah.b",
+               "pablo.ortiz", "greta.h", "sam.lee")
 EMAIL_DOMAINS = ("gmail.com", "yahoo.com", "outlook.com", "icloud.com", "gmx.de", "web.de",
                  "hotmail.es")
 
@@ -604,13 +870,9 @@ def _doc_id(number: int, lang: str) -> str:
     return f"kb-{number}-{lang}"
 
 
-def _article_docs() -> list[tuple[str, Article, str]]:
-    """(doc_id, article, language) for every document in the store."""
-    return [(_doc_id(a.number, lang), a, lang) for a in ARTICLES for lang in a.facts]
-
-
-DOCS = _article_docs()
+DOCS = [(_doc_id(a.number, lang), a, lang) for a in ARTICLES for lang in a.languages]
 DOC_BY_ID = {doc_id: (a, lang) for doc_id, a, lang in DOCS}
+ARTICLE_BY_NUMBER = {a.number: a for a in ARTICLES}
 
 
 def gold_docs(intent: str, lang: str) -> tuple[str, str | None]:
@@ -619,6 +881,12 @@ def gold_docs(intent: str, lang: str) -> tuple[str, str | None]:
     second = next((a for a in ARTICLES if a.intent == intent and not a.primary), None)
     return _doc_id(primary.number, lang), (
         _doc_id(second.number, lang) if second is not None else None)
+
+
+def doc_numbers(doc_id: str) -> set[float]:
+    """Every number the article states (the values of its facts)."""
+    article, lang = DOC_BY_ID[doc_id]
+    return {v for f in article.facts for v in f.numbers(lang).values()}
 
 
 # ---------------------------------------------------------------------------------------
@@ -652,9 +920,8 @@ def sample_parameters(rng: np.random.Generator) -> dict[str, Any]:
             w2_ids.append(tid)
     roles = [str(r) for r in rng.permutation(["context", "model", "tool"])]
     start = dt.date(2026, 11, 2) + dt.timedelta(days=7 * int(rng.integers(0, 3)))
-    others = [lang for lang in LANGS if lang != "en"]
     hidden: dict[str, Any] = {
-        "n_traces": int(rng.integers(620, 901)),
+        "n_sessions": int(rng.integers(540, 720)),
         "week_start": start.isoformat(),
         "language_share": {"en": _round(rng.uniform(0.52, 0.64))},
         "es_of_rest": _round(rng.uniform(0.45, 0.65)),
@@ -663,19 +930,18 @@ def sample_parameters(rng: np.random.Generator) -> dict[str, Any]:
         "rubric_blind_stage": hidden_stage,
         "wrong_tool_pair": list(WRONG_TOOL_PAIRS[pair]),
         # Share of all traces that call the wrong tool (all of them on one intent).
-        "wrong_tool_share": _round(rng.uniform(0.05, 0.065) if hidden_stage == "tool"
+        "wrong_tool_share": _round(rng.uniform(0.06, 0.075) if hidden_stage == "tool"
                                    else rng.uniform(0.025, 0.035)),
-        # The cause behind the dominant stage, and the share of all traces it breaks.
-        "dominant_share": _round(rng.uniform(0.10, 0.13)),
-        "incident": {"start_hour": int(rng.integers(24, 100)),
-                     "hours": int(rng.integers(34, 56))},
-        "broken_index_language": str(rng.choice(others)),
-        "invention_intents": [str(x) for x in rng.choice(
+        # The cause behind the dominant stage starts at the release (mid-week) and breaks
+        # about dominant_share of all traces.
+        "release_hour": int(rng.integers(50, 90)),
+        "dominant_share": _round(rng.uniform(0.11, 0.14)),
+        "incident_hours": int(rng.integers(34, 56)),
+        "misstated_intents": [str(x) for x in rng.choice(
             ["refund_status", "return_request", "warranty_claim", "cancel_membership",
-             "payment_issue"], size=2, replace=False)],
-        "release_hour": int(rng.integers(48, 90)),
+             "payment_issue", "order_status"], size=2, replace=False)],
         # Background rates of each stage, and the boost of the rubric-blind stage.
-        "base_rate": {"tool": _round(rng.uniform(0.01, 0.02)),
+        "base_rate": {"tool": _round(rng.uniform(0.008, 0.015)),
                       "retrieval": _round(rng.uniform(0.025, 0.04)),
                       "grounding": _round(rng.uniform(0.02, 0.035)),
                       "instruction": _round(rng.uniform(0.015, 0.025))},
@@ -683,17 +949,19 @@ def sample_parameters(rng: np.random.Generator) -> dict[str, Any]:
         "late_gold_share": _round(rng.uniform(0.6, 0.75)),
         "two_gold_rate": _round(rng.uniform(0.5, 0.7)),
         "partial_second_gold": _round(rng.uniform(0.3, 0.45)),
-        "rubric_pass": {"ok": _round(rng.uniform(0.97, 0.99)),
-                        "blind": _round(rng.uniform(0.9, 0.96)),
-                        "dominant": _round(rng.uniform(0.2, 0.35)),
-                        "other": _round(rng.uniform(0.65, 0.8)),
-                        "tool_error": _round(rng.uniform(0.08, 0.18))},
+        "words_rate": _round(rng.uniform(0.2, 0.35)),
+        "rubric_pass": {"ok": _round(rng.uniform(0.975, 0.995)),
+                        "blind": _round(rng.uniform(0.88, 0.95)),
+                        "dominant": _round(rng.uniform(0.15, 0.3)),
+                        "other": _round(rng.uniform(0.4, 0.6)),
+                        "tool_error": _round(rng.uniform(0.05, 0.15))},
         "unhappy": {"ok": _round(rng.uniform(0.06, 0.09)),
                     "tool": _round(rng.uniform(0.7, 0.85)),
                     "retrieval": _round(rng.uniform(0.75, 0.88)),
                     "grounding": _round(rng.uniform(0.62, 0.75)),
                     "instruction": _round(rng.uniform(0.45, 0.6))},
         "escalated_share": _round(rng.uniform(0.35, 0.5)),
+        "agent_handoff_rate": _round(rng.uniform(0.1, 0.16)),
         "w2_roles": dict(zip(w2_ids, roles, strict=True)),
     }
     hidden["language_share"]["es"] = _round((1 - hidden["language_share"]["en"])
@@ -712,16 +980,20 @@ def sample_parameters(rng: np.random.Generator) -> dict[str, Any]:
 
 @dataclass
 class _Plan:
-    """One trace before it is written."""
+    """One trace (one customer message) before it is written."""
 
     lang: str
     intent: str
     hour: float  # hours since the start of the week (UTC)
     version: str
     tools: list[str]
+    session: int
+    turn: int
+    last_turn: bool
     fails: dict[str, bool] = field(default_factory=dict)
     tool_kind: str = ""  # error | wrong (when fails["tool"])
     violations: list[str] = field(default_factory=list)
+    handoff: str = ""  # the reason of an agent-initiated hand-off, if any
     rubric_pass: bool = True
     reaction: str = "none"
     role: str = ""  # the W2 role, if any
@@ -757,48 +1029,70 @@ def _cumulative(items: tuple[tuple[str, float], ...]) -> tuple[list[str], list[f
 
 
 def _hours(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Arrival times over one week: busy afternoons (UTC), quieter weekends."""
+    """Session start times over one week: busy afternoons (UTC), quieter weekends."""
     hour_w = np.exp(-0.5 * ((np.arange(24) - 15.5) / 4.2) ** 2) + 0.08
     day_w = np.array([1.0, 1.0, 0.95, 0.95, 0.9, 0.6, 0.55])
     w = (day_w[:, None] * hour_w[None, :]).ravel()
     slot = rng.choice(len(w), size=n, p=w / w.sum())
-    return np.sort(slot + rng.random(n))
+    return np.sort(slot + rng.random(n) * 0.9)
+
+
+def _sessions(rng: np.random.Generator, hidden: dict[str, Any]) -> list[tuple[float, int, int,
+                                                                               bool]]:
+    """(hour, session, turn, last turn?) per trace, in time order: most sessions have one
+    message, some two to four, a few minutes apart."""
+    out = []
+    for session, start in enumerate(_hours(rng, int(hidden["n_sessions"]))):
+        u = rng.random()
+        turns = 1 if u < 0.68 else 2 if u < 0.88 else 3 if u < 0.96 else 4
+        hour = float(start)
+        for turn in range(1, turns + 1):
+            out.append((hour, session, turn, turn == turns))
+            hour += (1.5 + rng.exponential(3.0)) / 60
+    out.sort()
+    return out
 
 
 def _plans(rng: np.random.Generator, hidden: dict[str, Any]) -> list[_Plan]:
-    n = int(hidden["n_traces"])
     dominant, blind = hidden["dominant_stage"], hidden["rubric_blind_stage"]
     base = hidden["base_rate"]
     intent_w = dict(hidden["intent_share"])
     lang_w = dict(hidden["language_share"])
     wrong_intent = hidden["wrong_tool_pair"][0]
     p_wrong = min(0.9, hidden["wrong_tool_share"] / intent_w[wrong_intent])
-    inc = hidden["incident"]
-    hours = _hours(rng, n)
-    in_incident = (inc["start_hour"] <= hours) & (hours < inc["start_hour"] + inc["hours"])
-    after_release = hours >= hidden["release_hour"]
-    # How often the dominant cause strikes where it can, to break dominant_share of traces.
+    release = float(hidden["release_hour"])
+    sessions = _sessions(rng, hidden)
+    hours = np.array([s[0] for s in sessions])
+    # How often the dominant cause strikes where it can (after the release), to break
+    # dominant_share of all traces.
     exposed = {
-        "tool": float(in_incident.mean()) * 0.88,
-        "retrieval": float(lang_w[hidden["broken_index_language"]]),
-        "grounding": sum(float(intent_w[i]) for i in hidden["invention_intents"]),
-        "instruction": (1 - float(lang_w["en"])) * float(after_release.mean()),
+        "tool": 0.88 * float(((hours >= release)
+                              & (hours < release + hidden["incident_hours"])).mean()),
+        "retrieval": (1 - float(lang_w["en"])) * float((hours >= release).mean()),
+        "grounding": sum(float(intent_w[i]) for i in hidden["misstated_intents"])
+        * float((hours >= release).mean()),
+        "instruction": (1 - float(lang_w["en"])) * float((hours >= release).mean()),
     }[dominant]
     strike = min(0.85, float(hidden["dominant_share"]) / max(exposed, 1e-9))
-    plans = []
-    for index, hour in enumerate(hours):
-        lang, intent = _weighted(rng, lang_w), _weighted(rng, intent_w)
-        version = AGENT_VERSIONS[int(after_release[index])]
+    plans: list[_Plan] = []
+    session_of: dict[int, tuple[str, str]] = {}
+    for hour, session, turn, last_turn in sessions:
+        if session not in session_of:
+            session_of[session] = (_weighted(rng, lang_w), _weighted(rng, intent_w))
+        lang, intent = session_of[session]
+        after = hour >= release
+        version = AGENT_VERSIONS[int(after)]
         plan_tools = TOOL_PLAN[intent]
         tools = [] if rng.random() < 0.12 else list(plan_tools[:1])
         if tools and len(plan_tools) > 1 and rng.random() < 0.5:
             tools.append(plan_tools[1])
         if intent == wrong_intent and not tools:
             tools = list(plan_tools[:1])
-        p = _Plan(lang, intent, float(hour), version, tools)
+        p = _Plan(lang, intent, hour, version, tools, session, turn, last_turn)
+        cause = after and (dominant != "tool" or hour < release + hidden["incident_hours"])
 
         # tool: an error, or the planted wrong tool
-        p_err = base["tool"] + (strike if dominant == "tool" and in_incident[index] else 0)
+        p_err = base["tool"] + (strike if dominant == "tool" and cause else 0)
         wrong = intent == wrong_intent and rng.random() < p_wrong
         if wrong:
             p.fails["tool"], p.tool_kind = True, "wrong"
@@ -806,33 +1100,37 @@ def _plans(rng: np.random.Generator, hidden: dict[str, Any]) -> list[_Plan]:
             p.fails["tool"], p.tool_kind = True, "error"
         # retrieval: no gold article in the top k
         p_retr = base["retrieval"] + (hidden["blind_boost"] if blind == "retrieval" else 0)
-        if dominant == "retrieval" and lang == hidden["broken_index_language"]:
+        if dominant == "retrieval" and cause and lang != "en":
             p_retr += strike
         p.fails["retrieval"] = bool(rng.random() < p_retr)
-        # grounding: a claim that cites nothing. Missing context and wrong tool output
-        # invite invention.
+        # grounding: the answer misstates a number of an article it cites
         p_gr = base["grounding"] + (hidden["blind_boost"] if blind == "grounding" else 0)
-        if dominant == "grounding" and intent in hidden["invention_intents"]:
+        if dominant == "grounding" and cause and intent in hidden["misstated_intents"]:
             p_gr += strike
         if p.fails["retrieval"]:
-            p_gr = max(p_gr, 0.65)
+            p_gr = max(p_gr, 0.35)
         if p.tool_kind == "wrong":
-            p_gr = max(p_gr, 0.6)
-        p.fails["grounding"] = bool(rng.random() < p_gr)
+            p_gr = max(p_gr, 0.3)
+        # an answer after a tool error apologises and states nothing it could misstate
+        p.fails["grounding"] = bool(rng.random() < p_gr) and p.tool_kind != "error"
         # instruction
         p_in = base["instruction"]
         if p.fails["grounding"]:
-            p_in = max(p_in, 0.55 if blind == "grounding" else 0.3)
+            p_in = max(p_in, 0.4 if blind == "grounding" else 0.25)
         if p.fails["retrieval"] or p.tool_kind == "wrong":
             p_in = max(p_in, 0.12)
-        english_reply = (dominant == "instruction" and lang != "en"
-                         and version == AGENT_VERSIONS[1]
+        english_reply = (dominant == "instruction" and cause and lang != "en"
                          and rng.random() < strike)
         if english_reply:
             p.violations.append("reply_in_user_language")
         elif rng.random() < p_in:
             p.violations.append(_violation(rng, p))
         p.fails["instruction"] = bool(p.violations)
+        # an agent-initiated hand-off: after a tool error, or by policy for some intents
+        if p.tool_kind == "error" and rng.random() < 0.4:
+            p.handoff = "tool_unavailable"
+        elif intent in AGENT_HANDOFF_REASONS and rng.random() < hidden["agent_handoff_rate"]:
+            p.handoff = AGENT_HANDOFF_REASONS[intent]
         _score_and_react(rng, hidden, p)
         plans.append(p)
     return plans
@@ -868,7 +1166,9 @@ def _score_and_react(rng: np.random.Generator, hidden: dict[str, Any], p: _Plan)
     p.rubric_pass = bool(rng.random() < hidden["rubric_pass"][_stage_key(hidden, p)])
     unhappy = rng.random() < hidden["unhappy"][p.first]
     if unhappy:
-        p.reaction = "escalated" if rng.random() < hidden["escalated_share"] else "down"
+        # Asking for a human ends the conversation with the agent: only on a last turn.
+        escalate = p.last_turn and rng.random() < hidden["escalated_share"] / 0.8
+        p.reaction = "escalated" if escalate else "down"
     else:
         p.reaction = "up" if rng.random() < 0.27 else "none"
 
@@ -886,7 +1186,8 @@ def _place_w2(rng: np.random.Generator, hidden: dict[str, Any], plans: list[_Pla
         else:  # context: an English question whose archived policy outranks the current one
             pool = [i for i, p in enumerate(plans) if p.lang == "en"
                     and p.intent in STALE_ARTICLE]
-        pool = [i for i in pool if i not in taken and 0.1 * len(plans) < i < 0.9 * len(plans)]
+        pool = [i for i in pool if i not in taken and plans[i].last_turn
+                and 0.1 * len(plans) < i < 0.9 * len(plans)]
         i = int(_pick(rng, pool))
         taken.add(i)
         p = plans[i]
@@ -899,6 +1200,7 @@ def _place_w2(rng: np.random.Generator, hidden: dict[str, Any], plans: list[_Pla
                    "grounding": role == "model", "instruction": False}
         p.tool_kind = "wrong" if role == "tool" else ""
         p.violations = []
+        p.handoff = ""
         if role == "model" and p.lang != "en" and rng.random() < 0.5:
             p.lang = "en"
         p.rubric_pass = True
@@ -915,26 +1217,34 @@ def _dominant(counts: dict[str, int]) -> tuple[str, int]:
 def _plant_visible(hidden: dict[str, Any], plans: list[_Plan]) -> bool:
     """The planted structure shows in the data, with margins the wrong approaches need."""
     firsts: dict[str, int] = {}
-    in_set: dict[str, int] = {}
-    in_set_last: dict[str, int] = {}
+    passed: dict[str, int] = {}
     escalated = 0
     for p in plans:
         firsts[p.first] = firsts.get(p.first, 0) + 1
-        if p.rubric_pass and p.reaction in ("down", "escalated"):
-            in_set[p.first] = in_set.get(p.first, 0) + 1
-            in_set_last[p.last] = in_set_last.get(p.last, 0) + 1
+        if p.rubric_pass:
+            passed[p.first] = passed.get(p.first, 0) + 1
             escalated += p.reaction == "escalated"
     dom, margin = _dominant(firsts)
-    blind, blind_margin = _dominant(in_set)
-    last, _ = _dominant(in_set_last)
+    blind = hidden["rubric_blind_stage"]
+    rate = {s: passed.get(s, 0) / firsts[s] for s in STAGES if firsts.get(s, 0) >= 5}
+    runner_up = max((r for s, r in rate.items() if s != blind), default=0.0)
+    most_passed, _ = _dominant(passed)
     wrong = sum(p.tool_kind == "wrong" for p in plans)
     n_pass = sum(p.rubric_pass for p in plans)
-    precision = 1.0 - sum(in_set.values()) / n_pass
-    # Trusting the rubric (its pass rate as its precision) must be visibly wrong.
+    happy_pass = sum(p.rubric_pass and p.reaction in ("up", "none") for p in plans)
+    precision = happy_pass / n_pass
+    # Escalations rise: a larger share of the traces after the release end in one.
+    release = float(hidden["release_hour"])
+    early = [p.reaction == "escalated" for p in plans if p.hour < release]
+    late = [p.reaction == "escalated" for p in plans if p.hour >= release]
+    before, after = sum(early) / len(early), sum(late) / len(late)
+    handoffs_passed_happy = sum(bool(p.handoff) and p.rubric_pass
+                                and p.reaction in ("up", "none") for p in plans)
     return (dom == hidden["dominant_stage"] and margin >= 4
-            and blind == hidden["rubric_blind_stage"] and blind_margin >= 2
-            and last != blind and escalated >= 4 and wrong >= 6
-            and 0.83 <= n_pass / len(plans) <= 0.95
+            and blind in rate and rate[blind] >= runner_up + 0.1 and most_passed == blind
+            and escalated >= 4 and wrong >= 6 and firsts.get("grounding", 0) >= 12
+            and after >= 1.3 * before and handoffs_passed_happy >= 6
+            and 0.8 <= n_pass / len(plans) <= 0.95
             and abs(precision - n_pass / len(plans)) > 0.01)
 
 
@@ -951,14 +1261,10 @@ def _fmt_date(lang: str, day: dt.date) -> str:
     return f"{day:%b} {day.day}"
 
 
-def _fmt_amount(lang: str, value: float) -> str:
-    if lang == "en":
-        return f"${value:,.2f}"
-    return f"{value:.2f}".replace(".", ",") + " €"
-
-
 @dataclass(frozen=True)
 class _Slots:
+    """The customer's own data in one session: order, amounts, dates, ids."""
+
     values: dict[str, str]
     raw: dict[str, Any]
 
@@ -967,7 +1273,9 @@ class _Slots:
         return self.values | {
             "date": _fmt_date(lang, dt.date.fromisoformat(self.raw["past"])),
             "later": _fmt_date(lang, dt.date.fromisoformat(self.raw["later"])),
-            "amount": _fmt_amount(lang, float(self.raw["amount"])),
+            "eta": _fmt_date(lang, dt.date.fromisoformat(self.raw["eta"])),
+            "window": _fmt_date(lang, dt.date.fromisoformat(self.raw["window_ends"])),
+            "amount": fmt_price(lang, float(self.raw["amount"])),
         }
 
 
@@ -975,14 +1283,14 @@ def _slots(rng: np.random.Generator, lang: str, when: dt.datetime) -> _Slots:
     order = f"TW-{_int(rng, 1000000, 9999999)}"
     past = (when - dt.timedelta(days=_int(rng, 2, 16))).date()
     later = (when + dt.timedelta(days=_int(rng, 10, 300))).date()
-    amount = float(_pick(rng, (19.99, 24.5, 39.0, 49.0, 64.9, 89.99, 129.0, 149.9, 219.0)))
-    user = _pick(rng, EMAIL_USERS)
-    email = f"{user}@{_pick(rng, EMAIL_DOMAINS)}"
+    amount = float(_pick(rng, (19.99, 24.5, 39.0, 49.0, 64.9, 89.99, 129.0, 149.9, 219.0,
+                               34.95, 12.49, 74.0, 299.0, 58.8)))
+    email = f"{_pick(rng, EMAIL_USERS)}@{_pick(rng, EMAIL_DOMAINS)}"
     values = {
         "order": order,
         "date": _fmt_date(lang, past),
         "later": _fmt_date(lang, later),
-        "amount": _fmt_amount(lang, amount),
+        "amount": fmt_price(lang, amount),
         "product": _pick(rng, PRODUCTS),
         "carrier": _pick(rng, CARRIERS[lang]),
         "email": email,
@@ -990,46 +1298,95 @@ def _slots(rng: np.random.Generator, lang: str, when: dt.datetime) -> _Slots:
         "rma": f"RMA-{_int(rng, 100000, 999999)}",
         "claim": f"WC-{_int(rng, 10000, 99999)}",
         "ticket": f"#{_int(rng, 4000000, 4999999)}",
-        "card": f"4{_int(rng, 10**14, 10**15 - 1)}",
+        "card": f"{_int(rng, 1000, 10000)}",
     }
+    # The order's state is the same whichever message of the session asks about it.
     raw = {"order": order, "past": past.isoformat(), "later": later.isoformat(),
-           "amount": amount, "email": email}
+           "amount": amount, "email": email,
+           "eta": (when + dt.timedelta(days=_int(rng, 1, 6))).date().isoformat(),
+           "window_ends": (past + dt.timedelta(days=30)).isoformat(),
+           "order_state": _pick(rng, ("delivered", "in_transit", "in_transit",
+                                      "label_created")),
+           "refund_state": _pick(rng, ("issued", "issued", "issued", "pending", "pending",
+                                       "not_received")),
+           "eligible": rng.random() < 0.85, "covered": rng.random() < 0.85,
+           "serial": f"SN{_int(rng, 10**9, 10**10 - 1)}",
+           "customer": f"cus_{_int(rng, 10**7, 10**8 - 1)}",
+           "shipment": f"shp_{_int(rng, 0, 16**8):08x}",
+           "membership": f"mem_{_int(rng, 0, 16**8):08x}",
+           "warranty": f"wty_{_int(rng, 0, 16**8):08x}",
+           "line": f"ln_{_int(rng, 0, 16**6):06x}",
+           "address": f"addr_{_int(rng, 10000, 99999)}"}
     return _Slots(values, raw)
 
 
-def _tool_call(rng: np.random.Generator, name: str, idx: int, status: str,
-               s: _Slots) -> dict[str, Any]:
+def _tool_call(rng: np.random.Generator, name: str, status: str, s: _Slots, p: _Plan,
+               previous: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
+    """One call and the key of the sentence the answer writes about it. Write tools take
+    the id the read call before them returned."""
     r = s.raw
+    read = previous[-1]["output"] if previous else {}
     args: dict[str, Any] = {"order_id": r["order"]}
     output: dict[str, Any]
-    if name == "update_shipping_address":
-        args["address_id"] = f"addr_{_int(rng, 10000, 99999)}"
+    key = name
+    if name == "get_order_status":
+        state = ("processing" if p.intent == "change_address" and "update_shipping_address"
+                 in p.tools else "delivered" if p.intent in ("refund_status", "return_request")
+                 else r["order_state"])
+        output = {"order_id": r["order"], "status": state, "carrier": s.values["carrier"],
+                  "shipment_id": r["shipment"]}
+        output |= ({"delivered_at": r["past"]} if state == "delivered"
+                   else {"estimated_delivery": r["eta"]})
+        key = f"order:{state}"
+    elif name == "update_shipping_address":
+        args = {"shipment_id": read.get("shipment_id", r["shipment"]),
+                "address_id": r["address"]}
         output = {"updated": True}
-    elif name == "get_order_status":
-        output = {"status": "delivered", "delivered_at": r["past"],
-                  "carrier": s.values["carrier"]}
     elif name == "get_refund_status":
-        output = {"state": "issued", "amount": r["amount"], "issued_at": r["past"]}
+        if p.intent != "refund_status":
+            state = "none"
+            output = {"order_id": r["order"], "refunds": []}
+        else:
+            state = r["refund_state"]
+            output = {"order_id": r["order"], "state": state, "amount": r["amount"]}
+            if state == "issued":
+                output["issued_at"] = r["past"]
+        key = f"refund:{state}"
     elif name == "check_return_eligibility":
-        output = {"eligible": True, "window_ends": r["later"]}
+        ok = "create_return" in p.tools or r["eligible"]
+        output = {"order_id": r["order"], "eligible": ok,
+                  "window_ends": r["window_ends"] if ok else r["past"],
+                  "returnable_line_ids": [r["line"]] if ok else []}
+        key = f"eligible:{'yes' if ok else 'no'}"
     elif name == "create_return":
-        args["reason"] = "customer_request"
+        lines = read.get("returnable_line_ids") or [r["line"]]
+        args = {"order_id": r["order"], "line_ids": lines, "reason": "customer_request"}
         output = {"rma": s.values["rma"], "label_sent": True}
-    elif name in ("check_warranty", "create_warranty_claim"):
-        args = {"serial": f"SN{_int(rng, 10**9, 10**10 - 1)}"}
-        output = ({"covered": True, "expires": r["later"]} if name == "check_warranty"
-                  else {"claim_id": s.values["claim"]})
-    elif name in ("get_membership", "cancel_membership"):
-        args = {"account_id": f"acct_{_int(rng, 10**6, 10**7 - 1)}"}
-        output = ({"plan": "plus_annual", "renews_on": r["later"]} if name == "get_membership"
-                  else {"cancelled": True, "effective": r["later"]})
+    elif name == "check_warranty":
+        args = {"serial": r["serial"]}
+        ok = "create_warranty_claim" in p.tools or r["covered"]
+        output = {"serial": r["serial"], "covered": ok,
+                  "expires": r["later"] if ok else r["past"], "warranty_id": r["warranty"]}
+        key = f"warranty:{'yes' if ok else 'no'}"
+    elif name == "create_warranty_claim":
+        args = {"warranty_id": read.get("warranty_id", r["warranty"]), "serial": r["serial"]}
+        output = {"claim_id": s.values["claim"]}
+    elif name == "get_membership":
+        args = {"customer_id": r["customer"]}
+        output = {"membership_id": r["membership"], "plan": "plus_annual",
+                  "renews_on": r["later"], "last_charge": r["amount"]}
+    elif name == "cancel_membership":
+        args = {"membership_id": read.get("membership_id", r["membership"])}
+        output = {"cancelled": True, "effective": r["later"]}
     elif name == "send_password_reset":
         args = {"email": r["email"]}
         output = {"sent": True}
     elif name == "get_payment_history":
-        output = {"charges": 1, "pending_authorizations": 1, "amount": r["amount"]}
+        output = {"charges": [{"amount": r["amount"], "state": "captured"},
+                              {"amount": r["amount"], "state": "authorization"}]}
     else:  # handoff_to_human
-        args = {"reason": "customer_request"}
+        args = {"reason": p.handoff or "customer_request",
+                "summary": f"{p.intent.replace('_', ' ')}, order {r['order']}"}
         output = {"ticket": s.values["ticket"]}
     if status == "ok":
         latency = int(rng.lognormal(np.log(320), 0.45))
@@ -1039,93 +1396,135 @@ def _tool_call(rng: np.random.Generator, name: str, idx: int, status: str,
         latency = int(rng.lognormal(np.log(180), 0.6))
         output = {"error": _pick(rng, ("503 Service Unavailable", "502 Bad Gateway",
                                        "500 Internal Server Error"))}
-    return {"call_id": f"call_{idx}", "name": name, "arguments": args, "status": status,
-            "latency_ms": latency, "output": output}
+    call = {"call_id": f"call_{_int(rng, 0, 16**8):08x}", "name": name, "arguments": args,
+            "status": status, "latency_ms": latency, "output": output}
+    return call, key
+
+
+def _related(intent: str, lang: str, gold: list[str]) -> list[str]:
+    """The near-misses of a query: the gold articles in the other languages, the archived
+    version of the policy, the intent's other article when it is not gold."""
+    primary, second = gold_docs(intent, lang)
+    out = [_doc_id(int(primary.split("-")[1]), x) for x in LANGS if x != lang]
+    if intent in STALE_ARTICLE:
+        out.insert(0 if lang == "en" else 1, _doc_id(STALE_ARTICLE[intent], "en"))
+    if second and second not in gold:
+        out.append(second)
+    if second:
+        out += [_doc_id(int(second.split("-")[1]), x) for x in LANGS if x != lang]
+    return out
 
 
 @functools.cache
-def _filler_pool(lang: str, primary: str) -> tuple[list[str], np.ndarray]:
-    """Articles a query in ``lang`` about ``primary``'s topic retrieves besides the gold:
-    the same section, the same language and archived policies are likelier."""
-    article = DOC_BY_ID[primary][0]
-    pool = [d for d, a, x in DOCS
-            if a.intent != article.intent and (x == lang or x == "en")]
-    weight = np.array([(3.0 if DOC_BY_ID[d][0].section == article.section else 1.0)
-                       * (2.0 if DOC_BY_ID[d][1] == lang else 1.0)
-                       * (2.5 if DOC_BY_ID[d][0].archived else 1.0) for d in pool])
+def _filler_pool(lang: str, section: str) -> tuple[list[str], np.ndarray]:
+    """Other articles a query retrieves: the same section and the same language likelier."""
+    pool = [d for d, _, x in DOCS if x == lang or x == "en"]
+    weight = np.array([(3.0 if DOC_BY_ID[d][0].section == section else 1.0)
+                       * (2.0 if DOC_BY_ID[d][1] == lang else 1.0) for d in pool])
     return pool, weight
 
 
 def _retrieved(rng: np.random.Generator, p: _Plan, k: int, gold: list[str],
-               hidden: dict[str, Any]) -> list[dict[str, Any]]:
-    """Eight ranked articles. Gold articles land in the top k unless retrieval fails."""
-    lang, intent = p.lang, p.intent
-    pool, weight = _filler_pool(lang, gold[0])
-    # Weighted sampling without replacement: the smallest exponential keys win.
+               hidden: dict[str, Any]) -> list[str]:
+    """Eight ranked doc ids. Gold articles land in the top k unless retrieval fails; then
+    near-misses (wrong locale, stale version) take their place."""
+    near = _related(p.intent, p.lang, gold)
+    section = DOC_BY_ID[gold[0]][0].section
+    pool, weight = _filler_pool(p.lang, section)
     keys = rng.exponential(size=len(pool)) / weight
-    fillers = [pool[i] for i in np.argsort(keys)[:N_RETRIEVED]]
-    ranks: dict[str, int] = {}
-    if p.fails["retrieval"]:
-        late = rng.random() < hidden["late_gold_share"] or p.role == "context"
-        if late:
-            ranks[gold[0]] = k + 1 if p.role == "context" else _int(rng, k + 1, 9)
-    else:
-        ranks[gold[0]] = int(min(rng.geometric(0.55), k))
-        if len(gold) > 1 and rng.random() < hidden["partial_second_gold"]:
-            if rng.random() < 0.6:
-                ranks[gold[1]] = _int(rng, k + 1, 9)
-        elif len(gold) > 1:
-            ranks[gold[1]] = _int(rng, 1, k + 1)
-            while ranks[gold[1]] == ranks[gold[0]]:
-                ranks[gold[1]] = _int(rng, 1, k + 1)
+    fillers = [pool[i] for i in np.argsort(keys)]
     order: list[str | None] = [None] * N_RETRIEVED
-    for doc, rank in ranks.items():
-        if order[rank - 1] is None:
-            order[rank - 1] = doc
-    rest = iter(fillers)
-    out = [d if d is not None else next(rest) for d in order]
-    if p.role == "context":
-        # The stale policy outranks everything: the classic "wrong context" trace.
-        sid = _doc_id(STALE_ARTICLE[intent], "en")
-        out = [sid] + [d for d in out if d not in (sid, gold[0])]
-        out = out[:k] + [gold[0]] + out[k:N_RETRIEVED - 1]
-    top = rng.uniform(0.78, 0.93)
-    steps = np.sort(rng.uniform(0.0, top - 0.3, N_RETRIEVED - 1))
-    scores = np.round(np.concatenate([[top], top - steps]), 2).tolist()
-    return [{"doc_id": d, "rank": i + 1, "score": sc}
-            for i, (d, sc) in enumerate(zip(out, scores, strict=True))]
-
-
-def _claims(rng: np.random.Generator, p: _Plan, k: int, retrieved: list[dict[str, Any]],
-            calls: list[dict[str, Any]], s: _Slots, answer_lang: str,
-            gold: list[str]) -> list[dict[str, Any]]:
-    """Claims in the answer, each citing a document in the top k, a tool call, or nothing."""
-    claims: list[dict[str, Any]] = []
-    top = [r["doc_id"] for r in retrieved[:k]]
-    citable = [d for d in top if answer_lang in DOC_BY_ID[d][0].facts]
-    if not p.fails["retrieval"]:
-        preferred = [d for d in citable if d in gold] or citable
+    if p.fails["retrieval"]:
+        if p.role == "context":
+            order[0] = _doc_id(STALE_ARTICLE[p.intent], "en")
+            order[k] = gold[0]
+        else:
+            misses = [d for d in near if rng.random() < 0.7]
+            if not any(not DOC_BY_ID[d][0].archived for d in misses[:k]):
+                misses.insert(0, next(d for d in near if not DOC_BY_ID[d][0].archived))
+            for j, d in enumerate(misses[:k]):
+                order[j] = d
+            if rng.random() < hidden["late_gold_share"]:
+                order[_int(rng, max(k, len(misses[:k])), N_RETRIEVED)] = gold[0]
     else:
-        preferred = citable
-    n_doc = 1 + int(rng.random() < 0.6)
-    for d in preferred[:n_doc]:
-        facts = DOC_BY_ID[d][0].facts[answer_lang]
-        claims.append({"text": _pick(rng, facts), "support": d})
-    values = s.render(answer_lang)
-    for c in calls:
-        if c["status"] == "ok":
-            text = TOOL_CLAIMS[c["name"]][answer_lang].format(**values)
-            claims.append({"text": text, "support": c["call_id"]})
+        ranked = [gold[0]]
+        if len(gold) > 1 and rng.random() >= hidden["partial_second_gold"]:
+            ranked.insert(int(rng.random() * 2), gold[1])
+        # The best gold article usually ranks first, sometimes further down the top k.
+        slots = [min(int(rng.geometric(0.5)), k) - 1]
+        if len(ranked) > 1:
+            slots.append(_pick(rng, [j for j in range(k) if j != slots[0]]))
+        for d, j in zip(ranked, slots, strict=True):
+            order[j] = d
+        if len(ranked) < len(gold) and rng.random() < 0.6:
+            order[_int(rng, k, N_RETRIEVED)] = gold[1]
+        free = [j for j in range(N_RETRIEVED) if order[j] is None]
+        if p.intent in STALE_ARTICLE and rng.random() < 0.2:
+            # The archived version of the policy ranks next to the current one.
+            order[free.pop(0)] = _doc_id(STALE_ARTICLE[p.intent], "en")
+        for d in near:
+            if free and rng.random() < 0.4:
+                order[free.pop(int(rng.random() * len(free)))] = d
+    used = {d for d in order if d is not None}
+    rest = (d for d in fillers if d not in used and d not in gold)
+    return [d if d is not None else next(rest) for d in order]
+
+
+def _citations(rng: np.random.Generator, p: _Plan, k: int, retrieved: list[str],
+               gold: list[str]) -> list[str]:
+    """The articles the answer cites: from the top k, gold first, else the near-misses
+    the model saw. A misstating answer cites at least one current article with numbers."""
+    top = retrieved[:k]
+    near = set(_related(p.intent, p.lang, gold)) | set(gold)
+    seen = [d for d in top if d in near]
     if p.fails["grounding"]:
-        invented = INVENTED[p.intent][answer_lang]
-        at = _int(rng, 0, len(claims) + 1)
-        claims.insert(at, {"text": _pick(rng, invented), "support": None})
-    if not claims:
-        # Nothing to cite and nothing invented: fall back on any article the model saw.
-        d = top[0]
-        lang = answer_lang if answer_lang in DOC_BY_ID[d][0].facts else "en"
-        claims.append({"text": DOC_BY_ID[d][0].facts[lang][0], "support": d})
-    return claims
+        seen = [d for d in seen if not DOC_BY_ID[d][0].archived
+                and any(f.alts for f in DOC_BY_ID[d][0].facts)]
+    if not seen:
+        return []
+    preferred = [d for d in seen if d in gold] or seen
+    stale = [d for d in seen if DOC_BY_ID[d][0].archived]
+    if p.role == "context" or (stale and rng.random() < 0.5):
+        # The model goes with the archived policy, alone: it never cites two versions.
+        return stale[:1] if stale else [top[0]]
+    n = 2 if len(preferred) > 1 and rng.random() < 0.45 else 1
+    return preferred[:n]
+
+
+def _fact_sentences(rng: np.random.Generator, p: _Plan, cited: list[str], answer_lang: str,
+                    hidden: dict[str, Any], avoid: set[float]) -> list[str]:
+    """What the answer says about the cited articles, in its own words; one number
+    misstated when the plan says grounding fails."""
+    chosen: list[tuple[str, Fact]] = []
+    for d in cited:
+        facts = [f for f in DOC_BY_ID[d][0].facts if answer_lang in f.answer]
+        numeric = [f for f in facts if f.values]
+        first = _pick(rng, numeric if numeric and rng.random() < 0.8 else facts)
+        chosen.append((d, first))
+        if len(cited) == 1 and len(facts) > 1 and rng.random() < 0.5:
+            chosen.append((d, _pick(rng, [f for f in facts if f is not first])))
+    wrong_at = -1
+    if p.fails["grounding"]:
+        options = [i for i, (d, f) in enumerate(chosen) if f.alts
+                   and not DOC_BY_ID[d][0].archived]
+        if not options:
+            d = next(d for d in cited if not DOC_BY_ID[d][0].archived)
+            f = _pick(rng, [f for f in DOC_BY_ID[d][0].facts if f.alts])
+            chosen.insert(int(rng.random() * (len(chosen) + 1)), (d, f))
+            options = [i for i, (d2, f2) in enumerate(chosen) if f2 is f and d2 == d]
+        wrong_at = int(_pick(rng, options))
+    known = set().union(*(doc_numbers(d) for d in cited)) | avoid
+    out = []
+    for i, (d, f) in enumerate(chosen):
+        numbers = f.numbers(DOC_BY_ID[d][1])
+        if i == wrong_at:
+            name = _pick(rng, sorted(f.alts))
+            choices = [v for v in f.alts[name] if v not in known]
+            numbers = numbers | {name: float(_pick(rng, choices))}
+        words = rng.random() < hidden["words_rate"] * (2 if i == wrong_at else 1)
+        out.append(render(_pick(rng, f.answer[answer_lang]), numbers, DOC_BY_ID[d][1]
+                          if "price" in numbers else answer_lang, words))
+    return out
 
 
 @functools.cache
@@ -1143,13 +1542,16 @@ def _score_options(bar: float, passed: bool) -> tuple[tuple[float, ...], np.ndar
 
 
 def _write_trace(rng: np.random.Generator, p: _Plan, trace_id: str, when: dt.datetime,
-                 public: dict[str, Any], hidden: dict[str, Any]) -> dict[str, Any]:
+                 s: _Slots, public: dict[str, Any], hidden: dict[str, Any]) -> dict[str, Any]:
     k, bar = int(public["k"]), float(public["score_bar"])
     lang = p.lang
-    s = _slots(rng, lang, when)
-    queries = QUERIES[p.intent][lang]
-    query = _pick(rng, queries).format(**s.values)
-    if "offer_human_handoff" in p.violations:
+    if p.turn == 1:
+        query = _pick(rng, QUERIES[p.intent][lang]).format(**s.values)
+    else:
+        query = _pick(rng, FOLLOW_UPS[lang])
+    customer_asked = "offer_human_handoff" in p.violations or (
+        p.first == "ok" and not p.handoff and rng.random() < 0.03)
+    if customer_asked:
         query += HUMAN_REQUEST[lang]
 
     # tools
@@ -1163,25 +1565,40 @@ def _write_trace(rng: np.random.Generator, p: _Plan, trace_id: str, when: dt.dat
         j = _int(rng, 0, len(names))
         status[j] = "timeout" if rng.random() < 0.3 else "error"
         names, status = names[: j + 1], status[: j + 1]
-    if (p.first != "tool" and p.reaction == "escalated" and rng.random() < 0.25
-            and "offer_human_handoff" not in p.violations):
+    if p.handoff or (customer_asked and "offer_human_handoff" not in p.violations):
         names.append("handoff_to_human")
         status.append("ok")
-    calls = [_tool_call(rng, n, i + 1, st, s) for i, (n, st) in enumerate(
-        zip(names, status, strict=True))]
+    calls: list[dict[str, Any]] = []
+    sentence_keys = []
+    for name, st in zip(names, status, strict=True):
+        call, key = _tool_call(rng, name, st, s, p, calls)
+        calls.append(call)
+        sentence_keys.append(key if st == "ok" else "")
 
     # retrieval
     primary, second = gold_docs(p.intent, lang)
     gold = [primary] + ([second] if second and rng.random() < hidden["two_gold_rate"] else [])
     retrieved = _retrieved(rng, p, k, gold, hidden)
+    top = rng.uniform(0.78, 0.93)
+    steps = np.sort(rng.uniform(0.0, top - 0.3, N_RETRIEVED - 1))
+    scores = np.round(np.concatenate([[top], top - steps]), 2).tolist()
 
-    # answer
+    # answer: the model's own words, citing the articles it used
     answer_lang = "en" if "reply_in_user_language" in p.violations else lang
-    claims = _claims(rng, p, k, retrieved, calls, s, answer_lang, gold)
-    parts = [_pick(rng, OPENERS[answer_lang])]
+    values = s.render(answer_lang)
+    cited = [] if p.tool_kind == "error" else _citations(rng, p, k, retrieved, gold)
+    amounts = {float(s.raw["amount"])}
+    parts = [_pick(rng, OPENERS[p.intent][answer_lang]) if p.turn == 1 or rng.random() < 0.3
+             else ""]
     if p.tool_kind == "error":
-        parts.append(TOOL_APOLOGY[answer_lang])
-    parts += [c["text"] for c in claims]
+        parts.append(_pick(rng, TOOL_APOLOGY[answer_lang]))
+    tool_parts = [_pick(rng, TOOL_SENTENCES[key][answer_lang]).format(**values)
+                  for key in sentence_keys if key and key in TOOL_SENTENCES]
+    facts = _fact_sentences(rng, p, cited, answer_lang, hidden, amounts) if cited else []
+    if rng.random() < 0.5:
+        parts += tool_parts[:-1] + facts + tool_parts[-1:]
+    else:
+        parts += tool_parts + facts
     for v in p.violations:
         if v in VIOLATION_TEXT:
             slug = SECTION_SLUG[DOC_BY_ID[primary][0].section]
@@ -1194,33 +1611,34 @@ def _write_trace(rng: np.random.Generator, p: _Plan, trace_id: str, when: dt.dat
     score = options[min(int(np.searchsorted(cumulative, rng.random(), side="right")),
                         len(options) - 1)]
     comments = RUBRIC_PASS_COMMENTS if p.rubric_pass else RUBRIC_FAIL_COMMENTS
-    llm_ms = rng.lognormal(np.log(1900), 0.4) * (1 + 0.25 * len(claims))
+    llm_ms = rng.lognormal(np.log(1900), 0.4) * (1 + 0.12 * len(answer) / 80)
     if rng.random() < 0.04:
         llm_ms += rng.exponential(6000)  # provider hiccups: the tail
     latency = int(_int(rng, 60, 240) + sum(c["latency_ms"] for c in calls) + llm_ms)
-    locale = _pick(rng, LOCALES[lang])
     stamp = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
     return {
         "trace_id": trace_id,
         "started_at": stamp,
-        "session_id": f"ses_{_int(rng, 0, 2**40):010x}",
+        "session_id": "",
+        "turn": p.turn,
         "agent_version": p.version,
         "model": MODEL,
-        "channel": _weighted(rng, CHANNELS),
-        "locale": locale,
+        "channel": "",
+        "locale": "",
         "intent": p.intent,
         "query": query,
-        "retrieved": retrieved,
+        "retrieved": [{"doc_id": d, "rank": i + 1, "score": sc}
+                      for i, (d, sc) in enumerate(zip(retrieved, scores, strict=True))],
         "gold_doc_ids": gold,
         "tool_calls": calls,
         "answer": answer,
-        "claims": claims,
+        "citations": cited,
         "instruction_violations": list(p.violations),
         "rubric_score": score,
         "rubric_comment": _pick(rng, comments),
         "reaction": p.reaction,
         "latency_ms": latency,
-        "usage": {"prompt_tokens": 850 + 310 * k + _int(rng, 0, 400),
+        "usage": {"prompt_tokens": 850 + 310 * k + 140 * (p.turn - 1) + _int(rng, 0, 400),
                   "completion_tokens": int(len(answer) / 3.6) + _int(rng, 0, 25)},
     }
 
@@ -1229,6 +1647,7 @@ def _help_center(week_start: dt.date, rng: np.random.Generator) -> pd.DataFrame:
     rows = []
     for doc_id, a, lang in DOCS:
         age = _int(rng, 500, 800) if a.archived else _int(rng, 12, 400)
+        body = " ".join(render(f.article[lang], f.numbers(lang), lang) for f in a.facts)
         rows.append({
             "doc_id": doc_id,
             "language": lang,
@@ -1237,7 +1656,7 @@ def _help_center(week_start: dt.date, rng: np.random.Generator) -> pd.DataFrame:
             "status": "archived" if a.archived else "published",
             "updated_at": (week_start - dt.timedelta(days=age)).isoformat(),
             "url": f"https://help.tidewell.com/{lang}/articles/{a.number}",
-            "body": " ".join(a.facts[lang]),
+            "body": body,
         })
     return pd.DataFrame(rows)
 
@@ -1249,12 +1668,13 @@ def _tools_frame() -> pd.DataFrame:
     ])
 
 
-def generate(rng: np.random.Generator, params: dict[str, Any]) -> dict[str, pd.DataFrame]:
-    """The variant's data files. Pure: writes nothing; deterministic given the rng."""
+def generate_with_truth(rng: np.random.Generator, params: dict[str, Any]
+                        ) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, Any]]]:
+    """The variant's data files, and per trace id what was planted (for the tests)."""
     hidden, public = params["hidden"], params["public"]
     plans: list[_Plan] = []
     ids: list[str] = []
-    for _ in range(60):
+    for _ in range(80):
         plans = _plans(rng, hidden)
         ids = [""] * len(plans)
         _place_w2(rng, hidden, plans, ids)
@@ -1268,10 +1688,18 @@ def generate(rng: np.random.Generator, params: dict[str, Any]) -> dict[str, pd.D
                 ids[i] = tid
                 reserved.add(tid)
     start = dt.datetime.fromisoformat(hidden["week_start"])
-    traces = [
-        _write_trace(rng, p, tid, start + dt.timedelta(hours=p.hour), public, hidden)
-        for p, tid in zip(plans, ids, strict=True)
-    ]
+    session_meta: dict[int, tuple[str, str, str, _Slots]] = {}
+    traces = []
+    for p, tid in zip(plans, ids, strict=True):
+        when = start + dt.timedelta(hours=p.hour)
+        if p.session not in session_meta:
+            session_meta[p.session] = (f"ses_{_int(rng, 0, 2**40):010x}",
+                                       _weighted(rng, CHANNELS), _pick(rng, LOCALES[p.lang]),
+                                       _slots(rng, p.lang, when))
+        sid, channel, locale, slots = session_meta[p.session]
+        trace = _write_trace(rng, p, tid, when, slots, public, hidden)
+        trace |= {"session_id": sid, "channel": channel, "locale": locale}
+        traces.append(trace)
     # "At or above the bar" must matter: a few passed-but-unhappy traces sit right on it.
     bar = float(public["score_bar"])
     slipped = [t for t in traces if t["rubric_score"] >= bar
@@ -1279,8 +1707,17 @@ def generate(rng: np.random.Generator, params: dict[str, Any]) -> dict[str, pd.D
     if sum(t["rubric_score"] == bar for t in slipped) < 2:
         for t in slipped[:2]:
             t["rubric_score"] = bar
-    return {
+    truth = {tid: {"first": p.first, "contradicts": p.fails["grounding"], "role": p.role,
+                   "handoff": p.handoff}
+             for p, tid in zip(plans, ids, strict=True)}
+    frames = {
         "traces.jsonl": pd.DataFrame(traces),
         "help_center.jsonl": _help_center(start.date(), rng),
         "tools.csv": _tools_frame(),
     }
+    return frames, truth
+
+
+def generate(rng: np.random.Generator, params: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The variant's data files. Pure: writes nothing; deterministic given the rng."""
+    return generate_with_truth(rng, params)[0]

@@ -48,11 +48,18 @@ FIELDS: dict[str, dict[str, Any]] = {
 
 
 @cache
-def variant(seed: int) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """Parameters and the bytes a candidate receives (as evalround writes them)."""
+def planted(seed: int) -> tuple[dict[str, Any], dict[str, bytes], dict[str, dict[str, Any]]]:
+    """Parameters, the bytes a candidate receives (as evalround writes them), and what the
+    generator planted in each trace."""
     rng = np.random.default_rng(seed)
     params = generator.sample_parameters(rng)
-    return params, frames_to_files(generator.generate(rng, params))
+    frames, truth = generator.generate_with_truth(rng, params)
+    return params, frames_to_files(frames), truth
+
+
+def variant(seed: int) -> tuple[dict[str, Any], dict[str, bytes]]:
+    params, files, _ = planted(seed)
+    return params, files
 
 
 @cache
@@ -93,14 +100,14 @@ def test_manifest_lists_exactly_the_reference_answers() -> None:
             assert value <= spec["max"], name
         if "choices" in spec:
             assert value in spec["choices"], name
-    assert all(type(v) is str for v in key["q3_passed_but_unhappy"])
+    assert all(type(v) is str for v in key["q3_contradicting"])
     assert set(public) == set(MANIFEST_RAW["parameters"])
 
 
 @pytest.mark.parametrize("seed", [0, 7])
 def test_generation_is_deterministic(seed: int) -> None:
     """Does the same seed give the same parameters and the same file bytes?"""
-    variant.cache_clear()
+    planted.cache_clear()
     first = variant(seed)
     rng = np.random.default_rng(seed)
     params = generator.sample_parameters(rng)
@@ -146,27 +153,68 @@ def test_planted_phenomena(seed: int) -> None:
     """Is every plant visible in the data the candidate gets?"""
     public, frames, key = keyed(seed)
     hidden = _hidden(seed)
+    truth = planted(seed)[2]
     k, bar = public["k"], public["score_bar"]
     records = _records(frames)
+    by_id = {t["trace_id"]: t for t in records}
     allowed = answers.allowed_tools(frames["tools.csv"])
 
-    # The dominant first failing stage, and a different one inside the rubric's blind spot.
+    # The dominant first failing stage, and a different one the rubric lets through.
     assert key["q1_dominant_stage"] == hidden["dominant_stage"]
-    assert key["q4_dominant_stage_in_set"] == hidden["rubric_blind_stage"]
-    assert key["q4_dominant_stage_in_set"] != key["q1_dominant_stage"]
+    assert key["q4_let_through"] == hidden["rubric_blind_stage"] != key["q1_dominant_stage"]
+    labels = answers.stages(frames, k)
+    assert all(labels[t] == v["first"] for t, v in truth.items())
     shares = [key[f"q1_share_{s}"] for s in (*STAGES, "ok")]
     assert abs(sum(shares) - 1.0) < 1e-9
     assert 0.6 < key["q1_share_ok"] < 0.85
     assert key[f"q1_share_{key['q1_dominant_stage']}"] > 0.07
 
+    # The contradictions the reference finds are exactly the planted ones; none of them
+    # cites an archived article, and some write the wrong number as a word.
+    contradicting = set(key["q3_contradicting"])
+    assert contradicting == {t for t, v in truth.items() if v["contradicts"]}
+    assert len(contradicting) >= 12
+    archived = set(frames["help_center.jsonl"].query("status == 'archived'")["doc_id"])
+    stale = {t["trace_id"] for t in records if set(t["citations"]) & archived}
+    assert len(stale) >= 4 and not stale & contradicting
+    for name in ("digits_only", "compared_with_gold", "tool_amounts_as_contradictions"):
+        wrong = set(answers.WRONG_APPROACHES[name].fn(frames, public)["q3_contradicting"])
+        assert wrong != contradicting, name
+
     # The rubric is mostly green, but a pass often means an unhappy customer.
-    assert 0.83 <= key["q5_pass_rate"] <= 0.95
+    assert 0.8 <= key["q5_pass_rate"] <= 0.95
     assert abs(key["q5_precision"] - key["q5_pass_rate"]) > 0.01
     assert key["q5_precision"] < 0.9
-    the_set = set(key["q3_passed_but_unhappy"])
-    by_id = {t["trace_id"]: t for t in records}
-    assert sum(by_id[t]["reaction"] == "escalated" for t in the_set) >= 4
-    assert sum(by_id[t]["rubric_score"] == bar for t in the_set) >= 2
+    passed_unhappy = [t for t in records if t["rubric_score"] >= bar
+                      and t["reaction"] in answers.UNHAPPY]
+    assert sum(t["reaction"] == "escalated" for t in passed_unhappy) >= 4
+    assert sum(t["rubric_score"] == bar for t in passed_unhappy) >= 2
+
+    # Escalations rise after the release; the agent's own hand-offs are not escalations.
+    release = pd.Timestamp(hidden["week_start"]) + pd.Timedelta(hours=hidden["release_hour"])
+    stamps = pd.to_datetime(frames["traces.jsonl"]["started_at"]).dt.tz_localize(None)
+    escalated = frames["traces.jsonl"]["reaction"] == "escalated"
+    assert escalated[stamps >= release].mean() >= 1.3 * escalated[stamps < release].mean()
+    handoffs = [(t, c) for t in records for c in t["tool_calls"]
+                if c["name"] == "handoff_to_human"]
+    agent_own = [t for t, c in handoffs if c["arguments"]["reason"] != "customer_request"]
+    assert sum(t["reaction"] in ("up", "none") for t in agent_own) >= 6
+
+    # Write tools act on the id the read call before them returned.
+    reads = {"update_shipping_address": "shipment_id", "cancel_membership": "membership_id",
+             "create_warranty_claim": "warranty_id"}
+    checked = 0
+    for t in records:
+        for before, call in zip(t["tool_calls"], t["tool_calls"][1:], strict=False):
+            if call["name"] in reads and before["status"] == "ok":
+                field = reads[call["name"]]
+                assert call["arguments"][field] == before["output"][field]
+                checked += 1
+    assert checked >= 10
+
+    # Sessions of several messages, sharing the customer's order.
+    turns = frames["traces.jsonl"].groupby("session_id")["turn"].max()
+    assert 0.15 < (turns > 1).mean() < 0.5 and turns.max() >= 3
 
     # A tool that succeeds but is the wrong one for the intent: one pair, every time.
     intent, right, wrong = hidden["wrong_tool_pair"]
@@ -175,10 +223,15 @@ def test_planted_phenomena(seed: int) -> None:
     assert len(misfits) >= 6 and set(misfits) == {(intent, wrong)}
     assert right in allowed[intent] and wrong not in allowed[intent]
 
-    # Gold articles retrieved below k: the model never saw them.
-    late = [t for t in records
-            if not set(t["gold_doc_ids"]) & answers.top_k_ids(t, k)
-            and set(t["gold_doc_ids"]) & answers.top_k_ids(t, k, anywhere=True)]
+    # Retrieval misses are near-misses: the gold article in another language or its
+    # archived version sits in the top k instead; gold below k is retrieved, never seen.
+    misses = [t for t in records if not set(t["gold_doc_ids"]) & answers.top_k_ids(t, k)]
+    near = [t for t in misses if any(
+        d.split("-")[1] == g.split("-")[1] or d in archived
+        for d in answers.top_k_ids(t, k) for g in t["gold_doc_ids"])]
+    assert len(near) >= 0.8 * len(misses)
+    late = [t for t in misses
+            if set(t["gold_doc_ids"]) & answers.top_k_ids(t, k, anywhere=True)]
     assert len(late) >= 5
     assert answers.recall_at_k(frames, k, anywhere=True) > key["q2_recall_at_k"] + 0.004
     assert answers.recall_at_k(frames, k, hit=True) > key["q2_recall_at_k"] + 0.004
@@ -189,15 +242,14 @@ def test_planted_phenomena(seed: int) -> None:
     for name in ("trace_a", "trace_b", "trace_c"):
         tid = public[name]
         assert key[f"q1_stage_{name}"] == stage_of[roles[tid]]
-        assert tid in the_set
-    assert sorted(key[f"q1_stage_trace_{x}"] for x in "abc") == ["grounding", "retrieval",
-                                                                  "tool"]
+        assert by_id[tid]["rubric_score"] >= bar and by_id[tid]["reaction"] in answers.UNHAPPY
     context = by_id[next(t for t, r in roles.items() if r == "context")]
     gold_rank = {d["doc_id"]: d["rank"] for d in context["retrieved"]}
     assert gold_rank[context["gold_doc_ids"][0]] == k + 1
+    assert set(context["citations"]) <= archived and context["citations"]
     model = by_id[next(t for t, r in roles.items() if r == "model")]
     assert set(model["gold_doc_ids"]) & answers.top_k_ids(model, k)
-    assert any(c["support"] is None for c in model["claims"])
+    assert model["trace_id"] in contradicting
 
 
 @pytest.mark.parametrize("seed", [0, 11, 23])
@@ -208,13 +260,18 @@ def test_data_looks_like_production(seed: int) -> None:
     traces = frames["traces.jsonl"]
     docs = frames["help_center.jsonl"]
     assert list(traces.columns) == [
-        "trace_id", "started_at", "session_id", "agent_version", "model", "channel",
+        "trace_id", "started_at", "session_id", "turn", "agent_version", "model", "channel",
         "locale", "intent", "query", "retrieved", "gold_doc_ids", "tool_calls", "answer",
-        "claims", "instruction_violations", "rubric_score", "rubric_comment", "reaction",
-        "latency_ms", "usage",
+        "citations", "instruction_violations", "rubric_score", "rubric_comment",
+        "reaction", "latency_ms", "usage",
     ]
     assert traces["trace_id"].is_unique and docs["doc_id"].is_unique
-    assert 620 <= len(traces) <= 900
+    assert 700 <= len(traces) <= 1150
+    # Answers are written, not stitched: no answer repeats an article sentence verbatim,
+    # and few answers repeat exactly.
+    sentences = {x.strip() for body in docs["body"] for x in re.split(r"(?<=\.) ", body)}
+    assert not any(x in a for a in traces["answer"] for x in sentences if len(x) > 40)
+    assert traces["answer"].nunique() > 0.9 * len(traces)
     language = traces["locale"].str[:2]
     assert set(language) == {"en", "es", "de"} and language.value_counts().idxmax() == "en"
     assert traces["query"].str.contains("ñ|¿|á|é").any()
@@ -237,9 +294,7 @@ def test_data_looks_like_production(seed: int) -> None:
         assert {d["doc_id"] for d in t["retrieved"]} <= known_docs
         assert set(t["gold_doc_ids"]) <= known_docs and 1 <= len(t["gold_doc_ids"]) <= 2
         assert {c["name"] for c in t["tool_calls"]} <= known_tools
-        supports = {c["support"] for c in t["claims"]} - {None}
-        assert supports <= {d["doc_id"] for d in t["retrieved"][: public["k"]]} | {
-            c["call_id"] for c in t["tool_calls"]}
+        assert set(t["citations"]) <= {d["doc_id"] for d in t["retrieved"][: public["k"]]}
         assert t["rubric_score"] * 4 == int(t["rubric_score"] * 4)
     # Apart from time stamps and versions, no number has more than two decimals.
     text = "".join(data.decode() for data in variant(seed)[1].values())
@@ -253,30 +308,43 @@ def test_keys_differ_across_variants() -> None:
     for name, spec in FIELDS.items():
         values = {json.dumps(k[name]) for k in keys}
         assert len(values) > 1, name
-        if "choices" in spec and name != "q4_dominant_stage_in_set":
+        if "choices" in spec and name != "q4_let_through":
             assert len(values) >= 3, name
-    assert {k["q4_dominant_stage_in_set"] for k in keys} == {"tool", "retrieval", "grounding"}
+    assert {k["q4_let_through"] for k in keys} == {"tool", "retrieval", "grounding"}
 
 
 def test_personas_rank_as_intended() -> None:
-    """strong > misses_calibration > aggregate_only > blank, on autograded points;
-    misses_calibration loses about a quarter to a third, aggregate_only well over half."""
+    """strong > misses_calibration > literal > aggregate_only > blank, on autograded
+    points; literal stays at or below 60% and takes at most a quarter of each judgement
+    question, as validate requires."""
     total = sum(q.points for q in MANIFEST.auto_questions)
-    for seed in range(8):
+    judged = {q.id: q.points for q in MANIFEST.auto_questions if q.judgement}
+    assert sum(judged.values()) >= 0.4 * total
+    assert set(answers.PERSONAS) == {"strong", "literal", "misses_calibration",
+                                     "aggregate_only"}
+    for seed in SEEDS:
         public, frames, key = keyed(seed)
-        points = {}
+        points, by_question = {}, {}
         for persona, mistakes in answers.PERSONAS.items():
             given = dict(key)
             for name in mistakes:
                 given.update(answers.WRONG_APPROACHES[name].fn(frames, public))
-            points[persona] = sum(_points(key, given).values())
+            by_question[persona] = _points(key, given)
+            points[persona] = sum(by_question[persona].values())
         points["blank"] = sum(_points(key, {}).values())
-        assert set(answers.PERSONAS) == {"strong", "misses_calibration", "aggregate_only"}
         assert points["strong"] == total
-        assert points["strong"] > points["misses_calibration"] > points["aggregate_only"]
-        assert points["aggregate_only"] > points["blank"] == 0.0
-        assert 0.2 * total <= total - points["misses_calibration"] <= 0.36 * total
-        assert total - points["aggregate_only"] >= 0.55 * total
+        assert points["strong"] > points["misses_calibration"] > points["literal"]
+        assert points["literal"] > points["aggregate_only"] > points["blank"] == 0.0
+        assert points["literal"] <= 0.6 * total, (seed, points["literal"])
+        for persona in ("literal", "aggregate_only"):
+            for qid, max_points in judged.items():
+                assert by_question[persona][qid] <= 0.25 * max_points, (seed, persona, qid)
+
+
+def test_wrong_approaches_are_described() -> None:
+    """Does every wrong approach say in one line what it looks like?"""
+    for name, wrong in answers.WRONG_APPROACHES.items():
+        assert 10 < len(wrong.description) < 100 and "\n" not in wrong.description, name
 
 
 def test_rubric_placeholders_fill_from_the_key() -> None:
@@ -352,20 +420,27 @@ def test_notebook_structure() -> None:
 
 
 def test_notebook_states_the_manifest_definitions() -> None:
-    """Are the stage order, k, the bar, the unhappy reactions and the F1 scoring stated
-    in the notebook the way answers.py computes them?"""
+    """Are the stage order, k, the bar, the unhappy reactions, what counts as a
+    contradiction and the F1 scoring stated in the notebook the way answers.py computes
+    them?"""
     by_id = {c.metadata["nbgrader"]["grade_id"]: c.source for c in _notebook().cells}
     q1 = by_id["q1_doc"]
     positions = [q1.index(f'`"{stage}"`') for stage in STAGES]
     assert positions == sorted(positions) and '`"ok"`' in q1
     assert "**first**" in q1 and "tools.csv" in q1 and "rank <= k" in q1
-    assert "ties go to the earlier stage" in q1.lower()
+    assert "ties go to the earlier stage" in q1.lower() and "contradict" in q1
     assert "rank <= k" in by_id["q2_doc"] and "**all** traces" in by_id["q2_doc"]
-    for qid in ("q3_doc", "q5_doc"):
+    for qid in ("q4_doc", "q5_doc"):
         assert "rubric_score >= score_bar" in by_id[qid]
-    assert '`"down"` or `"escalated"`' in by_id["q3_doc"] and "F1" in by_id["q3_doc"]
-    assert '`"up"` or `"none"`' in by_id["q5_doc"]
-    assert "**first**" in by_id["q4_doc"] and '`"ok"` do not count' in by_id["q4_doc"]
+    assert '`"down"` or `"escalated"`' in by_id["q5_doc"]
+    assert '`"up"` or\n`"none"`' in by_id["q5_doc"] or '`"up"` or `"none"`' in by_id["q5_doc"]
+    assert "F1" in by_id["q3_doc"] and "first failing stage" in by_id["q4_doc"]
+    contradiction = by_id["data_doc"]
+    for needed in ("citations", "different number", "as a word", "both ends",
+                   "tool call returned", "no citations contradicts nothing",
+                   "faithfully repeats"):
+        assert needed in contradiction, needed
+    assert "handoff_to_human" in contradiction and "not a reaction" in contradiction
     for name in MANIFEST.parameters:
         assert f"`{name}`" in by_id["scenario"] + by_id["q1_doc"], name
     for q in MANIFEST_RAW["questions"]:
@@ -373,6 +448,24 @@ def test_notebook_states_the_manifest_definitions() -> None:
             for choice in spec.get("choices", []):
                 assert choice in by_id[f"{q['id']}_doc"], (name, choice)
     assert answers.STAGES == STAGES and answers.UNHAPPY == ("down", "escalated")
+
+
+def test_notebook_markdown_and_explorer_read_as_meant() -> None:
+    """Does no markdown line outside a list start like a list item by accident, is the
+    explorer's helper source hidden with a visible line saying how to show it?"""
+    cells = {c.metadata["nbgrader"]["grade_id"]: c for c in _notebook().cells}
+    for gid, cell in cells.items():
+        if cell.cell_type != "markdown":
+            continue
+        previous = ""
+        for line in cell.source.splitlines():
+            if re.match(r"\s*[-+*] ", line) and not re.match(r"\s*- ", line):
+                raise AssertionError(f"{gid}: {line!r} renders as a list")
+            if re.match(r"\s*- ", line):
+                assert previous == "" or re.match(r"\s*(- |  )", previous), (gid, line)
+            previous = line
+    assert cells["explore"].metadata["jupyter"]["source_hidden"] is True
+    assert "hidden" in cells["explore_doc"].source and "show it" in cells["explore_doc"].source
 
 
 @pytest.mark.slow

@@ -55,7 +55,8 @@ CONFUSIONS: dict[str, dict[str, float]] = {
 }
 
 # ---------------------------------------------------------------------------------------
-# Text bank. Slots: {order} {amount} {product} {date} {last4} {carrier} {tracking}
+# Text bank. Slots: {order} {amount} {product} {gadget} (a product that pairs with the
+# app or plugs in) {date} {last4} {carrier} {tracking}
 # {device} {error} {plan} {days} {email}.
 # ---------------------------------------------------------------------------------------
 
@@ -78,7 +79,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "The app keeps crashing when I open my order history. {device}, latest version. "
             "Reinstalled twice already.",
             "Checkout fails with error {error} every time I try to pay. Tried Chrome and Safari.",
-            "My {product} won't pair with the app anymore since the last firmware update.",
+            "My {gadget} won't pair with the app anymore since the last firmware update.",
             "The website just shows a blank white page after I click 'Track order'.",
             "Notifications stopped working on my {device}, I don't get any shipping updates "
             "anymore.",
@@ -108,7 +109,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "I get a return label?",
             "I sent back {order} on {date} with {carrier} and still no refund. Can you check the "
             "return was received?",
-            "The {product} stopped working after 2 weeks. Can I exchange it for a new one?",
+            "The {gadget} stopped working after 2 weeks. Can I exchange it for a new one?",
             "The return portal says my order is not eligible but it's only been {days} days.",
             "Got the wrong colour {product}. I want to swap it, not a refund.",
         ),
@@ -127,7 +128,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "general": (
             "Do you have a physical store in Chicago?",
             "What are your customer service hours on weekends?",
-            "Is the {product} compatible with 220V outlets? Planning to take it abroad.",
+            "Is the {gadget} compatible with 220V outlets? Planning to take it abroad.",
             "Just wanted to say the delivery driver was super helpful today, thanks!",
             "How do I unsubscribe from the marketing emails?",
         ),
@@ -145,7 +146,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "La app se cierra sola cada vez que entro a 'Mis pedidos'. Tengo un {device} con la "
             "última versión.",
             "Al pagar me sale el error {error} y no me deja terminar la compra.",
-            "Mi {product} ya no se conecta con la app desde la última actualización.",
+            "Mi {gadget} ya no se conecta con la app desde la última actualización.",
         ),
         "account_access": (
             "No puedo entrar a mi cuenta, el correo para restablecer la contraseña nunca llega. "
@@ -163,7 +164,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "Quiero devolver el {product} del pedido {order}, no es lo que esperaba. ¿Cómo consigo "
             "la etiqueta de devolución?",
             "Devolví el pedido {order} el {date} y todavía no me han hecho el reembolso.",
-            "El {product} dejó de funcionar a las dos semanas, ¿me lo pueden cambiar?",
+            "El {gadget} dejó de funcionar a las dos semanas, ¿me lo pueden cambiar?",
         ),
         "fraud": (
             "Tengo un cargo de {amount} en mi tarjeta terminada en {last4} de una compra que yo "
@@ -175,7 +176,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "general": (
             "¿Tienen tienda física en Madrid?",
             "¿Cuál es el horario de atención los fines de semana?",
-            "¿El {product} viene con enchufe europeo?",
+            "¿El {gadget} viene con enchufe europeo?",
         ),
     },
     "de": {
@@ -188,7 +189,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "technical": (
             "Die App stürzt beim Öffnen der Bestellübersicht ab. {device}, neueste Version.",
             "Beim Bezahlen kommt immer Fehler {error}, egal in welchem Browser.",
-            "Mein {product} verbindet sich seit dem Update nicht mehr mit der App.",
+            "Mein {gadget} verbindet sich seit dem Update nicht mehr mit der App.",
         ),
         "account_access": (
             "Ich komme nicht mehr in mein Konto. Die E-Mail zum Zurücksetzen des Passworts kommt "
@@ -208,7 +209,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "Rücksendeetikett?",
             "Die Rücksendung für {order} ist seit dem {date} bei Ihnen, aber noch keine "
             "Erstattung.",
-            "Der {product} ist nach zwei Wochen kaputtgegangen, kann ich ihn umtauschen?",
+            "Der {gadget} ist nach zwei Wochen kaputtgegangen, kann ich ihn umtauschen?",
         ),
         "fraud": (
             "Auf meiner Kreditkarte ({last4}) ist eine Abbuchung über {amount} von Ihrem Shop, "
@@ -236,7 +237,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "L'application plante dès que j'ouvre l'historique de commandes. {device}, dernière "
             "version.",
             "Impossible de payer, j'ai l'erreur {error} à chaque fois.",
-            "Mon {product} ne se connecte plus à l'appli depuis la mise à jour.",
+            "Mon {gadget} ne se connecte plus à l'appli depuis la mise à jour.",
         ),
         "account_access": (
             "Je n'arrive plus à me connecter, l'e-mail de réinitialisation du mot de passe "
@@ -255,7 +256,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "Je souhaite retourner le {product} de la commande {order}. Comment obtenir "
             "l'étiquette de retour ?",
             "J'ai renvoyé la commande {order} le {date} et toujours pas de remboursement.",
-            "Le {product} ne fonctionne plus après deux semaines, est-il possible de l'échanger ?",
+            "Le {gadget} ne fonctionne plus après deux semaines, est-il possible de l'échanger ?",
         ),
         "fraud": (
             "Il y a un prélèvement de {amount} sur ma carte ({last4}) pour une commande que je "
@@ -268,7 +269,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "general": (
             "Avez-vous un magasin à Lyon ?",
             "Quels sont vos horaires le week-end ?",
-            "Le {product} est-il livré avec une prise française ?",
+            "Le {gadget} est-il livré avec une prise française ?",
         ),
     },
     "pt": {
@@ -283,7 +284,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "O app fecha sozinho toda vez que abro 'Meus pedidos'. Uso {device}, versão mais "
             "recente.",
             "Na hora de pagar com Pix aparece o erro {error} e não finaliza.",
-            "Meu {product} não conecta mais no app depois da atualização.",
+            "Meu {gadget} não conecta mais no app depois da atualização.",
         ),
         "account_access": (
             "Não consigo entrar na minha conta, o e-mail de redefinir senha não chega ({email}).",
@@ -301,7 +302,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "Quero devolver o {product} do pedido {order}, não gostei. Como faço para gerar a "
             "etiqueta de devolução?",
             "Devolvi o pedido {order} no dia {date} e até agora nada do reembolso.",
-            "O {product} parou de funcionar com duas semanas de uso, dá para trocar?",
+            "O {gadget} parou de funcionar com duas semanas de uso, dá para trocar?",
         ),
         "fraud": (
             "Apareceu uma compra de {amount} no meu cartão final {last4} que eu não fiz. Quero "
@@ -313,7 +314,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "general": (
             "Vocês têm loja física em São Paulo?",
             "Qual o horário de atendimento no fim de semana?",
-            "O {product} é bivolt?",
+            "O {gadget} é bivolt?",
         ),
     },
     "ja": {
@@ -326,7 +327,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "technical": (
             "アプリで注文履歴を開くと強制終了します。{device}で最新バージョンです。",
             "支払い画面でエラー{error}が出て購入できません。",
-            "アップデート後、{product}がアプリに接続できなくなりました。",
+            "アップデート後、{gadget}がアプリに接続できなくなりました。",
         ),
         "account_access": (
             "ログインできません。パスワード再設定のメールが届きません（{email}）。",
@@ -341,7 +342,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "returns": (
             "注文{order}の{product}を返品したいです。返品ラベルはどこで発行できますか。",
             "{date}に返品した注文{order}の返金がまだありません。",
-            "{product}が2週間で動かなくなりました。交換は可能でしょうか。",
+            "{gadget}が2週間で動かなくなりました。交換は可能でしょうか。",
         ),
         "fraud": (
             "カード末尾{last4}に身に覚えのない{amount}の請求があります。至急確認してください。",
@@ -353,7 +354,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "general": (
             "東京に実店舗はありますか？",
             "週末のサポート受付時間を教えてください。",
-            "{product}は海外でも使えますか？",
+            "{gadget}は海外でも使えますか？",
         ),
     },
 }
@@ -539,7 +540,7 @@ INNOCENT_LOOKALIKES: dict[str, tuple[str, ...]] = {
         "Your chat assistant couldn't help with this, so I'm writing here.",
         "Ignore the note on my last order, that was for a different address.",
         "The bot on your site told me to contact a human, so here I am.",
-        "I followed the instructions in the manual and it still doesn't work.",
+        "I already tried what the help bot on your site suggested.",
     ),
     "es": ("Por favor ignoren mi correo anterior, lo mandé sin terminar.",
            "El asistente del chat no me supo ayudar."),
@@ -666,6 +667,7 @@ PRODUCTS_EN = ("Lumo X2 earbuds", "Nimbus 3 air purifier", "Orbit smart plug 4-p
                "Sora smartwatch")
 PRODUCT_MODELS = ("Lumo X2", "Nimbus 3", "Orbit Plug", "Kestrel 14", "Drift 2", "Halo Lamp",
                   "Pico Mini", "Fathom 1.5", "Atlas 40L", "Sora Watch")
+GADGETS = (0, 1, 2, 4, 5, 6, 9)  # the products above that pair with the app or plug in
 CARRIERS = {
     "en": ("UPS", "FedEx", "USPS"), "es": ("Correos", "SEUR", "Estafeta"),
     "de": ("DHL", "Hermes", "DPD"), "fr": ("Colissimo", "Chronopost"),
@@ -742,7 +744,7 @@ def sample_parameters(rng: np.random.Generator) -> dict[str, Any]:
         for lang, base in channel_base.items()
     }
     queue_share = rng.dirichlet(np.array([20.0, 17, 15, 20, 13, 0.0001, 11]) * 3)
-    fraud_share = rng.uniform(0.018, 0.028)
+    fraud_share = rng.uniform(0.016, 0.026)
     queue_share = queue_share * (1 - fraud_share)
     queue_share[QUEUES.index("fraud")] = fraud_share
 
@@ -789,7 +791,7 @@ def sample_parameters(rng: np.random.Generator) -> dict[str, Any]:
         "fraud_accuracy_live": _round(rng.uniform(0.40, 0.60)),
         "fraud_accuracy_gold": _round(rng.uniform(0.82, 0.92)),
         "overconfidence_slope": _round(rng.uniform(1.15, 1.45)),
-        "overconfidence_shift": _round(rng.uniform(0.25, 0.55)),
+        "overconfidence_shift": _round(rng.uniform(0.35, 0.60)),
         # Catch-all tickets plateau here: a 7-way softmax that spreads its mass.
         "hesitant_center": _round(rng.uniform(0.615, 0.645)),
         "share_multi_intent": _round(rng.uniform(0.06, 0.10)),
@@ -801,9 +803,9 @@ def sample_parameters(rng: np.random.Generator) -> dict[str, Any]:
         "misroute_costs": _cost_matrix(rng, fraud_target),
         "human_review_cost": float(round(rng.uniform(2.0, 3.6), 2)),
         # Fraud misroutes: the router wavers between fraud and the look-alike queue.
-        "fraud_confidence_center": _round(rng.uniform(0.70, 0.76)),
+        "fraud_confidence_center": _round(rng.uniform(0.60, 0.72)),
         "fraud_language": fraud_language,
-        "fraud_language_share": _round(rng.uniform(0.15, 0.19)),
+        "fraud_language_share": _round(rng.uniform(0.14, 0.18)),
         "fraud_language_accuracy": _round(rng.uniform(0.15, 0.30)),
         "dump_language": dump_language,
         "dump_accuracy_drop": _round(rng.uniform(0.07, 0.11)),
@@ -1021,6 +1023,8 @@ def _slots(rng: np.random.Generator, lang: str, created: dt.datetime, email: str
         "order": order,
         "amount": _format_amount(rng, lang),
         "product": _pick(rng, PRODUCTS_EN if lang == "en" else PRODUCT_MODELS),
+        "gadget": _pick(rng, [(PRODUCTS_EN if lang == "en" else PRODUCT_MODELS)[i]
+                              for i in GADGETS]),
         "date": _format_date(lang, past),
         "last4": f"{int(rng.integers(0, 10000)):04d}",
         "carrier": _pick(rng, CARRIERS[lang]),
@@ -1221,7 +1225,7 @@ def _best_grid_threshold(conf: np.ndarray, misroute: np.ndarray, review_cost: fl
 
 def _confidences(
     rng: np.random.Generator, hidden: dict[str, Any], live: np.ndarray, z_seen: np.ndarray,
-    hesitant: np.ndarray, fraud_miss: np.ndarray,
+    hesitant: np.ndarray, fraud_miss: np.ndarray, wave: np.ndarray,
     correct: np.ndarray, gold: np.ndarray, predicted: np.ndarray,
 ) -> np.ndarray:
     """Calibrated on gold, overconfident on live, with the Q3/Q4 plant made visible.
@@ -1246,8 +1250,10 @@ def _confidences(
         # Catch-all tickets: a spread-out softmax, top label around 0.62-0.65.
         confidence = np.where(hesitant, rng.normal(hesitant_center, 0.025, n), confidence)
         # Fraud misroutes: spread over a wide band, so no single threshold is a cliff.
-        confidence = np.where(fraud_miss, _sigmoid(rng.normal(fraud_center, 0.6, n)),
+        confidence = np.where(fraud_miss, _sigmoid(rng.normal(fraud_center, 0.55, n)),
                               confidence)
+        # The wave's takeovers read like plain account trouble: confidently wrong.
+        confidence = np.where(fraud_miss & wave, _sigmoid(rng.normal(1.4, 0.4, n)), confidence)
         confidence = _confidence_clean(confidence)
         # A confident softmax rounds to exactly 1.0 now and then.
         saturated = live & (confidence > 0.998) & (rng.random(n) < 0.3)
@@ -1256,7 +1262,9 @@ def _confidences(
         t_true = _best_grid_threshold(c, misroute[live], review)
         t_flat = _best_grid_threshold(c, np.where(ok > 0, 0.0, flat), review)
         ece_gap = abs(_calibration_gap(c, ok, 10) - _calibration_gap(c, ok, 15))
-        if t_true > 0.0 and abs(t_true - t_flat) > 0.01 and ece_gap > 0.004:
+        on_gold = _calibration_gap(confidence[~live], correct[~live].astype(float), 10)
+        sharper = _calibration_gap(c, ok, 10) - on_gold > 0.04
+        if t_true > 0.0 and abs(t_true - t_flat) > 0.01 and ece_gap > 0.004 and sharper:
             break
     return confidence
 
@@ -1288,7 +1296,7 @@ def _tickets_frame(rng: np.random.Generator, params: dict[str, Any]) -> pd.DataF
     """All tickets, re-drawn (deterministically, a bounded number of times) until the
     judgement plants stand out; almost always the first draw."""
     frame = _draw_tickets(rng, params)
-    for _ in range(9):
+    for _ in range(4):
         if _plants_visible(frame, params["hidden"]):
             break
         frame = _draw_tickets(rng, params)
@@ -1311,7 +1319,7 @@ def _draw_tickets(rng: np.random.Generator, params: dict[str, Any]) -> pd.DataFr
     counts = _live_cell_counts(rng, hidden, min_n)
     wave_n = sum(k for (lang, _), k in counts.items() if lang == hidden["fraud_language"])
     # A wave is a few dozen tickets whatever the market's size.
-    wave = min(0.35, max(float(hidden["fraud_language_share"]), 24.0 / max(wave_n, 1)))
+    wave = min(0.35, max(float(hidden["fraud_language_share"]), 30.0 / max(wave_n, 1)))
     wave_p = {q: p * (1 - wave) / (1 - queue_p["fraud"]) for q, p in queue_p.items()}
     wave_p["fraud"] = wave
     for (lang, ch), k in counts.items():
@@ -1423,7 +1431,8 @@ def _draw_tickets(rng: np.random.Generator, params: dict[str, Any]) -> pd.DataFr
     hesitant &= rng.random(n) < 0.75
     # Fraud misroutes: the router wavers between fraud and the look-alike queue.
     fraud_miss = live & (gold_arr == "fraud") & ~correct
-    confidence = _confidences(rng, hidden, live, z + shift, hesitant, fraud_miss,
+    wave = langs == hidden["fraud_language"]
+    confidence = _confidences(rng, hidden, live, z + shift, hesitant, fraud_miss, wave,
                               correct, gold_arr, predicted_arr)
 
     # --- annotators (live only): agree on clear tickets, split on multi-intent ones ---
@@ -1542,6 +1551,9 @@ def _judge_frames(
         # Keep the plant visible (a lenient judge, and a correction that matters), and the
         # validation sample representative of the routed tickets it was drawn from.
         typical = abs(float(v_human.mean()) - float(right.mean())) < 0.03
+        # ... and a correction that lands near the truth, as it does on average: a
+        # strong candidate checks it against the tickets.
+        typical &= abs(corrected - float(right.mean())) < 0.05
         if tpr - tnr > 0.15 and p_obs - corrected > 0.01 and typical:
             break
     validation = pd.DataFrame({

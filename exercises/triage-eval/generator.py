@@ -801,7 +801,7 @@ def sample_parameters(rng: np.random.Generator) -> dict[str, Any]:
         "annotator_multi_primary": _round(rng.uniform(0.45, 0.62)),
         "annotator_missing": [_round(rng.uniform(0.01, 0.03)), _round(rng.uniform(0.01, 0.03))],
         "misroute_costs": _cost_matrix(rng, fraud_target),
-        "human_review_cost": float(round(rng.uniform(2.0, 3.6), 2)),
+        "human_review_cost": float(round(rng.uniform(2.4, 5.0), 2)),
         # Fraud misroutes: the router wavers between fraud and the look-alike queue.
         "fraud_confidence_center": _round(rng.uniform(0.60, 0.72)),
         "fraud_language": fraud_language,

@@ -68,8 +68,18 @@ def keyed(seed: int) -> tuple[dict[str, Any], dict[str, pd.DataFrame], dict[str,
     return params["public"], frames, answers.reference(frames, params["public"])
 
 
+def _f1(expected: Any, given: Any) -> float:
+    want, got = set(expected), set(given)
+    if not want and not got:
+        return 1.0
+    hits = len(want & got)
+    return 0.0 if hits == 0 else 2 * hits / (len(want) + len(got))
+
+
 def _wrong(field: str, expected: Any, given: Any) -> bool:
     spec = FIELDS[field]
+    if spec["type"] == "list[str]":
+        return _f1(expected, given) < 1.0
     if spec["type"] == "str":
         return str(given).strip().lower() != str(expected).strip().lower()
     return abs(float(given) - float(expected)) > float(spec.get("tolerance", 0.0)) + 1e-12
@@ -88,8 +98,13 @@ def test_manifest_lists_exactly_the_reference_answers() -> None:
     public, _, key = keyed(0)
     assert set(key) == set(FIELDS)
     for name, value in key.items():
+        if FIELDS[name]["type"] == "list[str]":
+            assert type(value) is list and all(type(v) is str for v in value), name
+            continue
         expected_type = str if FIELDS[name]["type"] == "str" else float
         assert type(value) is expected_type, name
+        if "choices" in FIELDS[name]:
+            assert value in FIELDS[name]["choices"], name
         spec = FIELDS[name]
         if "min" in spec:
             assert value >= spec["min"], name
@@ -120,6 +135,7 @@ def test_every_wrong_approach_loses_its_questions(seed: int) -> None:
     """Does each known wrong approach miss at least one answer of each question it must lose?"""
     public, frames, key = keyed(seed)
     for name, wrong in answers.WRONG_APPROACHES.items():
+        assert wrong.description, f"{name} has no description"
         given = wrong.fn(frames, public)
         assert given, name
         assert set(given) <= set(key), name
@@ -184,7 +200,7 @@ def test_data_looks_like_production(seed: int) -> None:
     japanese = live[live["language"] == "ja"]["text"]
     assert japanese.str.contains(r"[\u3040-\u30ff\u4e00-\u9fff]").all()
     assert 0.02 < (live["gold_label"] == "fraud").mean() < 0.06
-    assert live["text"].str.contains("ignore previous instructions", case=False).any()
+    assert live["text"].str.contains(answers.TEXTBOOK_INJECTION, case=False).any()
     assert 500 <= len(tickets) - len(live) <= 700 and 1800 <= len(live) <= 2500
     stamps = pd.to_datetime(live["created_at"])
     assert (stamps.max() - stamps.min()).days <= 21
@@ -195,6 +211,104 @@ def test_data_looks_like_production(seed: int) -> None:
     assert cost[fraud, general] > 10 * cost[general, fraud]
 
 
+@pytest.mark.parametrize("seed", [0, 11, 23])
+def test_text_reads_like_real_tickets(seed: int) -> None:
+    """No exact repeats, no live ticket that copies a gold one, few recurring senders,
+    and gold tickets as messy as live ones on the same channel."""
+    _, frames, _ = keyed(seed)
+    tickets = frames["tickets.csv"]
+    gold = tickets[tickets["cohort"] == "gold"]
+    live = _live(frames)
+    assert tickets["text"].is_unique
+    assert not live["text"].isin(set(gold["text"])).any()
+    signed = live[live["channel"] == "email"]["text"].str.rsplit("\n", n=1).str[-1]
+    signed = signed[~signed.str.startswith(("Sent from", "Get Outlook"))]
+    assert signed.value_counts(normalize=True).iloc[0] < 0.03
+    # Curating the labels did not clean the text: gold chat is as informal as live chat.
+    for cohort in (gold, live):
+        chat = cohort[cohort["channel"] == "chat"]["text"]
+        assert (chat == chat.str.lower()).mean() > 0.1
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_confidence_has_no_pile_up_and_no_cliff(seed: int) -> None:
+    """No confidence value below 1.0 holds a pile of tickets (no clip), and the fraud
+    misroutes spread over a wide band rather than one narrow one."""
+    _, frames, _ = keyed(seed)
+    conf = frames["tickets.csv"]["confidence"]
+    below_one = conf[conf < 1.0]
+    assert below_one.value_counts(normalize=True).iloc[0] < 0.01
+    assert conf.min() > 1 / 7
+    assert (conf == 1.0).mean() < 0.03
+    live = _live(frames)
+    fraud_miss = live[(live["gold_label"] == "fraud") & (live["predicted_queue"] != "fraud")]
+    spread = fraud_miss["confidence"].quantile([0.1, 0.9])
+    assert spread.iloc[1] - spread.iloc[0] > 0.15
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_judge_data_agrees_with_the_tickets(seed: int) -> None:
+    """The human pass rate on the judge's validation sample is the router's accuracy on
+    routed live tickets, and the corrected judge-only rate lands near it too."""
+    _, frames, key = keyed(seed)
+    live = _live(frames)
+    routed = live[live["confidence"] >= 0.5]
+    accuracy = float((routed["predicted_queue"] == routed["gold_label"]).mean())
+    validation = frames["judge_validation.csv"]
+    human = float((validation["human_verdict"] == "pass").mean())
+    assert abs(human - accuracy) < 0.06
+    assert abs(key["q5_corrected_pass_rate"] - accuracy) < 0.1
+    assert set(validation["language"]) <= set(live["language"])
+
+
+def _planted_injections(seed: int) -> set[str]:
+    """The ids of the tickets the generator wrote as injection attempts."""
+    rng = np.random.default_rng(seed)
+    params = generator.sample_parameters(rng)
+    frame = generator._tickets_frame(rng, params)
+    live = frame[(frame["cohort"] == "live") & (frame[generator.KIND_COLUMN] == "injection")]
+    return set(live["ticket_id"])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_judgement_questions_have_a_planted_truth_the_literal_reading_misses(seed: int) -> None:
+    """Does the key find exactly what the generator planted, and does the obvious
+    reading of each judgement question score at most a quarter of it?"""
+    params, _ = variant(seed)
+    public, frames, key = keyed(seed)
+    hidden = params["hidden"]
+    assert set(key["q6_injection_tickets"]) == _planted_injections(seed)
+    assert key["q7_dump_language"] == hidden["dump_language"]
+    assert key["q8_hold_back_language"] == hidden["fraud_language"]
+
+    literal: dict[str, Any] = {}
+    for name in answers.PERSONAS["literal"]:
+        literal.update(answers.WRONG_APPROACHES[name].fn(frames, public))
+    assert set(literal) == {"q6_injection_tickets", "q7_dump_language", "q8_hold_back_language"}
+    assert 0.0 < _f1(key["q6_injection_tickets"], literal["q6_injection_tickets"]) <= 0.25
+    assert literal["q7_dump_language"] != key["q7_dump_language"]
+    assert literal["q8_hold_back_language"] != key["q8_hold_back_language"]
+
+    # Without doubt: the planted language stands well clear of the runner-up.
+    live = _live(frames)
+    dump = answers.general_dump_rates(live).sort_values(ascending=False)
+    assert dump.iloc[0] >= 2 * dump.iloc[1]
+    cost = answers.planned_cost_by_language(frames).sort_values(ascending=False)
+    assert cost.iloc[0] >= 1.3 * cost.iloc[1]
+    # Every injection attempt addresses the software, and the look-alikes are there too.
+    assert len(key["q6_injection_tickets"]) >= 12
+    lookalikes = live["text"].str.contains("ignore my previous|ignoren mi correo|"
+                                           "ignorieren sie meine", case=False)
+    assert set(live.loc[lookalikes, "ticket_id"]) - set(key["q6_injection_tickets"])
+
+
+def test_judgement_truths_vary_across_variants() -> None:
+    keys = [keyed(seed)[2] for seed in SEEDS]
+    assert len({tuple(k["q6_injection_tickets"]) for k in keys}) == len(keys)
+    assert len({k["q7_dump_language"] for k in keys}) >= 4
+    assert len({k["q8_hold_back_language"] for k in keys}) >= 4
+
+
 def test_keys_differ_across_variants() -> None:
     keys = [keyed(seed)[2] for seed in SEEDS]
     assert len({json.dumps(k, sort_keys=True) for k in keys}) == len(keys)
@@ -203,7 +317,13 @@ def test_keys_differ_across_variants() -> None:
 
 
 def test_personas_rank_as_intended() -> None:
-    """strong > misses_calibration > aggregate_only > blank, on autograded points."""
+    """strong > misses_calibration > literal > aggregate_only > blank, on autograded
+    points; literal stays at or below 60% of them, and every judgement question is
+    worth together at least 40%."""
+    auto = [q for q in MANIFEST["questions"] if q["kind"] == "auto"]
+    total = sum(q["points"] for q in auto)
+    assert sum(q["points"] for q in auto if q.get("judgement")) >= 0.4 * total
+    assert len([q for q in auto if q.get("judgement")]) >= 3
     for seed in range(5):
         public, frames, key = keyed(seed)
         points = {}
@@ -213,8 +333,10 @@ def test_personas_rank_as_intended() -> None:
                 given.update(answers.WRONG_APPROACHES[name].fn(frames, public))
             points[persona] = _points(key, given)
         points["blank"] = _points(key, {})
-        assert points["strong"] > points["misses_calibration"] > points["aggregate_only"]
-        assert points["aggregate_only"] > points["blank"] == 0.0
+        assert points["strong"] == total
+        assert points["strong"] > points["misses_calibration"] > points["literal"]
+        assert points["literal"] > points["aggregate_only"] > points["blank"] == 0.0
+        assert points["literal"] <= 0.6 * total
 
 
 def _points(key: dict[str, Any], given: dict[str, Any]) -> float:
@@ -222,7 +344,10 @@ def _points(key: dict[str, Any], given: dict[str, Any]) -> float:
     for q in MANIFEST["questions"]:
         names = list(q.get("answers", {}))
         if names:
-            right = sum(1 for n in names if n in given and not _wrong(n, key[n], given[n]))
+            right = sum(
+                (_f1(key[n], given[n]) if FIELDS[n]["type"] == "list[str]"
+                 else float(not _wrong(n, key[n], given[n])))
+                for n in names if n in given)
             total += q["points"] * right / len(names)
     return total
 
@@ -297,7 +422,7 @@ def _default_key() -> dict[str, Any]:
 # Decimals the notebook may show: none can be a key value (too low, or above 1, or with
 # a trailing zero that the leak check's patterns never match).
 SAFE_DECIMALS = {"0.00", "0.05", "0.10", "0.20", "0.50", "0.80", "0.90", "1.00", "1.08", "3.25",
-                 "0.01"}
+                 "0.01", "1.5"}
 ANSWER_NAMES = list(FIELDS)
 
 

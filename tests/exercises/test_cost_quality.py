@@ -7,7 +7,6 @@ manifest, so "loses its points" means what it means at grading time.
 
 import json
 import re
-import time
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -33,6 +32,8 @@ DEFAULT_SEED = 20261123
 SEEDS = range(30)
 SEGMENTS = ("freelancer", "small_business", "mid_market", "enterprise", "accounting_firm",
             "nonprofit")
+WORKFLOWS = ("bank_reconciliation", "expense_categorization", "invoice_chasing",
+             "tax_question", "month_end_report")
 
 
 def _load(name: str, module_name: str) -> ModuleType:
@@ -46,6 +47,7 @@ MANIFEST = parse_manifest(RAW_MANIFEST)
 FIELDS = {f.name: f for f in MANIFEST.answer_fields}
 QUESTION_OF = {f.name: q.id for q in MANIFEST.auto_questions for f in q.answers}
 AUTO_MAX = sum(q.points for q in MANIFEST.auto_questions)
+JUDGEMENT = {q.id for q in MANIFEST.judgement_questions}
 
 
 @cache
@@ -77,15 +79,19 @@ def test_manifest_lists_exactly_the_reference_answers() -> None:
     """Does reference() return every manifest variable, as plain Python values in range?"""
     public, _, key = keyed(0)
     assert set(key) == set(FIELDS)
-    kinds = {"str": str, "int": int, "float": float}
+    kinds = {"str": str, "int": int, "float": float, "list[str]": list}
     for name, value in key.items():
         spec = FIELDS[name]
         assert type(value) is kinds[spec.type], name
+        if spec.type == "list[str]":
+            assert all(type(v) is str for v in value) and value == sorted(set(value)), name
+            continue
         if spec.min is not None:
             assert value >= spec.min, name
         if spec.max is not None:
             assert value <= spec.max, name
-    assert set(public) == set(MANIFEST.parameters) == {"budget_ms", "cascade_margin_pts"}
+    assert set(public) == set(MANIFEST.parameters) == {"budget_ms", "cascade_margin_pts",
+                                                       "router_cost_cap"}
     assert set(key["q3_top_segment"] for key in (keyed(s)[2] for s in SEEDS)) <= set(
         FIELDS["q3_top_segment"].choices)
     points = {q.kind: 0.0 for q in MANIFEST.questions}
@@ -93,6 +99,9 @@ def test_manifest_lists_exactly_the_reference_answers() -> None:
         points[q.kind] += q.points
     assert points["auto"] == points["written"] == 15
     assert 60 <= MANIFEST.time_budget_minutes <= 90
+    # Judgement questions carry at least 40% of the autograded points.
+    assert {"q7", "q8"} == JUDGEMENT
+    assert sum(q.points for q in MANIFEST.judgement_questions) >= 0.4 * AUTO_MAX
 
 
 @pytest.mark.parametrize("seed", [0, 7])
@@ -107,14 +116,10 @@ def test_generation_is_deterministic(seed: int) -> None:
     assert first[1] == again
 
 
-def test_parameters_are_json_data_and_generation_is_fast() -> None:
+def test_parameters_are_json_data() -> None:
+    """Do the parameters survive a JSON round trip (they are recorded with the variant)?"""
     params, _ = variant(3)
     assert json.loads(json.dumps(params)) == params
-    started = time.perf_counter()
-    for seed in (100, 101, 102):
-        rng = np.random.default_rng(seed)
-        generator.generate(rng, generator.sample_parameters(rng))
-    assert (time.perf_counter() - started) / 3 < 1.0
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -151,9 +156,9 @@ def test_planted_phenomena(seed: int) -> None:
     by_outcome = fan.groupby("resolved")["calls"].mean()
     assert by_outcome[False] > by_outcome[True] + 0.5
 
-    # Q2: the cache matters, in either direction.
+    # Q2: the cache saves money overall (Q8 is where it does not).
     assert 0.12 < key["q2_cache_hit_ratio"] < 0.9
-    assert -0.4 < key["q2_savings_share"] < 0.7
+    assert 0.05 < key["q2_savings_share"] < 0.8
 
     # Q3: a positive win whose significance follows the plant; both counts in 100..399.
     assert key["q3_accuracy_delta"] > 0
@@ -174,8 +179,34 @@ def test_planted_phenomena(seed: int) -> None:
     assert float(ev["standard_pass"].mean()) < float(ev["premium_pass"].mean()) - margin
     assert 0.3 <= key["q4_tau"] <= 0.9
     escalated = float((ev["standard_confidence"] < key["q4_tau"]).mean())
-    assert escalated >= 0.08
+    assert escalated >= 0.03
     assert key["q4_cost_vs_premium"] < 1.0
+    # ... and its answer is off the knife edge: flipping two eval items cannot move it.
+    n = len(ev)
+    target = float(ev["premium_pass"].mean()) - margin
+    curve = answers.cascade_curve(ev)
+    assert key["q4_cascade_accuracy"] - target >= 3 / n - 1e-12
+    assert all(target - acc >= 3 / n - 1e-12 for tau, acc, _ in curve if tau < key["q4_tau"])
+
+    # Q7: premium helps on one or two segments and hurts on others; the best router
+    # within the cap is neither Q3's top segment alone nor premium everywhere, and it
+    # is as accurate as premium-only on production traffic at a fraction of the cost.
+    delta = table["delta"]
+    assert (delta < -0.015).sum() >= 1
+    assert key["q7_premium_segments"] != [key["q3_top_segment"]]
+    assert 0 < len(key["q7_premium_segments"]) < len(SEGMENTS)
+    assert key["q7_router_cost_vs_premium"] <= public["router_cost_cap"]
+    weights = tasks["segment"].value_counts(normalize=True)
+    premium_only = float((weights * table["premium"].reindex(weights.index)).sum())
+    standard_only = float((weights * table["standard"].reindex(weights.index)).sum())
+    assert key["q7_router_accuracy"] > standard_only + 0.005
+    assert key["q7_router_accuracy"] > premium_only - 0.02
+
+    # Q8: one or two workflows lose money on the cache, clearly; the others save.
+    saving = answers.workflow_savings(frames)
+    assert 1 <= len(key["q8_cache_off_workflows"]) <= 2
+    assert set(key["q8_cache_off_workflows"]) == set(hidden["snapshot_first_workflows"])
+    assert (saving.abs() > 0.03).all()
 
     # Q5: the second call adds most of a second at the median and much more at the tail.
     gap = key["q5_p50_two_calls_ms"] - key["q5_p50_one_call_ms"]
@@ -200,11 +231,20 @@ def test_plants_vary_across_variants() -> None:
     significant = [k["q3_p_value"] < 0.05 for k in keys]
     assert 0.3 < np.mean(significant) < 0.85
     savings = [k["q2_savings_share"] for k in keys]
-    assert min(savings) < 0.05 and max(savings) > 0.3
+    assert max(savings) - min(savings) > 0.2
     two_better = [k["q5_good_turns_two_calls"] > k["q5_good_turns_one_call"] for k in keys]
     assert any(two_better) and not all(two_better)
-    assert len({k["q3_top_segment"] for k in keys}) == len(SEGMENTS)
+    # The helped segment is never one of the two busiest (it must fit under the cap
+    # with a second one), so four or more of the six.
+    assert len({k["q3_top_segment"] for k in keys}) >= 4
     assert len({k["q4_tau"] for k in keys}) >= 4
+    # The judgement truths vary: many different routers and cache-losing workflow sets.
+    routers = {tuple(k["q7_premium_segments"]) for k in keys}
+    assert len(routers) >= 10
+    assert {len(r) for r in routers} == {2, 3}
+    assert len({s for r in routers for s in r}) >= len(SEGMENTS) - 1
+    losing = {tuple(k["q8_cache_off_workflows"]) for k in keys}
+    assert len(losing) >= 6 and {w for r in losing for w in r} == set(WORKFLOWS)
 
 
 @pytest.mark.parametrize("seed", [0, 11, 23])
@@ -265,22 +305,39 @@ def test_keys_differ_across_variants() -> None:
         assert len({repr(k[name]) for k in keys}) > 1, name
 
 
-def test_personas_rank_as_intended() -> None:
-    """strong > misses_calibration > aggregate_only > blank, with the intended losses."""
-    assert set(answers.PERSONAS) == {"strong", "misses_calibration", "aggregate_only"}
-    for seed in range(6):
-        public, frames, key = keyed(seed)
-        points = {}
-        for persona, mistakes in answers.PERSONAS.items():
-            given = dict(key)
-            for name in mistakes:
-                given.update(answers.WRONG_APPROACHES[name].fn(frames, public))
-            points[persona] = sum(_points(key, given).values())
-        points["blank"] = sum(_points(key, {}).values())
-        assert points["strong"] == AUTO_MAX
-        assert 0.22 <= 1 - points["misses_calibration"] / AUTO_MAX <= 0.34
-        assert 1 - points["aggregate_only"] / AUTO_MAX > 0.6
-        assert points["aggregate_only"] > points["blank"] == 0.0
+@pytest.mark.parametrize("seed", SEEDS)
+def test_personas_rank_as_intended(seed: int) -> None:
+    """strong > literal and misses_calibration > aggregate_only > blank; does literal stay
+    at or below 60% of the autograded points, and do literal and aggregate_only take at
+    most a quarter of each judgement question?"""
+    assert set(answers.PERSONAS) == {"strong", "literal", "misses_calibration",
+                                     "aggregate_only"}
+    public, frames, key = keyed(seed)
+    points, by_question = {}, {}
+    for persona, mistakes in answers.PERSONAS.items():
+        given = dict(key)
+        for name in mistakes:
+            given.update(answers.WRONG_APPROACHES[name].fn(frames, public))
+        by_question[persona] = _points(key, given)
+        points[persona] = sum(by_question[persona].values())
+    points["blank"] = sum(_points(key, {}).values())
+    assert points["strong"] == AUTO_MAX
+    assert points["literal"] <= 0.6 * AUTO_MAX
+    assert 0.22 <= 1 - points["misses_calibration"] / AUTO_MAX <= 0.5
+    assert 1 - points["aggregate_only"] / AUTO_MAX > 0.6
+    assert points["aggregate_only"] > points["blank"] == 0.0
+    for persona in ("literal", "aggregate_only"):
+        for q in MANIFEST.judgement_questions:
+            assert by_question[persona][q.id] <= 0.25 * q.points, (persona, q.id)
+    # The literal persona computes every stated definition right.
+    assert all(by_question["literal"][q.id] == q.points for q in MANIFEST.auto_questions
+               if q.id not in JUDGEMENT)
+
+
+def test_every_wrong_approach_is_described() -> None:
+    """Does every wrong approach carry a one-line description for the hiring manager?"""
+    for name, wrong in answers.WRONG_APPROACHES.items():
+        assert 10 < len(wrong.description) <= 100 and "\n" not in wrong.description, name
 
 
 def test_rubric_placeholders_fill_from_the_key() -> None:
@@ -345,8 +402,8 @@ def test_notebook_structure() -> None:
 def test_notebook_states_the_definitions_the_key_uses() -> None:
     """The grid, the percentile method, the test, the pricing formula and the tie rules."""
     by_id = {c.metadata["nbgrader"]["grade_id"]: c.source for c in _notebook().cells}
-    assert "cache_write_multiplier` × `cache_write_input_tokens" in by_id["q1_doc"]
-    assert "cache_read_multiplier` × `cache_read_input_tokens" in by_id["q1_doc"]
+    assert "cache_write_multiplier × cache_write_input_tokens" in by_id["q1_doc"]
+    assert "cache_read_multiplier × cache_read_input_tokens" in by_id["q1_doc"]
     assert "per 1000 tasks" in by_id["q1_doc"]
     assert "Σ `cache_read_input_tokens`" in by_id["q2_doc"]
     assert "2 · P(X ≤ min(b, c))" in by_id["q3_doc"] and "Ties" in by_id["q3_doc"]
@@ -356,6 +413,9 @@ def test_notebook_states_the_definitions_the_key_uses() -> None:
     assert "Ties: the lowest τ" in by_id["q4_doc"]
     assert 'method="linear"' in by_id["q5_doc"] and "> budget_ms" in by_id["q5_doc"]
     assert "**all** that tier's requests" in by_id["q6_doc"]
+    assert "`router_cost_cap`" in by_id["q7_doc"] and "Ties:" in by_id["q7_doc"]
+    assert "mix of\n  segments in `tasks.csv`" in by_id["q7_doc"]
+    assert "`input_usd_per_mtok`" in by_id["q8_doc"] and "`[]`" in by_id["q8_doc"]
 
 
 def test_nothing_in_the_notebook_gives_a_key_away() -> None:

@@ -11,10 +11,15 @@ What is planted (all of it drawn from the rng, see ``sample_parameters``):
 
 - the premium win on the paired eval: its size, and whether the exact McNemar test
   finds it significant (in about 40% of variants it does not);
-- the customer segment where premium really helps, beside an easy segment (highest
-  premium accuracy) and a hard one (lowest standard accuracy) where it does not;
-- how stable the prompt prefix is, hence the cache-hit ratio (about 0.2 to 0.75) and
-  whether caching saves money at all under the price book's cache-write premium;
+- the two customer segments where premium really helps, one or two (the busiest among
+  them) where it is worse, beside an easy segment (highest premium accuracy) and a hard
+  one (lowest standard accuracy): the best segment router under the cost cap (Q7) beats
+  premium-only on production traffic at a fraction of its cost;
+- caching that follows the prompt's structure and the clock: a shared prefix, entries
+  that expire after the price book's TTL when a step waits for the customer, and one or
+  two workflows whose template puts the account snapshot first, so caching costs them
+  more than it saves (Q8) while it saves money overall;
+- the cascade's cheapest tau, three eval items or more clear of the margin either way;
 - fewer calls per task (fan-out) on premium, and more on tasks that are not resolved;
 - how heavy the latency tail of the two-call voice arm is: light in about 55% of
   variants (the second call can then win on turns that succeed within the budget),
@@ -241,33 +246,63 @@ UTTERANCES: dict[str, tuple[str, ...]] = {
         "can you tell me when the last payment from {client} came in",
         "I need to change the due date on {invoice}",
         "why was I charged {amount} this month",
-        "um is my {month} statement ready",
-        "thanks that's all",
+        "is the {month} statement for {client} ready yet",
+        "did {client} pay the {amount} they owe me",
+        "can you resend invoice {invoice} to {client}",
+        "how many of the invoices to {client} are overdue right now",
+        "I think {invoice} was paid twice, can you check",
+        "when does the {amount} payout hit my bank",
+        "what's the total I invoiced {client} in {month}",
     ),
     "en-GB": (
         "hiya, has {client} paid invoice {invoice} yet",
-        "could you check the VAT on my last invoice please",
-        "what do I owe on the account at the moment",
-        "cheers, that's everything",
+        "could you check the VAT on invoice {invoice} please",
+        "what do I owe on the account for {month}",
+        "has the {amount} from {client} cleared",
+        "can you move the due date on {invoice} to the end of {month}",
+        "which invoices are still outstanding for {client}",
     ),
     "es-US": (
         "hola, llamo por la factura {invoice}, ¿ya está pagada?",
         "¿cuánto me debe {client}?",
         "quiero cambiar la fecha de vencimiento de la {invoice}",
-        "gracias, eso es todo",
+        "¿me puede reenviar la factura {invoice}?",
+        "¿cuándo llega el depósito de {amount}?",
+        "¿ya pagó {client} los {amount}?",
     ),
     "de-DE": (
         "hallo, ist die Rechnung {invoice} schon bezahlt",
         "wie hoch ist der offene Betrag bei {client}",
-        "können Sie mir den Kontoauszug für {month} schicken",
-        "danke, das war's",
+        "können Sie mir den Kontoauszug für {month} schicken, es geht um {client}",
+        "hat {client} die {amount} schon überwiesen",
+        "bitte die Rechnung {invoice} noch mal an {client} schicken",
+        "welche Rechnungen von {client} sind gerade überfällig",
     ),
     "fr-FR": (
         "bonjour, la facture {invoice} a été réglée ?",
         "combien me doit {client} en ce moment",
         "je voudrais décaler l'échéance de la {invoice}",
-        "merci, c'est tout",
+        "est-ce que {client} a payé les {amount}",
+        "vous pouvez renvoyer la facture {invoice} à {client}",
+        "quelles factures de {client} sont en retard",
     ),
+}
+# Turns that need no tool: greetings, thanks, goodbyes.
+SMALL_TALK: dict[str, tuple[str, ...]] = {
+    "en-US": ("thanks that's all", "ok thank you", "no that's it, bye", "great thanks",
+              "hello?", "yeah hi", "perfect, thanks so much", "nope, all good"),
+    "en-GB": ("cheers, that's everything", "lovely, thanks", "no that's all, ta", "hello?"),
+    "es-US": ("gracias, eso es todo", "muchas gracias", "no, nada más", "¿hola?", "perfecto"),
+    "de-DE": ("danke, das war's", "super, danke", "nein, das ist alles", "hallo?"),
+    "fr-FR": ("merci, c'est tout", "parfait, merci", "non, c'est bon", "allô ?"),
+}
+# How callers start a request (often with nothing).
+FILLERS: dict[str, tuple[str, ...]] = {
+    "en-US": ("", "", "", "um ", "uh ", "yeah ", "so ", "okay so ", "hi, "),
+    "en-GB": ("", "", "", "um ", "right, ", "yeah ", "hi, "),
+    "es-US": ("", "", "", "eh ", "oiga, ", "a ver, ", "sí, "),
+    "de-DE": ("", "", "", "äh ", "also ", "ja, ", "gut, "),
+    "fr-FR": ("", "", "", "euh ", "alors ", "oui, ", "bon, "),
 }
 LOCALE_SHARE = {"en-US": 0.58, "en-GB": 0.14, "es-US": 0.14, "de-DE": 0.08, "fr-FR": 0.06}
 CURRENCY = {"en": "${:,.2f}", "es": "{:,.2f} €", "de": "{:,.2f} €", "fr": "{:,.2f} €",
@@ -395,10 +430,10 @@ def sample_parameters(rng: np.random.Generator) -> dict[str, Any]:
         # routing it is visibly worth its cost.
         if first + second < fits and second >= 0.04 and shares.min() >= 0.025:
             break
-    # Premium is worse on one or two of the other segments, the busiest ones in
+    # Premium is worse on one or two of the other segments, among them the busiest in
     # production: on production traffic premium-only gains less than the eval says.
     others = sorted(seg_order[2:], key=lambda s: -shares[SEGMENTS.index(s)])
-    hurt = others[:2] if rng.random() < 0.5 else others[:1]
+    hurt = [others[0]] + ([str(rng.choice(others[1:]))] if rng.random() < 0.5 else [])
     rest = [s for s in seg_order[2:] if s not in hurt]
     hidden: dict[str, Any] = {
         "start_date": start.isoformat(),
@@ -430,7 +465,7 @@ def sample_parameters(rng: np.random.Generator) -> dict[str, Any]:
             "helped_accuracy": _round(rng.uniform(0.58, 0.66)),
             "helped_fix_share": _round(rng.uniform(0.45, 0.60)),
             "also_fix_share": _round(rng.uniform(0.18, 0.28)),
-            "hurt_break_share": _round(rng.uniform(0.55, 0.75)),
+            "hurt_break_share": _round(rng.uniform(0.25, 0.40)),
             "discordant_rate": _round(rng.uniform(0.13, 0.22) if significant
                                       else rng.uniform(0.17, 0.24)),
             "significant": significant,
@@ -453,7 +488,7 @@ def sample_parameters(rng: np.random.Generator) -> dict[str, Any]:
         },
     }
     hidden["resolution"]["premium"] = _round(hidden["resolution"]["standard"]
-                                             + rng.uniform(0.02, 0.06))
+                                             + rng.uniform(-0.01, 0.02))
     return {"public": public, "hidden": hidden}
 
 
@@ -530,6 +565,10 @@ def _usage_frames(rng: np.random.Generator, hidden: dict[str, Any]
     res = hidden["resolution"]
     p_res = np.where(prem, res["premium"], res["standard"]) + WORKFLOW_RESOLUTION_SHIFT[wf]
     p_res = p_res + np.where(helped & prem, 0.08, 0.0) - np.where(helped & ~prem, 0.04, 0.0)
+    # Production agrees with the eval on where premium helps and where it hurts.
+    also = seg == SEGMENTS.index(hidden["eval"]["also_segment"])
+    hurt = np.isin(seg, [SEGMENTS.index(s) for s in hidden["eval"]["hurt_segments"]])
+    p_res = p_res + np.where(also & prem, 0.04, 0.0) - np.where(hurt & prem, 0.04, 0.0)
     resolved = rng.random(n) < p_res
 
     # Fan-out: 1 + a negative binomial, longer on some workflows; unresolved tasks loop
@@ -815,7 +854,9 @@ def _eval_frame(rng: np.random.Generator, params: dict[str, Any], weights: np.nd
     std = prem = np.zeros(n, dtype=bool)
     conf = np.zeros(n)
     seg = np.zeros(n, dtype=int)
-    for _ in range(800):
+    # Almost every variant succeeds within a few dozen draws (seeds 0-300 all within
+    # 800); past 3000 the last draw is kept, with its plants as they came.
+    for _ in range(3000):
         # The eval's segment mix and per-segment difficulty, drawn again on each attempt.
         shares = rng.dirichlet(np.full(len(SEGMENTS), 12.0))
         shares[helped] = max(shares[helped], 0.2)
@@ -947,13 +988,14 @@ def _voice_frame(rng: np.random.Generator, hidden: dict[str, Any]) -> pd.DataFra
     step = latency + rng.integers(2500, 12000, m)
     offset = _group_cumsum(step, starts, turns) - step
     stamps = session_start[owner] + offset
-    pick = rng.random(m)
+    pick, lead = rng.random(m), rng.random(m)
     templates, langs = [], []
-    for li, tl, u in zip(loc_s[owner], tool, pick, strict=True):
-        options = UTTERANCES[locales[li]]
-        # The last utterance of each locale is a goodbye: no tool needed.
-        templates.append(options[-1] if tl == 0 else options[int(u * (len(options) - 1))])
-        langs.append(locales[li])
+    for li, tl, u, f in zip(loc_s[owner], tool, pick, lead, strict=True):
+        locale = locales[li]
+        options = SMALL_TALK[locale] if tl == 0 else UTTERANCES[locale]
+        filler = "" if tl == 0 else FILLERS[locale][int(f * len(FILLERS[locale]))]
+        templates.append(filler + options[int(u * len(options))])
+        langs.append(locale)
     texts = _fill_all(rng, templates, langs)
     session_ids = _ids(rng, "call_", n_sessions, 12)
     frame = pd.DataFrame({

@@ -465,3 +465,147 @@ def test_notebook_solution_matches_the_key(tmp_path: Path) -> None:
     got = json.loads(nb.cells[-1].outputs[0].text)
     _, _, key = keyed(seed)
     assert sum(_points(key, got).values()) == AUTO_MAX
+
+
+# ---------------------------------------------------------------------------------------
+# What the candidate sees: rendered markdown, explorers, plots, the scenario vs. the data
+# ---------------------------------------------------------------------------------------
+
+FORMULA_CHARS = set("×=+/<>Σ·*−")
+
+
+def _outside_code_fences(source: str) -> list[str]:
+    lines, fenced = [], False
+    for line in source.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced:
+            lines.append(line)
+    return lines
+
+
+def test_markdown_renders_without_lists_or_emphasis_born_of_formulas() -> None:
+    """Rendered as JupyterLab renders it (CommonMark), does every list item come from an
+    intended "- " or "1. " bullet, and does no emphasis swallow a formula? A formula line
+    starting with "+", "-" or "*" would become a list and lose its operators."""
+    import mistune
+
+    for cell in _notebook().cells:
+        if cell.cell_type != "markdown":
+            continue
+        gid = cell.metadata["nbgrader"]["grade_id"]
+        lines = _outside_code_fences(cell.source)
+        assert not [ln for ln in lines if re.match(r"\s*[+*] ", ln)], gid
+        bullets = [ln for ln in lines if re.match(r"\s*(- |\d+\. )", ln)]
+        html = str(mistune.html(cell.source))
+        assert html.count("<li>") == len(bullets), gid
+        for item in re.findall(r"<li>(.*?)</li>", html, flags=re.S):
+            assert not re.match(r"\s*[×=+*/)(]", item), (gid, item)
+        for tag in ("em", "strong"):
+            for inner in re.findall(rf"<{tag}>(.*?)</{tag}>", html, flags=re.S):
+                text = re.sub(r"<code>.*?</code>", "", inner)
+                assert not FORMULA_CHARS & set(text), (gid, inner)
+    q1 = next(c.source for c in _notebook().cells
+              if c.metadata["nbgrader"]["grade_id"] == "q1_doc")
+    assert "```text\ncost (USD) = ( input_usd_per_mtok" in q1
+
+
+def test_explorer_code_is_collapsed_with_a_line_saying_how_to_show_it() -> None:
+    """Is the explorers' helper code hidden by default, with one visible line above it
+    saying how to show it?"""
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in _notebook().cells}
+    assert by_id["explore"].metadata["jupyter"] == {"source_hidden": True}
+    assert "The explorers' code is collapsed: click the **⋯**" in by_id["explore_doc"].source
+    hidden = [c for c in _notebook().cells if c.metadata.get("jupyter", {}).get("source_hidden")]
+    assert hidden == [by_id["explore"]]  # answer cells and definitions stay visible
+
+
+def _overlapping_labels(fig: Any) -> list[tuple[str, str]]:
+    """Pairs of visible tick labels on one axis whose drawn boxes intersect."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    pairs = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            labels = [t for t in axis.get_ticklabels(which="both")
+                      if t.get_visible() and t.get_text().strip()]
+            boxes = [t.get_window_extent(renderer) for t in labels]
+            for i in range(len(labels)):
+                for j in range(i + 1, len(labels)):
+                    if boxes[i].overlaps(boxes[j]):
+                        pairs.append((labels[i].get_text(), labels[j].get_text()))
+    return pairs
+
+
+def test_explorer_plots_have_no_overlapping_tick_labels(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drawn at their notebook size, on the default data and on a variant with a heavy
+    latency tail, do the explorers' plots (the log-scale latency plot above all) keep
+    every tick label clear of its neighbours, at every budget and with log x or not?"""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c.source for c in _notebook().cells}
+    heavy = next(s for s in SEEDS if not variant(s)[0]["hidden"]["voice"]["light_tail"])
+    _, files = variant(heavy)
+    (tmp_path / "heavy").mkdir()
+    for name, content in files.items():
+        (tmp_path / "heavy" / name).write_bytes(content)
+    monkeypatch.setattr(plt, "show", lambda *a, **k: None)
+    for data_dir in (DEFAULT_DATA, tmp_path / "heavy"):
+        namespace: dict[str, Any] = {"data_dir": str(data_dir), "budget_ms": 2500,
+                                     "cascade_margin_pts": 0.5, "router_cost_cap": 0.5}
+        exec(by_id["setup"], namespace)
+        exec(by_id["explore"], namespace)
+        plt.close("all")
+        for budget in (500, 2500, 6000):
+            for log_x in (True, False):
+                namespace["explore_latency"](budget, log_x)
+                assert _overlapping_labels(plt.gcf()) == [], (data_dir, budget, log_x)
+                plt.close("all")
+        for tau in (0.05, 0.5, 1.0):
+            namespace["explore_cascade"](tau)
+            assert _overlapping_labels(plt.gcf()) == [], (data_dir, tau)
+            plt.close("all")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_scenario_text_agrees_with_the_data(seed: int) -> None:
+    """What the notebook says about the data holds in every variant: the second call
+    fixes about a third of the failed turns, some turns need no tool call, the logs are a
+    one-in-500 sample of well over a hundred thousand tasks a day (so the bill is real
+    money), and no eval item is asked twice."""
+    _, frames, key = keyed(seed)
+    text = "\n".join(c.source for c in _notebook().cells)
+    assert "about a third fewer turns" in text and "one task in 500" in text
+    assert "greetings and goodbyes need none" in text
+    voice = frames["voice_turns.csv"]
+    failed = 1 - voice.groupby("arm")["success"].mean()
+    assert 0.27 <= 1 - failed["two_calls"] / failed["one_call"] <= 0.39
+    no_tool = float((voice["tool_calls"] == 0).mean())
+    assert 0.08 < no_tool < 0.18
+    tasks = frames["tasks.csv"]
+    days = (pd.to_datetime(tasks["created_at"]).max()
+            - pd.to_datetime(tasks["created_at"]).min()).total_seconds() / 86_400
+    assert 500 * len(tasks) / days > 100_000
+    share = tasks["tier"].value_counts(normalize=True)
+    bill = 500 * (key["q1_cost_per_1k_tasks_standard"] * share["standard"]
+                  + key["q1_cost_per_1k_tasks_premium"] * share["premium"]) * len(tasks) / 1000
+    assert bill > 5_000  # USD for the two weeks, at the real volume
+    ev = frames["eval_paired.csv"]
+    assert ev["query"].is_unique
+    # ... and what the cache does follows the TTL the price book states.
+    calls = frames["usage_calls.csv"].copy()
+    calls = calls[calls["http_status"] == 200]
+    calls["t"] = pd.to_datetime(calls["created_at"])
+    calls = calls.sort_values(["task_id", "t"])
+    gap = calls.groupby("task_id")["t"].diff().dt.total_seconds()
+    ttl = float(frames["prices.csv"]["cache_ttl_s"].iloc[0])
+    follow = calls[gap.notna()]
+    expired = gap[gap.notna()] > ttl + 60
+    tasks_by_id = tasks.set_index("task_id")
+    normal = ~follow["task_id"].map(tasks_by_id["workflow"]).isin(key["q8_cache_off_workflows"])
+    beyond_prefix = follow["cache_read_input_tokens"] > 12_000
+    assert not (expired & normal & beyond_prefix).any()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages evalround needs beyond Python: bubblewrap, the grading sandbox, and
-# Debian's Chromium with its driver, which the browser tests drive through Playwright
+# Debian's Chromium with its driver, which the browser tests drive through Playwright,
+# and Debian's MathJax 2, which they serve in place of the CDN's copy
 # (Playwright never downloads a browser of its own: see PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD
 # in the Makefile). Installed with Debian's apt when missing (as root, or with
 # passwordless sudo).
@@ -12,6 +13,7 @@ need=()
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+[ -f /usr/share/javascript/mathjax/MathJax.js ] || need+=(libjs-mathjax)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(uname -s)" != Linux ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -19,6 +19,10 @@ Frames = dict[str, pd.DataFrame]
 Answers = dict[str, object]
 
 TIERS = ("standard", "premium")
+SEGMENTS = ("freelancer", "small_business", "mid_market", "enterprise", "accounting_firm",
+            "nonprofit")
+WORKFLOWS = ("bank_reconciliation", "expense_categorization", "invoice_chasing",
+             "tax_question", "month_end_report")
 ARMS = ("one_call", "two_calls")
 TAU_GRID = tuple(round(i * 0.05, 2) for i in range(1, 21))
 PER = 1000  # costs are reported per 1,000 tasks
@@ -31,6 +35,7 @@ class WrongApproach:
 
     fn: Callable[[Frames, dict[str, Any]], Answers]
     loses: tuple[str, ...]
+    description: str = ""  # one line a hiring manager understands
 
 
 # ---------------------------------------------------------------------------------------
@@ -135,6 +140,52 @@ def cheapest_cascade(ev: pd.DataFrame, margin: float, c_std: float, c_prem: floa
     return tau, acc, cost / c_prem
 
 
+def segment_router(data: Frames, public: dict[str, Any], weights: pd.Series | None = None,
+                   ) -> tuple[list[str], float, float]:
+    """The best segment router within the cost cap: (segments, accuracy, cost ratio).
+
+    A router sends every task of the chosen segments to premium and the rest to standard.
+    Its accuracy is each segment's eval pass rate on the tier it is routed to, weighted by
+    the segment's share of production tasks (``weights``: tasks.csv unless given); its
+    cost per task is C_premium for a routed task and C_standard for any other, as a share
+    of premium-only. Among routers within the cap: the highest accuracy, then the lower
+    cost, then fewer segments.
+    """
+    ev, tasks = data["eval_paired.csv"], data["tasks.csv"]
+    per_task = cost_per_task(data, call_costs(data))
+    ratio = per_task["standard"] / per_task["premium"]
+    cap = float(public["router_cost_cap"])
+    if weights is None:
+        weights = tasks["segment"].value_counts(normalize=True)
+    table = segment_table(ev).set_index("segment")
+    names = sorted(table.index)
+    w = np.array([float(weights.get(s, 0.0)) for s in names])
+    acc_s, acc_p = table.loc[names, "standard"].to_numpy(), table.loc[names, "premium"].to_numpy()
+    best: tuple[float, float, int, list[str]] | None = None
+    for mask in range(1 << len(names)):
+        chosen = [i for i in range(len(names)) if mask >> i & 1]
+        routed = np.zeros(len(names), dtype=bool)
+        routed[chosen] = True
+        cost = ratio + (1 - ratio) * float(w[routed].sum())
+        if cost > cap:
+            continue
+        accuracy = float(np.sum(w * np.where(routed, acc_p, acc_s)))
+        row = (-accuracy, cost, len(chosen), [names[i] for i in chosen])
+        if best is None or row[:3] < best[:3]:
+            best = row
+    assert best is not None  # routing nothing is always within the cap
+    return best[3], -best[0], best[1]
+
+
+def workflow_savings(data: Frames) -> pd.Series:
+    """Q2's savings share on each workflow's requests alone."""
+    calls, tasks = data["usage_calls.csv"], data["tasks.csv"]
+    workflow = calls["task_id"].map(tasks.set_index("task_id")["workflow"])
+    cost = call_costs(data).groupby(workflow).sum()
+    flat = call_costs(data, write=1.0, read=1.0).groupby(workflow).sum()
+    return 1.0 - cost / flat
+
+
 def latency_stats(turns: pd.DataFrame, budget: int) -> dict[str, float]:
     lat = turns["latency_ms"].to_numpy(dtype=float)
     good = (turns["success"] == 1).to_numpy() & (lat <= budget)
@@ -176,6 +227,8 @@ def reference(data: Frames, public: dict[str, Any]) -> Answers:
     two = latency_stats(turns[turns["arm"] == "two_calls"], budget)
 
     resolved = cost_per_resolved(data, costs)
+    segments, router_acc, router_cost = segment_router(data, public)
+    losing = workflow_savings(data)
     return {
         "q1_cost_per_1k_tasks_standard": PER * per_task["standard"],
         "q1_cost_per_1k_tasks_premium": PER * per_task["premium"],
@@ -199,6 +252,10 @@ def reference(data: Frames, public: dict[str, Any]) -> Answers:
         "q5_good_turns_two_calls": two["good"],
         "q6_cost_per_1k_resolved_standard": PER * resolved["standard"],
         "q6_cost_per_1k_resolved_premium": PER * resolved["premium"],
+        "q7_premium_segments": segments,
+        "q7_router_accuracy": router_acc,
+        "q7_router_cost_vs_premium": router_cost,
+        "q8_cache_off_workflows": sorted(str(w) for w in losing[losing < 0].index),
     }
 
 
@@ -310,26 +367,104 @@ def _eval_pass_rate_as_success(data: Frames, public: dict[str, Any]) -> Answers:
     }
 
 
+def _router_for(data: Frames, public: dict[str, Any], segments: list[str]) -> Answers:
+    """Q7's answers for a given set of routed segments (accuracy and cost as defined)."""
+    tasks, ev = data["tasks.csv"], data["eval_paired.csv"]
+    per_task = cost_per_task(data, call_costs(data))
+    ratio = per_task["standard"] / per_task["premium"]
+    weights = tasks["segment"].value_counts(normalize=True)
+    table = segment_table(ev).set_index("segment")
+    routed = table.index.isin(segments)
+    w = weights.reindex(table.index).fillna(0.0).to_numpy()
+    accuracy = float(np.sum(w * np.where(routed, table["premium"], table["standard"])))
+    return {"q7_premium_segments": sorted(segments), "q7_router_accuracy": accuracy,
+            "q7_router_cost_vs_premium": ratio + (1 - ratio) * float(w[routed].sum())}
+
+
+def _route_top_segment_only(data: Frames, public: dict[str, Any]) -> Answers:
+    """Routes only the segment with the largest eval delta (Q3's answer)."""
+    return _router_for(data, public, [_top(segment_table(data["eval_paired.csv"]), "delta")])
+
+
+def _route_every_segment(data: Frames, public: dict[str, Any]) -> Answers:
+    """Premium everywhere, as the PM proposes: the cap and the losing segments ignored."""
+    return _router_for(data, public, list(segment_table(data["eval_paired.csv"])["segment"]))
+
+
+def _router_on_eval_mix(data: Frames, public: dict[str, Any]) -> Answers:
+    """Weights the segments by the eval's item mix instead of production traffic."""
+    weights = data["eval_paired.csv"]["segment"].value_counts(normalize=True)
+    segments, accuracy, cost = segment_router(data, public, weights)
+    return {"q7_premium_segments": segments, "q7_router_accuracy": accuracy,
+            "q7_router_cost_vs_premium": cost}
+
+
+def _cache_off_nowhere(data: Frames, public: dict[str, Any]) -> Answers:
+    """Caching saves money overall (Q2), so it is left on everywhere."""
+    return {"q8_cache_off_workflows": []}
+
+
 WRONG_APPROACHES: dict[str, WrongApproach] = {
-    "ignore_cache_pricing": WrongApproach(_ignore_cache_pricing, ("q1",)),
-    "cost_per_call": WrongApproach(_cost_per_call, ("q1",)),
-    "call_level_hit_rate": WrongApproach(_call_level_hit_rate, ("q2",)),
-    "savings_ignoring_write_premium": WrongApproach(_savings_ignoring_write_premium, ("q2",)),
-    "unpaired_test": WrongApproach(_unpaired_test, ("q3",)),
-    "one_sided_p": WrongApproach(_one_sided_p, ("q3",)),
-    "segment_by_premium_accuracy": WrongApproach(_segment_by_premium_accuracy, ("q3",)),
-    "cascade_pays_once": WrongApproach(_cascade_pays_once, ("q4",)),
-    "cascade_priced_per_call": WrongApproach(_cascade_priced_per_call, ("q4",)),
-    "mean_instead_of_p95": WrongApproach(_mean_instead_of_p95, ("q5",)),
-    "pooled_arms": WrongApproach(_pooled_arms, ("q5",)),
-    "cost_of_resolved_tasks_only": WrongApproach(_cost_of_resolved_tasks_only, ("q6",)),
-    "eval_pass_rate_as_success": WrongApproach(_eval_pass_rate_as_success, ("q6",)),
+    "ignore_cache_pricing": WrongApproach(
+        _ignore_cache_pricing, ("q1",),
+        "cache reads and writes priced as ordinary input tokens"),
+    "cost_per_call": WrongApproach(
+        _cost_per_call, ("q1",),
+        "cost of one API call reported as the cost of a task (fan-out forgotten)"),
+    "call_level_hit_rate": WrongApproach(
+        _call_level_hit_rate, ("q2",),
+        "share of requests with any cache read instead of the token-weighted ratio"),
+    "savings_ignoring_write_premium": WrongApproach(
+        _savings_ignoring_write_premium, ("q2",),
+        "caching savings without the cache-write premium"),
+    "unpaired_test": WrongApproach(
+        _unpaired_test, ("q3",),
+        "unpaired two-proportion z-test on a paired eval"),
+    "one_sided_p": WrongApproach(
+        _one_sided_p, ("q3",),
+        "one-sided p-value where a two-sided one is asked"),
+    "segment_by_premium_accuracy": WrongApproach(
+        _segment_by_premium_accuracy, ("q3",),
+        "segment where premium scores highest, not where it gains most"),
+    "cascade_pays_once": WrongApproach(
+        _cascade_pays_once, ("q4",),
+        "escalated items pay only for the premium call"),
+    "cascade_priced_per_call": WrongApproach(
+        _cascade_priced_per_call, ("q4",),
+        "cascade priced with the cost of one call, not of a task"),
+    "mean_instead_of_p95": WrongApproach(
+        _mean_instead_of_p95, ("q5",),
+        "mean latency reported as the p95"),
+    "pooled_arms": WrongApproach(
+        _pooled_arms, ("q5",),
+        "latency computed over both voice arms together"),
+    "cost_of_resolved_tasks_only": WrongApproach(
+        _cost_of_resolved_tasks_only, ("q6",),
+        "spend on unresolved tasks left out of the cost per resolved task"),
+    "eval_pass_rate_as_success": WrongApproach(
+        _eval_pass_rate_as_success, ("q6",),
+        "eval pass rate used instead of production resolution"),
+    "route_top_segment_only": WrongApproach(
+        _route_top_segment_only, ("q7",),
+        "routes only the segment with the biggest eval gain to premium"),
+    "route_every_segment": WrongApproach(
+        _route_every_segment, ("q7",),
+        "sends every segment to premium: the cost cap and the segments premium hurts ignored"),
+    "router_on_eval_mix": WrongApproach(
+        _router_on_eval_mix, ("q7",),
+        "sizes the router on the eval's segment mix instead of production traffic"),
+    "cache_off_nowhere": WrongApproach(
+        _cache_off_nowhere, ("q8",),
+        "keeps caching on everywhere because it saves money overall"),
 }
 
 # Simulated candidates: which mistakes each one makes. Expected ranking on every variant:
 # strong > misses_calibration > aggregate_only > blank.
 PERSONAS: dict[str, tuple[str, ...]] = {
     "strong": (),
+    # Every stated definition right; each judgement question read the obvious way: route
+    # the segment Q3 names, keep caching on because it saves overall.
+    "literal": ("route_top_segment_only", "cache_off_nowhere"),
     # Prices the cache right and reads p95, but tests unpaired, pays once for routed
     # items, forgets the write premium in the savings and the failed tasks' spend.
     "misses_calibration": (
@@ -337,6 +472,7 @@ PERSONAS: dict[str, tuple[str, ...]] = {
         "cascade_pays_once",
         "savings_ignoring_write_premium",
         "cost_of_resolved_tasks_only",
+        "router_on_eval_mix",
     ),
     "aggregate_only": (
         "ignore_cache_pricing",
@@ -347,5 +483,7 @@ PERSONAS: dict[str, tuple[str, ...]] = {
         "cascade_pays_once",
         "pooled_arms",
         "eval_pass_rate_as_success",
+        "route_every_segment",
+        "cache_off_nowhere",
     ),
 }

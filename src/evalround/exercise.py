@@ -7,6 +7,7 @@ modules by path (folder names contain dashes, so they are not packages).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -79,6 +80,15 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Fairness:
+    """How equally hard the variants must be: each named persona's share of the
+    autograded points stays within ``band_points`` percentage points of its mean."""
+
+    band_points: float = 10.0
+    personas: tuple[str, ...] = ("literal",)
+
+
+@dataclass(frozen=True)
 class Manifest:
     """The validated contents of ``exercise.yaml``."""
 
@@ -91,6 +101,10 @@ class Manifest:
     skills: Mapping[str, str]
     parameters: Mapping[str, str]
     questions: tuple[Question, ...]
+    fairness: Fairness = Fairness()
+    # A public sample: its reference solution ships with the open-source kit, so it is
+    # for trying the kit out, never for real candidates (use a private bank).
+    sample: bool = False
 
     @property
     def auto_questions(self) -> tuple[Question, ...]:
@@ -184,6 +198,11 @@ def parse_manifest(raw: Any, source: str = "exercise.yaml") -> Manifest:
         skills=dict(raw["skills"]),
         parameters={k: v["type"] for k, v in raw["parameters"].items()},
         questions=tuple(questions),
+        sample=bool(raw.get("sample", False)),
+        fairness=Fairness(
+            band_points=float(raw.get("fairness", {}).get("band_points", Fairness.band_points)),
+            personas=tuple(raw.get("fairness", {}).get("personas", Fairness.personas)),
+        ),
     )
 
 
@@ -210,6 +229,15 @@ class Exercise:
     def slug(self) -> str:
         return self.manifest.slug
 
+    @cached_property
+    def version(self) -> str:
+        """A digest of the exercise's files: an author's edit to any of them (generator,
+        key, notebook, manifest, rubric) makes a new version."""
+        digest = hashlib.sha256()
+        for name in sorted(EXERCISE_FILES):
+            digest.update(name.encode() + b"\0" + (self.folder / name).read_bytes() + b"\0")
+        return digest.hexdigest()[:12]
+
     def preload(self) -> None:
         """Import the generator and answers now, before worker threads use them."""
         self._module("generator")
@@ -229,8 +257,18 @@ class Exercise:
             self._modules[name] = module
         return self._modules[name]
 
+    def _call(self, module: str, name: str, *args: Any) -> Any:
+        """An author's function, whose failure names the file and the function."""
+        try:
+            return getattr(self._module(module), name)(*args)
+        except ExerciseError:
+            raise
+        except Exception as exc:
+            raise ExerciseError(f"{self.folder}/{module}.py: {name}() failed: "
+                                f"{type(exc).__name__}: {exc}") from exc
+
     def sample_parameters(self, rng: np.random.Generator) -> dict[str, dict[str, Any]]:
-        params = self._module("generator").sample_parameters(rng)
+        params = self._call("generator", "sample_parameters", rng)
         if set(params) != {"public", "hidden"}:
             raise ExerciseError(
                 f"{self.folder}/generator.py: sample_parameters must return "
@@ -244,15 +282,21 @@ class Exercise:
             )
         return dict(params)
 
+    def planted(self, params: dict[str, Any]) -> dict[str, float]:
+        """The size of each planted phenomenon in a variant, if the generator says
+        (an optional ``planted(params)`` in generator.py); else nothing."""
+        fn = getattr(self._module("generator"), "planted", None)
+        return {str(k): float(v) for k, v in fn(params).items()} if fn else {}
+
     def generate(self, rng: np.random.Generator, params: dict[str, Any]) -> Frames:
-        frames: Frames = self._module("generator").generate(rng, params)
+        frames: Frames = self._call("generator", "generate", rng, params)
         for name in frames:
             if not name.endswith((".csv", ".jsonl")) or "/" in name or name.startswith("."):
                 raise ExerciseError(f"{self.folder}/generator.py: bad data file name {name!r}")
         return frames
 
     def reference(self, data: Frames, public: dict[str, Any]) -> Answers:
-        answers: Answers = self._module("answers").reference(data, public)
+        answers: Answers = self._call("answers", "reference", data, public)
         expected = {f.name for f in self.manifest.answer_fields}
         if set(answers) != expected:
             raise ExerciseError(

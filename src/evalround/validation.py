@@ -98,6 +98,34 @@ class PersonaScores:
 
 
 @dataclass
+class Spread:
+    """How equal the variants are: each persona's share, each known mistake's distance
+    from the truth, and each planted phenomenon's size, per variant."""
+
+    shares: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # (question, wrong approach) -> points it keeps, per variant
+    kept: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
+    planted: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+    def lines(self, band: float, max_points: dict[str, float]) -> list[str]:
+        out = []
+        for name, values in self.shares.items():
+            mean = sum(values) / len(values)
+            out.append(f"spread persona {name}: {min(values):.0%} to {max(values):.0%} of the "
+                       f"autograded points over the variants (mean {mean:.0%}; band "
+                       f"±{band:g} points)")
+        for (qid, approach), values in sorted(self.kept.items()):
+            if max(values) - min(values) > 1e-9:
+                out.append(f"spread {qid} {approach}: keeps {min(values):g} to {max(values):g} "
+                           f"of {max_points[qid]:g} points")
+        for name, values in sorted(self.planted.items()):
+            mean = sum(values) / len(values)
+            out.append(f"spread planted {name}: {min(values):.4g} to {max(values):.4g} "
+                       f"(mean {mean:.4g})")
+        return out
+
+
+@dataclass
 class ValidationReport:
     exercise: str
     variants: int
@@ -106,6 +134,7 @@ class ValidationReport:
     personas: PersonaScores | None = None
     # Per judgement question: how many distinct true answers the variants had.
     judgement_truths: dict[str, int] = field(default_factory=dict)
+    spread_lines: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -117,6 +146,7 @@ class ValidationReport:
         extra = self.personas.lines() if self.personas else []
         extra += [f"judgement {qid}: {n} distinct true answer{'s' if n != 1 else ''} over "
                   f"{self.variants} variants" for qid, n in self.judgement_truths.items()]
+        extra += self.spread_lines
         return "\n".join([head, *(c.line() for c in self.checks), *extra, verdict])
 
 
@@ -202,7 +232,13 @@ def validate_exercise(
                      f"judgement question",
                      "judgement truths vary across variants"):
             checks[name] = Check(name)
+    fair = manifest.fairness
+    fair_name = (f"variants are equally hard ({', '.join(fair.personas)} within "
+                 f"±{fair.band_points:g} points of the mean share)")
+    if any(p in exercise.personas for p in fair.personas):
+        checks[fair_name] = Check(fair_name)
     personas = PersonaScores(auto_max)
+    spread = Spread()
     truths: dict[str, set[str]] = {q.id: set() for q in judged}
     with tempfile.TemporaryDirectory(prefix="evalround-validate-", dir=workdir) as tmp:
         root = Path(tmp)
@@ -224,7 +260,7 @@ def validate_exercise(
                 checks["no expected value in the bundle"].failures.append(f"{cid}: {leak}")
             released = nbformat.reads(files[f"{slug}/{notebook_name(slug)}"].decode(), 4)
             _wrong_approaches(exercise, course, cid, checks["wrong approaches lose their points"],
-                              personas)
+                              personas, spread)
             for q in judged:
                 truths[q.id].add(canonical_json({f.name: _truth(record["key"][f.name])
                                                  for f in q.answers}))
@@ -256,8 +292,32 @@ def validate_exercise(
         _distinct_keys(manifest.answer_fields, keys, checks["keys differ across variants"])
     if judged:
         _judgement_checks(exercise, personas, truths, variants, checks)
+    if fair_name in checks:
+        _fairness(exercise, personas, spread, checks[fair_name])
+    max_points = {q.id: q.points for q in manifest.auto_questions}
     return ValidationReport(slug, variants, list(checks.values()), seed, personas,
-                            {qid: len(seen) for qid, seen in truths.items()})
+                            {qid: len(seen) for qid, seen in truths.items()},
+                            spread.lines(fair.band_points, max_points))
+
+
+def _fairness(exercise: Exercise, personas: PersonaScores, spread: Spread,
+              check: Check) -> None:
+    """Every variant as hard as the others: each persona's share near its own mean."""
+    fair = exercise.manifest.fairness
+    for name in fair.personas:
+        totals = personas.points.get(name)
+        if not totals or personas.auto_max <= 0:
+            continue  # an exercise without that persona has nothing to compare
+        shares = [t / personas.auto_max for t in totals]
+        spread.shares[name] = shares
+        mean = sum(shares) / len(shares)
+        for i, share in enumerate(shares):
+            check.checked += 1
+            if abs(share - mean) * 100 > fair.band_points + 1e-9:
+                check.failures.append(
+                    f"variant {i}: {name} takes {share:.0%} of the autograded points, "
+                    f"{abs(share - mean) * 100:.0f} points from its mean {mean:.0%} "
+                    f"(band ±{fair.band_points:g})")
 
 
 def _truth(value: Any) -> Any:
@@ -310,7 +370,7 @@ def _write_submission(folder: Path, slug: str, nb: nbformat.NotebookNode) -> Non
 
 
 def _wrong_approaches(exercise: Exercise, course: Course, cid: str, check: Check,
-                      personas: PersonaScores) -> None:
+                      personas: PersonaScores, spread: Spread) -> None:
     """Each wrong approach, scored as if submitted: it must lose the points it names.
 
     Each persona's answers are scored the same way, for the persona lines."""
@@ -327,11 +387,15 @@ def _wrong_approaches(exercise: Exercise, course: Course, cid: str, check: Check
         strong = exercise.approach(frames, public, ())
         personas.add("strong", score_answers(exercise.manifest, key.values, strong))
     personas.add("blank", score_answers(exercise.manifest, key.values, {}))
+    for name, size in exercise.planted({"public": variant.public,
+                                        "hidden": variant.hidden}).items():
+        spread.planted[name].append(size)
     for name, approach in exercise.wrong_approaches.items():
         check.checked += 1
         answers = exercise.approach(frames, public, (name,))
         scores = score_answers(exercise.manifest, key.values, answers)
         for qid in approach.loses:
+            spread.kept[(qid, name)].append(scores[qid].points)
             if scores[qid].points >= scores[qid].max_points:
                 check.failures.append(f"{cid}: {name} keeps full marks on {qid}")
         for qid, score in scores.items():

@@ -22,6 +22,20 @@ PSI_ALARM = 0.2
 BANDS = ((0.1, "none"), (0.2, "moderate"))  # below 0.1: none; below 0.2: moderate
 FEATURES = ("language", "intent")
 CHI2_ALPHA = 0.05
+ALARM_CAUSES = ("new_traffic", "epsilon", "logging_outage")
+INPUTS = ("language", "intent", "client", "query_tokens")
+# The on-call engineer's note (the public parameter ``oncall_note``) and the cause it
+# names. The same text as generator.ONCALL_NOTES (a test keeps them equal).
+ONCALL_NOTES = {
+    "new_traffic": "Drift alarm: new users the eval set has never seen. Filed an eval-refresh "
+                   "ticket; nothing to do on the model side.",
+    "epsilon": "PSI spike comes from a category with no eval items, so it is the epsilon "
+               "blowing the number up. Muted.",
+    "logging_outage": "Probably the log pipeline dropping events again. Muted until "
+                      "ingestion is fixed.",
+}
+# Query length, read in bins, for the decomposition in q6 (terse queries are short).
+TOKEN_BINS = (0, 6, 12, 25, 10_000)
 
 
 @dataclass(frozen=True)
@@ -31,6 +45,7 @@ class WrongApproach:
 
     fn: Callable[[Frames, dict[str, Any]], Answers]
     loses: tuple[str, ...]
+    description: str = ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -164,6 +179,64 @@ def most_hurt(rates: pd.DataFrame) -> str:
 # ---------------------------------------------------------------------------------------
 
 
+def regular_weeks(logs: pd.DataFrame, min_n: int) -> list[str]:
+    counts = with_weeks(logs)["week"].value_counts().sort_index()
+    return [str(w) for w, n in counts.items() if n >= min_n]
+
+
+def alarm_cause(logs: pd.DataFrame, eval_set: pd.DataFrame, min_n: int) -> str:
+    """What explains the first alarm, found the way an investigator would.
+
+    An outage shows as days of the alarm week that logged far fewer requests than the
+    same weekday in the other regular weeks. Otherwise the category that contributes most
+    to the alarm's PSI tells the rest: if it already had about the same share in the
+    first regular week, nothing arrived (its term is the epsilon's doing); if it was
+    (nearly) absent then, new traffic arrived."""
+    table = weekly_psi(logs, eval_set)
+    week, feature = first_alarm(table, min_n)
+    weeks = with_weeks(logs)
+    regular = regular_weeks(logs, min_n)
+    stamp = pd.to_datetime(weeks["timestamp"], utc=True)
+    daily = weeks.assign(date=stamp.dt.date, weekday=stamp.dt.day_of_week).groupby(
+        ["week", "date", "weekday"]).size().reset_index(name="n")
+    usual = daily[daily["week"].isin(regular) & (daily["week"] != week)].groupby(
+        "weekday")["n"].median()
+    alarm_days = daily[daily["week"] == week]
+    if (alarm_days["n"].to_numpy() < 0.6 * usual.reindex(alarm_days["weekday"]).to_numpy()
+            ).any():
+        return "logging_outage"
+    part = weeks[weeks["week"] == week][feature].value_counts(normalize=True)
+    base = eval_set[feature].value_counts(normalize=True)
+    cats = part.index.union(base.index)
+    p = part.reindex(cats, fill_value=0.0).replace(0.0, PSI_EPSILON)
+    q = base.reindex(cats, fill_value=0.0).replace(0.0, PSI_EPSILON)
+    top = str(((p - q) * np.log(p / q)).idxmax())
+    first = weeks[weeks["week"] == regular[0]][feature].value_counts(normalize=True)
+    return "epsilon" if first.get(top, 0.0) >= 0.5 * part[top] else "new_traffic"
+
+
+def rise_explained(logs: pd.DataFrame, min_n: int) -> dict[str, float]:
+    """Per input: how much lower last week's thumbs-down rate would be had that input kept
+    its mix of the first regular week (each value's last-week rate held as it is)."""
+    weeks = with_weeks(logs)
+    weeks = weeks.assign(query_tokens=pd.cut(weeks["query_tokens"], TOKEN_BINS,
+                                             right=False).astype(str))
+    base = weeks[weeks["week"] == regular_weeks(logs, min_n)[0]]
+    last = weeks[weeks["week"] == weeks["week"].max()]
+    out = {}
+    for name in INPUTS:
+        rate = last.groupby(name)["thumbs_down"].mean()
+        share = base[name].value_counts(normalize=True)
+        held = float((share * rate.reindex(share.index, fill_value=0.0)).sum())
+        out[name] = float(last["thumbs_down"].mean()) - held
+    return out
+
+
+def missed_input(logs: pd.DataFrame, min_n: int) -> str:
+    explained = rise_explained(logs, min_n)
+    return max(INPUTS, key=lambda k: explained[k])
+
+
 def reference(data: Frames, public: dict[str, Any]) -> Answers:
     """The answer key, computed exactly as the notebook states the definitions."""
     eval_set, logs = data["eval_set.csv"], data["production_logs.csv"]
@@ -184,6 +257,8 @@ def reference(data: Frames, public: dict[str, Any]) -> Answers:
         "q4_most_hurt_group": most_hurt(rates),
         "q4_gap_v3": float(rates["v3"].max() - rates["v3"].min()),
         "q4_gap_v4": float(rates["v4"].max() - rates["v4"].min()),
+        "q5_alarm_cause": alarm_cause(logs, eval_set, int(public["min_week_n"])),
+        "q6_missed_input": missed_input(logs, int(public["min_week_n"])),
     }
 
 
@@ -266,24 +341,59 @@ def _lowest_v4_group_as_hurt(data: Frames, public: dict[str, Any]) -> Answers:
     return {"q4_most_hurt_group": str(group_rates(data["audit_results.csv"])["v4"].idxmin())}
 
 
+def _trusts_oncall(data: Frames, public: dict[str, Any]) -> Answers:
+    """The alarm explained as the on-call engineer's note says, without checking it."""
+    note = str(public["oncall_note"])
+    return {"q5_alarm_cause": next(c for c, text in ONCALL_NOTES.items() if text == note)}
+
+
+def _alarmed_feature_as_cause(data: Frames, public: dict[str, Any]) -> Answers:
+    """The rise in complaints put down to the feature the dashboard alarmed on."""
+    table = weekly_psi(data["production_logs.csv"], data["eval_set.csv"])
+    return {"q6_missed_input": first_alarm(table, int(public["min_week_n"]))[1]}
+
+
 WRONG_APPROACHES: dict[str, WrongApproach] = {
-    "log10_psi": WrongApproach(_log10_psi, ("q1",)),
-    "first_week_baseline": WrongApproach(_first_week_baseline, ("q1", "q2")),
-    "ignore_min_week_n": WrongApproach(_ignore_min_week_n, ("q1",)),
-    "pooled_production": WrongApproach(_pooled_production, ("q2",)),
-    "chi2_on_shares": WrongApproach(_chi2_on_shares, ("q2",)),
-    "unweighted_eval_accuracy": WrongApproach(_unweighted_eval_accuracy, ("q3",)),
-    "uncovered_scored_as_zero": WrongApproach(_uncovered_scored_as_zero, ("q3",)),
-    "all_weeks_mix": WrongApproach(_all_weeks_mix, ("q3",)),
-    "net_change_as_flips": WrongApproach(_net_change_as_flips, ("q4",)),
-    "pair_by_row_order": WrongApproach(_pair_by_row_order, ("q4",)),
-    "lowest_v4_group_as_hurt": WrongApproach(_lowest_v4_group_as_hurt, ("q4",)),
+    "log10_psi": WrongApproach(_log10_psi, ("q1",), "PSI with log base 10 instead of ln"),
+    "first_week_baseline": WrongApproach(
+        _first_week_baseline, ("q1", "q2"),
+        "drift measured against the first production week, not the eval set"),
+    "ignore_min_week_n": WrongApproach(
+        _ignore_min_week_n, ("q1",),
+        "let a week of a few dozen logged requests raise the alarm"),
+    "pooled_production": WrongApproach(
+        _pooled_production, ("q2",), "tests run on all eight weeks pooled, not last week"),
+    "chi2_on_shares": WrongApproach(
+        _chi2_on_shares, ("q2",), "chi-square fed intent shares instead of counts"),
+    "unweighted_eval_accuracy": WrongApproach(
+        _unweighted_eval_accuracy, ("q3",),
+        "the eval set's own accuracy reported as the one on today's traffic"),
+    "uncovered_scored_as_zero": WrongApproach(
+        _uncovered_scored_as_zero, ("q3",),
+        "traffic the eval set does not cover counted as accuracy 0"),
+    "all_weeks_mix": WrongApproach(
+        _all_weeks_mix, ("q3",), "eval reweighted to eight weeks of traffic, not last week"),
+    "net_change_as_flips": WrongApproach(
+        _net_change_as_flips, ("q4",), "flips read off the net change in passes"),
+    "pair_by_row_order": WrongApproach(
+        _pair_by_row_order, ("q4",), "v3 and v4 results paired by row order, not item id"),
+    "lowest_v4_group_as_hurt": WrongApproach(
+        _lowest_v4_group_as_hurt, ("q4",),
+        "the weakest group under v4 named as the one v4 hurts"),
+    "trusts_oncall": WrongApproach(
+        _trusts_oncall, ("q5",), "took the on-call engineer's explanation of the alarm unchecked"),
+    "alarmed_feature_as_cause": WrongApproach(
+        _alarmed_feature_as_cause, ("q6",),
+        "blamed the complaints on the feature the dashboard alarmed on"),
 }
 
 # Simulated candidates: which mistakes each one makes. Expected ranking on every variant:
-# strong > misses_calibration > aggregate_only > blank.
+# strong > literal, misses_calibration > aggregate_only > blank. ``literal`` computes
+# every stated definition right and answers the judgement questions (q5, q6) with the
+# obvious reading: the on-call note, and the feature the dashboard already shows.
 PERSONAS: dict[str, tuple[str, ...]] = {
     "strong": (),
+    "literal": ("trusts_oncall", "alarmed_feature_as_cause"),
     "misses_calibration": ("ignore_min_week_n", "pooled_production", "uncovered_scored_as_zero"),
     "aggregate_only": (
         "first_week_baseline",
@@ -294,5 +404,7 @@ PERSONAS: dict[str, tuple[str, ...]] = {
         "unweighted_eval_accuracy",
         "net_change_as_flips",
         "lowest_v4_group_as_hurt",
+        "trusts_oncall",
+        "alarmed_feature_as_cause",
     ),
 }

@@ -30,14 +30,14 @@ What is planted (all of it drawn from the rng, see ``sample_parameters``):
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-MIN_WEEK_N_CHOICES = (150, 200, 250)
+MIN_WEEK_N_CHOICES = (300, 400, 500)
 WEEKS = 8
 PSI_EPSILON = 1e-4
 PSI_ALARM = 0.2
@@ -303,36 +303,57 @@ FULL: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 TERSE: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {"booking_change": ("change flight {pnr} to {date}", "change date {flight}"),
-           "cancellation_refund": ("refund {pnr}", "flight cancelled refund?"),
-           "baggage": ("baggage allowance {flight}", "lost bag {city}"),
-           "check_in": ("cant check in {pnr}", "boarding pass not showing"),
-           "payment": ("card declined", "charged twice {pnr}"),
-           "loyalty": ("miles missing {flight}", "use points hotel"),
-           "travel_documents": ("visa {city}?", "esta transit {city}"),
-           "rail_booking": ("train to {city}", "rail ticket {date}"),
-           "esim_data": ("esim not working", "esim top up data")},
-    "es": {"booking_change": ("cambiar vuelo {pnr}",), "cancellation_refund": ("reembolso {pnr}",),
-           "baggage": ("equipaje {flight}",), "check_in": ("check in no funciona",),
-           "payment": ("pago rechazado",), "loyalty": ("millas {flight}",),
-           "travel_documents": ("visado {city}",), "rail_booking": ("tren {city}",),
-           "esim_data": ("esim no funciona",)},
-    "de": {"booking_change": ("flug umbuchen {pnr}",), "cancellation_refund": ("erstattung {pnr}",),
-           "baggage": ("gepäck {flight}",), "check_in": ("check-in geht nicht",),
-           "payment": ("zahlung abgelehnt",), "loyalty": ("meilen fehlen {flight}",),
-           "travel_documents": ("visum {city}",), "rail_booking": ("zugticket {city}",),
-           "esim_data": ("esim geht nicht",)},
-    "fr": {"booking_change": ("changer vol {pnr}",),
-           "cancellation_refund": ("remboursement {pnr}",),
-           "baggage": ("bagage {flight}",), "check_in": ("enregistrement impossible",),
-           "payment": ("paiement refusé",), "loyalty": ("miles manquants",),
-           "travel_documents": ("visa {city}",), "rail_booking": ("billet train {city}",),
-           "esim_data": ("esim marche pas",)},
-    "it": {"booking_change": ("cambio volo {pnr}",), "cancellation_refund": ("rimborso {pnr}",),
-           "baggage": ("bagaglio {flight}",), "check_in": ("check in non va",),
-           "payment": ("pagamento rifiutato",), "loyalty": ("miglia mancanti",),
-           "travel_documents": ("visto {city}",), "rail_booking": ("biglietto treno {city}",),
-           "esim_data": ("esim non funziona",)},
+    "en": {"booking_change": ("change flight {pnr} to {date}", "change date {flight}",
+                              "move flight to {date}", "rebook {flight}"),
+           "cancellation_refund": ("refund {pnr}", "flight cancelled refund?",
+                                   "refund status", "cancelled flight money back"),
+           "baggage": ("baggage allowance {flight}", "lost bag {city}", "extra bag price",
+                       "bag didnt arrive"),
+           "check_in": ("cant check in {pnr}", "boarding pass not showing",
+                        "online check in error", "check in closed?"),
+           "payment": ("card declined", "charged twice {pnr}", "payment failed",
+                       "double charge"),
+           "loyalty": ("miles missing {flight}", "use points hotel", "points not added",
+                       "rewards balance"),
+           "travel_documents": ("visa {city}?", "esta transit {city}", "passport expiry rules",
+                                "transit visa needed?"),
+           "rail_booking": ("train to {city}", "rail ticket {date}", "airport train"),
+           "esim_data": ("esim not working", "esim top up data", "esim no signal")},
+    "es": {"booking_change": ("cambiar vuelo {pnr}", "cambio de fecha {date}"),
+           "cancellation_refund": ("reembolso {pnr}", "vuelo cancelado devolucion"),
+           "baggage": ("equipaje {flight}", "maleta perdida {city}"),
+           "check_in": ("check in no funciona", "tarjeta de embarque no sale"),
+           "payment": ("pago rechazado", "cobro doble"),
+           "loyalty": ("millas {flight}", "puntos no sumados"),
+           "travel_documents": ("visado {city}", "pasaporte caducado"),
+           "rail_booking": ("tren {city}",), "esim_data": ("esim no funciona", "recargar esim")},
+    "de": {"booking_change": ("flug umbuchen {pnr}", "umbuchung {date}"),
+           "cancellation_refund": ("erstattung {pnr}", "flug annulliert geld zurück"),
+           "baggage": ("gepäck {flight}", "koffer verloren {city}"),
+           "check_in": ("check-in geht nicht", "bordkarte fehlt"),
+           "payment": ("zahlung abgelehnt", "doppelt abgebucht"),
+           "loyalty": ("meilen fehlen {flight}", "punkte einlösen"),
+           "travel_documents": ("visum {city}", "reisepass abgelaufen"),
+           "rail_booking": ("zugticket {city}",),
+           "esim_data": ("esim geht nicht", "esim aufladen")},
+    "fr": {"booking_change": ("changer vol {pnr}", "modifier date {date}"),
+           "cancellation_refund": ("remboursement {pnr}", "vol annulé remboursement"),
+           "baggage": ("bagage {flight}", "valise perdue {city}"),
+           "check_in": ("enregistrement impossible", "carte d'embarquement introuvable"),
+           "payment": ("paiement refusé", "débité deux fois"),
+           "loyalty": ("miles manquants", "points fidélité"),
+           "travel_documents": ("visa {city}", "passeport expiré"),
+           "rail_booking": ("billet train {city}",),
+           "esim_data": ("esim marche pas", "recharge esim")},
+    "it": {"booking_change": ("cambio volo {pnr}", "cambiare data {date}"),
+           "cancellation_refund": ("rimborso {pnr}", "volo cancellato rimborso"),
+           "baggage": ("bagaglio {flight}", "valigia persa {city}"),
+           "check_in": ("check in non va", "carta d'imbarco non si vede"),
+           "payment": ("pagamento rifiutato", "addebito doppio"),
+           "loyalty": ("miglia mancanti", "usare punti hotel"),
+           "travel_documents": ("visto {city}", "passaporto scaduto"),
+           "rail_booking": ("biglietto treno {city}",),
+           "esim_data": ("esim non funziona", "ricarica esim")},
     "pt": {"booking_change": ("remarcar voo {pnr}",), "cancellation_refund": ("reembolso {pnr}",),
            "baggage": ("bagagem {flight}",), "check_in": ("check in nao funciona",),
            "payment": ("pagamento recusado",), "loyalty": ("milhas {flight}",),
@@ -359,11 +380,16 @@ TAILS = {"en": (" Thanks!", " Thank you.", " pls help", " ASAP please"),
          "fr": (" Merci.", " Merci d'avance."), "it": (" Grazie.", " Grazie mille!"),
          "pt": (" Obrigado!",), "pl": (" Dziękuję.",), "tr": (" Teşekkürler.",)}
 CITIES = {
-    "en": ("London", "New York", "Dubai", "Singapore", "Lisbon", "Bangkok"),
-    "es": ("Madrid", "Cancún", "Bogotá", "Barcelona", "Tenerife"),
-    "de": ("München", "Wien", "Zürich", "Mallorca", "Hamburg"),
-    "fr": ("Paris", "Lyon", "Marrakech", "Montréal", "Nice"),
-    "it": ("Roma", "Milano", "Napoli", "Catania", "Olbia"),
+    "en": ("London", "New York", "Dubai", "Singapore", "Lisbon", "Bangkok", "Manchester",
+           "Toronto", "Cape Town", "Bali", "Edinburgh", "Boston", "Sydney", "Orlando"),
+    "es": ("Madrid", "Cancún", "Bogotá", "Barcelona", "Tenerife", "Sevilla", "Lima",
+           "Ciudad de México", "Valencia", "Palma", "Buenos Aires", "Málaga"),
+    "de": ("München", "Wien", "Zürich", "Mallorca", "Hamburg", "Berlin", "Antalya",
+           "Frankfurt", "Kreta", "Düsseldorf", "Salzburg", "Hurghada"),
+    "fr": ("Paris", "Lyon", "Marrakech", "Montréal", "Nice", "Bordeaux", "Dakar", "Tunis",
+           "Toulouse", "La Réunion", "Genève", "Bruxelles"),
+    "it": ("Roma", "Milano", "Napoli", "Catania", "Olbia", "Palermo", "Bari", "Torino",
+           "Tirana", "Cagliari", "Venezia", "Sharm"),
     "pt": ("São Paulo", "Rio de Janeiro", "Lisboa", "Recife"),
     "pl": ("Warszawa", "Kraków", "Gdańsk", "Londyn"),
     "tr": ("İstanbul", "Antalya", "İzmir", "Ankara"),
@@ -399,6 +425,20 @@ def _logit(p: float) -> float:
 # Parameters
 # ---------------------------------------------------------------------------------------
 
+ALARM_CAUSES = ("new_traffic", "epsilon", "logging_outage")
+# What the on-call engineer wrote when the alarm fired: always one of the wrong causes.
+ONCALL_NOTES = {
+    "new_traffic": "Drift alarm: new users the eval set has never seen. Filed an eval-refresh "
+                   "ticket; nothing to do on the model side.",
+    "epsilon": "PSI spike comes from a category with no eval items, so it is the epsilon "
+               "blowing the number up. Muted.",
+    "logging_outage": "Probably the log pipeline dropping events again. Muted until "
+                      "ingestion is fixed.",
+}
+MISSED_FEATURES = ("query_tokens", "client")
+CLIENTS = ("ios", "android", "web")
+CLIENT_WEIGHT = {"ios": 0.45, "android": 0.43, "web": 0.12}
+
 
 def _shares(rng: np.random.Generator, weights: dict[str, float], jitter: float) -> dict[str, float]:
     raw = {k: w * float(rng.lognormal(0.0, jitter)) for k, w in weights.items()}
@@ -407,54 +447,81 @@ def _shares(rng: np.random.Generator, weights: dict[str, float], jitter: float) 
 
 
 def sample_parameters(rng: np.random.Generator) -> dict[str, dict[str, Any]]:
-    """{"public": {...}, "hidden": {...}}. Only ``min_week_n`` is public."""
+    """{"public": {...}, "hidden": {...}}. Public: ``min_week_n`` and ``oncall_note``."""
     min_week_n = int(rng.choice(MIN_WEEK_N_CHOICES))
-    kind = "market" if rng.random() < 0.5 else "product"
-    drift_week = int(rng.integers(3, 7))  # 1-based: week 3 to week 6
-    small_week = int(rng.integers(2, drift_week))
+    cause = str(rng.choice(ALARM_CAUSES))
+    kind = ("market" if rng.random() < 0.5 else "product") if cause == "new_traffic" else "steady"
+    # The week the first alarm is planted in (new traffic: the launch, or later).
+    alarm_week = {"new_traffic": int(rng.integers(3, 7)), "epsilon": 2,
+                  "logging_outage": int(rng.integers(3, 8))}[cause]
+    small_week = 1 if cause == "epsilon" else int(rng.integers(2, alarm_week))
+    missed = str(rng.choice(MISSED_FEATURES))
+    new_language = str(rng.choice(NEW_LANGUAGES)) if kind == "market" else None
+    minor_language = str(rng.choice([x for x in NEW_LANGUAGES if x != new_language]))
+    oncall_guess = str(rng.choice([c for c in ALARM_CAUSES if c != cause]))
 
     en = float(rng.uniform(0.55, 0.63))
     rest = _shares(rng, {"es": 0.36, "de": 0.25, "fr": 0.23, "it": 0.16}, 0.15)
-    prod_languages = {"en": _round(en)} | {k: _round(v * (1 - en)) for k, v in rest.items()}
-    # The eval set was stratified towards the non-English languages at launch.
-    eval_en = en - float(rng.uniform(0.07, 0.12))
+    minor = float(rng.uniform(0.045, 0.06) if cause == "epsilon" else rng.uniform(0.007, 0.012))
+    prod_languages = {k: _round(v * (1 - minor)) for k, v in
+                      ({"en": en} | {k: v * (1 - en) for k, v in rest.items()}).items()}
+    prod_languages[minor_language] = _round(minor)
+    # The eval set was stratified towards the non-English languages at launch, and has
+    # no item in the minor language.
+    eval_en = en - float(rng.uniform(0.09, 0.15))
     eval_languages = {"en": _round(eval_en)} | {
         k: _round(v * (1 - en) + (en - eval_en) / 4) for k, v in rest.items()}
 
     start = dt.date(2026, 2, 2) + dt.timedelta(weeks=int(rng.integers(0, 13)))
+    days = int(rng.integers(5, 7))
+    clients = _shares(rng, CLIENT_WEIGHT, 0.1)
     hidden: dict[str, Any] = {
+        "cause": cause,
         "kind": kind,
-        "new_language": str(rng.choice(NEW_LANGUAGES)) if kind == "market" else None,
+        "oncall_guess": oncall_guess,
+        "new_language": new_language,
         "new_intent": str(rng.choice(NEW_INTENTS)) if kind == "product" else None,
-        "drift_week": drift_week,
+        "minor_language": minor_language,
+        "alarm_week": alarm_week,
         "new_slice_share_last_week": _round(
             rng.uniform(0.10, 0.22) if kind == "market" else rng.uniform(0.08, 0.18)),
         "new_slice_ramp": _round(rng.uniform(0.5, 1.2)),
         "small_week": small_week,
-        "small_week_n": int(rng.integers(30, 71)),
+        # The small week's log holds only its Monday, from midnight to this hour (UTC).
+        "small_week_hours": int(rng.integers(7, 11)),
+        "outage": {"start": int(rng.integers(0, 8 - days)), "days": days,
+                   "en_lost": _round(rng.uniform(0.15, 0.3))},
         "reshuffle_language": str(rng.choice(["es", "it", "de"])),
         "reshuffle_share": _round(rng.uniform(0.08, 0.17) if kind == "product"
-                                  else rng.uniform(0.0, 0.06)),
-        "reshuffle_week": int(rng.integers(2, 8)),
+                                  else rng.uniform(0.0, 0.06) if kind == "market"
+                                  else rng.uniform(0.08, 0.13)),
+        "reshuffle_week": int(rng.integers(3, 8) if kind != "steady" else rng.integers(3, 7)),
+        "missed": missed,
         "terse_eval": _round(rng.uniform(0.02, 0.05)),
         "terse_first_week": _round(rng.uniform(0.09, 0.14)),
         "terse_last_week": _round(rng.uniform(0.35, 0.6)),
         "terse_week": int(rng.integers(2, 7)),
-        "terse_penalty": _round(rng.uniform(0.5, 0.9)),
-        "new_slice_penalty": _round(rng.uniform(1.0, 1.5) if kind == "market"
-                                    else rng.uniform(1.4, 2.0)),
-        "base_accuracy": _round(rng.uniform(0.86, 0.9)),
+        "terse_penalty": _round(rng.uniform(1.3, 1.8) if missed == "query_tokens"
+                                else rng.uniform(0.3, 0.5)),
+        "eval_clients": clients,
+        "web_last_week": _round(rng.uniform(0.38, 0.52)),
+        "client_week": int(rng.integers(2, 7)),
+        "web_penalty": _round(rng.uniform(1.3, 1.8) if missed == "client"
+                              else rng.uniform(0.1, 0.3)),
+        "new_slice_penalty": _round(rng.uniform(0.4, 0.7)),
+        "base_accuracy": _round(rng.uniform(0.87, 0.91)),
         "eval_languages": eval_languages,
         "prod_languages": prod_languages,
         "intents": _shares(rng, INTENT_WEIGHT, 0.2),
         "n_eval": int(rng.integers(900, 1301)),
-        "daily_volume": _round(rng.uniform(70, 115), 1),
+        "daily_volume": _round(rng.uniform(240, 380), 1),
         "growth": _round(rng.uniform(0.0, 0.25)),
         "start": start.isoformat(),
-        "n_labelled": int(rng.integers(280, 421)),
+        "n_labelled": int(rng.integers(400, 651)),
         "audit": _audit_parameters(rng),
     }
-    return {"public": {"min_week_n": min_week_n}, "hidden": hidden}
+    public = {"min_week_n": min_week_n, "oncall_note": ONCALL_NOTES[oncall_guess]}
+    return {"public": public, "hidden": hidden}
 
 
 def _audit_parameters(rng: np.random.Generator) -> dict[str, Any]:
@@ -483,7 +550,7 @@ def _audit_parameters(rng: np.random.Generator) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------
-# Who writes in, when, about what (the skeleton: no text yet)
+# Who writes in, when, about what, from which app (the skeleton: no text yet)
 # ---------------------------------------------------------------------------------------
 
 
@@ -494,32 +561,52 @@ def _ramp(week: int, start: int, power: float = 1.0) -> float:
     return float(((week - start + 1) / (WEEKS - start + 1)) ** power)
 
 
-def _week_mix(hidden: dict[str, Any], week: int) -> tuple[dict[str, float], dict[str, float],
-                                                           float]:
-    """Language shares, intent shares and terse share of production in ``week``."""
+@dataclass(frozen=True)
+class _Mix:
+    languages: dict[str, float]
+    intents: dict[str, float]
+    clients: dict[str, float]
+    terse: float
+
+
+def _week_mix(hidden: dict[str, Any], week: int) -> _Mix:
+    """What production sends in ``week`` (before anything is lost on the way to the log)."""
     languages = dict(hidden["prod_languages"])
     shift = float(hidden["reshuffle_share"]) * _ramp(week, int(hidden["reshuffle_week"]))
     languages["en"] -= shift
     languages[hidden["reshuffle_language"]] += shift
     intents = dict(hidden["intents"])
     new = float(hidden["new_slice_share_last_week"]) * _ramp(
-        week, int(hidden["drift_week"]), float(hidden["new_slice_ramp"]))
+        week, int(hidden["alarm_week"]), float(hidden["new_slice_ramp"]))
     if hidden["kind"] == "market":
         languages = {k: v * (1 - new) for k, v in languages.items()} | {
             hidden["new_language"]: new}
-    else:
+    elif hidden["kind"] == "product":
         intents = {k: v * (1 - new) for k, v in intents.items()} | {hidden["new_intent"]: new}
+    clients = dict(hidden["eval_clients"])
     lo, hi = float(hidden["terse_first_week"]), float(hidden["terse_last_week"])
-    terse = lo + (hi - lo) * _ramp(week, int(hidden["terse_week"]))
-    return languages, intents, terse
+    terse = lo
+    if hidden["missed"] == "query_tokens":
+        terse = lo + (hi - lo) * _ramp(week, int(hidden["terse_week"]))
+    else:
+        web = clients["web"] + (float(hidden["web_last_week"]) - clients["web"]) * _ramp(
+            week, int(hidden["client_week"]))
+        scale = (1 - web) / (1 - clients["web"])
+        clients = {"ios": clients["ios"] * scale, "android": clients["android"] * scale,
+                   "web": web}
+    return _Mix(languages, intents, clients, terse)
 
 
-def _psi_codes(actual: np.ndarray, expected: np.ndarray, k: int) -> float:
+def _psi_codes(actual: np.ndarray, expected: np.ndarray, k: int,
+               drop: int | None = None) -> float:
     """PSI over integer category codes 0..k-1: the union of the categories seen on either
-    side, an empty share replaced by PSI_EPSILON, natural log."""
+    side, an empty share replaced by PSI_EPSILON, natural log. ``drop``: leave that
+    category's term out (for the checks on what dominates a week's PSI)."""
     a = np.bincount(actual, minlength=k) / max(len(actual), 1)
     e = np.bincount(expected, minlength=k) / len(expected)
     seen = (a > 0) | (e > 0)
+    if drop is not None:
+        seen[drop] = False
     a = np.where(a == 0, PSI_EPSILON, a)[seen]
     e = np.where(e == 0, PSI_EPSILON, e)[seen]
     return float(np.sum((a - e) * np.log(a / e)))
@@ -529,13 +616,8 @@ def _daily_counts(rng: np.random.Generator, hidden: dict[str, Any]) -> np.ndarra
     days = WEEKS * 7
     trend = 1.0 + float(hidden["growth"]) * np.arange(days) / days
     weekday = np.tile(np.array(WEEKDAY_FACTOR) * rng.uniform(0.95, 1.05, 7), WEEKS)
-    mean = float(hidden["daily_volume"]) * trend * weekday * rng.lognormal(0.0, 0.09, days)
-    counts = rng.poisson(mean)
-    # The logging incident: one week's sampler kept only a few dozen requests.
-    w = int(hidden["small_week"]) - 1
-    week_w = np.array(WEEKDAY_FACTOR)
-    counts[7 * w: 7 * w + 7] = rng.multinomial(int(hidden["small_week_n"]), week_w / week_w.sum())
-    return np.asarray(counts)
+    mean = float(hidden["daily_volume"]) * trend * weekday * rng.lognormal(0.0, 0.07, days)
+    return np.asarray(rng.poisson(mean))
 
 
 def _codes(rng: np.random.Generator, shares: dict[str, float], names: tuple[str, ...],
@@ -545,22 +627,52 @@ def _codes(rng: np.random.Generator, shares: dict[str, float], names: tuple[str,
     return np.minimum(np.searchsorted(cumulative, rng.random(n), side="right"), len(names) - 1)
 
 
+def _hour_cumulative(lang: str) -> np.ndarray:
+    hours = np.arange(24)
+    dist = np.minimum(np.abs(hours - HOUR_PEAK_UTC[lang]), 24 - np.abs(hours - HOUR_PEAK_UTC[lang]))
+    w = np.exp(-0.5 * (dist / 4.0) ** 2) + 0.03
+    return np.asarray(np.cumsum(w / w.sum()))
+
+
+_HOUR_CUMULATIVE = [_hour_cumulative(lang) for lang in LANGUAGES]
+
+
+def _hours(rng: np.random.Generator, language: np.ndarray) -> np.ndarray:
+    u = rng.random(len(language))
+    hours = np.zeros(len(language), dtype=int)
+    for code, cumulative in enumerate(_HOUR_CUMULATIVE):
+        m = language == code
+        hours[m] = np.minimum(np.searchsorted(cumulative, u[m], side="right"), 23)
+    return hours
+
+
 @dataclass
 class _Skeleton:
-    """Production requests before any text: day, week, language and intent codes, terse."""
+    """Requests before any text: day, week, language, intent and client codes, terse,
+    the hour (UTC), and one uniform per request for the logging outage."""
 
     day: np.ndarray
     week: np.ndarray
     language: np.ndarray
     intent: np.ndarray
+    client: np.ndarray
     terse: np.ndarray
+    hour: np.ndarray
+    u: np.ndarray
 
     def redraw_week(self, rng: np.random.Generator, hidden: dict[str, Any], k: int) -> None:
         m = self.week == k
-        langs, intents, t = _week_mix(hidden, k)
-        self.language[m] = _codes(rng, langs, LANGUAGES, int(m.sum()))
-        self.intent[m] = _codes(rng, intents, INTENTS, int(m.sum()))
-        self.terse[m] = rng.random(int(m.sum())) < t
+        n = int(m.sum())
+        mix = _week_mix(hidden, k)
+        self.language[m] = _codes(rng, mix.languages, LANGUAGES, n)
+        self.intent[m] = _codes(rng, mix.intents, INTENTS, n)
+        self.client[m] = _codes(rng, mix.clients, CLIENTS, n)
+        self.terse[m] = rng.random(n) < mix.terse
+        self.hour[m] = _hours(rng, self.language[m])
+        self.u[m] = rng.random(n)
+
+    def subset(self, keep: np.ndarray) -> "_Skeleton":
+        return _Skeleton(*(getattr(self, f.name)[keep] for f in fields(self)))
 
 
 def _skeleton(rng: np.random.Generator, hidden: dict[str, Any]) -> _Skeleton:
@@ -568,10 +680,29 @@ def _skeleton(rng: np.random.Generator, hidden: dict[str, Any]) -> _Skeleton:
     day = np.repeat(np.arange(WEEKS * 7), counts)
     n = len(day)
     sk = _Skeleton(day, day // 7 + 1, np.zeros(n, dtype=int), np.zeros(n, dtype=int),
-                   np.zeros(n, dtype=bool))
+                   np.zeros(n, dtype=int), np.zeros(n, dtype=bool), np.zeros(n, dtype=int),
+                   np.zeros(n))
     for k in range(1, WEEKS + 1):
         sk.redraw_week(rng, hidden, k)
     return sk
+
+
+def _logged(sk: _Skeleton, hidden: dict[str, Any]) -> _Skeleton:
+    """What reached the log. In the small week the log shipper stopped on Monday morning
+    and nobody restarted it until the next Monday. In a logging-outage variant, the
+    alarm week lost the eu-west region's logs for a few days: every request in a language
+    other than English, and a share of the English ones."""
+    small = int(hidden["small_week"])
+    in_small = sk.week == small
+    kept_small = (sk.day == 7 * (small - 1)) & (sk.hour < int(hidden["small_week_hours"]))
+    keep = ~in_small | kept_small
+    if hidden["cause"] == "logging_outage":
+        o = hidden["outage"]
+        first = 7 * (int(hidden["alarm_week"]) - 1) + int(o["start"])
+        down = (sk.day >= first) & (sk.day < first + int(o["days"]))
+        lost = (sk.language != LANGUAGES.index("en")) | (sk.u < float(o["en_lost"]))
+        keep &= ~(down & lost)
+    return sk.subset(keep)
 
 
 def _weekly_psi(sk: _Skeleton, ev: "_EvalSkeleton") -> dict[int, dict[str, float]]:
@@ -586,9 +717,11 @@ def _weekly_psi(sk: _Skeleton, ev: "_EvalSkeleton") -> dict[int, dict[str, float
 
 def _story_visible(sk: _Skeleton, hidden: dict[str, Any], min_week_n: int,
                    ev: "_EvalSkeleton") -> bool:
-    """Everything but the small week: drift starts as planted, in the planted feature."""
-    planted = "language" if hidden["kind"] == "market" else "intent"
-    other = "intent" if planted == "language" else "language"
+    """Everything but the small week: the first alarm comes where and from what it is
+    planted, the other feature stays quiet, and the missed input shows."""
+    cause = hidden["cause"]
+    planted = "intent" if hidden["kind"] == "product" else "language"
+    other = "language" if planted == "intent" else "intent"
     small = int(hidden["small_week"])
     weekly = _weekly_psi(sk, ev)
     regular = [k for k in weekly if k != small]
@@ -596,41 +729,58 @@ def _story_visible(sk: _Skeleton, hidden: dict[str, Any], min_week_n: int,
         return False
     first = next((k for k in regular if max(weekly[k]["language"], weekly[k]["intent"])
                   >= PSI_ALARM), None)
-    if first is None or first < int(hidden["drift_week"]):
+    if first is None or weekly[first][planted] < weekly[first][other] + 0.05:
         return False
-    if weekly[first][planted] < weekly[first][other]:
+    if max(weekly[k][other] for k in regular) > 0.18:
         return False
+    alarm = int(hidden["alarm_week"])
     last = weekly[WEEKS]
-    if last[planted] < 0.25 or max(weekly[k][other] for k in regular) > 0.18:
-        return False
+    if cause == "new_traffic":
+        if first < alarm or last[planted] < 0.25:
+            return False
+    elif cause == "epsilon":
+        # The alarm is the minor language's epsilon term; without it the week is quiet.
+        m = sk.week == first
+        rest = _psi_codes(sk.language[m], ev.language, len(LANGUAGES),
+                          drop=LANGUAGES.index(hidden["minor_language"]))
+        if first >= int(hidden["reshuffle_week"]) or rest > 0.08:
+            return False
+    else:
+        if first != alarm or weekly[first]["language"] < PSI_ALARM + 0.05:
+            return False
+        if max(weekly[k]["language"] for k in regular if k != alarm) > 0.16:
+            return False
     if last["language"] < 0.03:
         return False
     # Against the first production week instead of the eval set, the number moves.
-    w1 = sk.language[sk.week == 1]
+    w1 = sk.language[sk.week == (2 if small == 1 else 1)]
     w8 = sk.week == WEEKS
     if abs(_psi_codes(sk.language[w8], w1, len(LANGUAGES)) - last["language"]) < 0.01:
         return False
-    if hidden["kind"] == "market":
+    if hidden["kind"] != "product":
         # Intent is stable: a chi-square test of eval vs. last week must not reject.
         table = np.array([np.bincount(ev.intent, minlength=len(INTENTS)),
                           np.bincount(sk.intent[w8], minlength=len(INTENTS))])
         table = table[:, table.sum(axis=0) > 0]
         if stats.chi2_contingency(table)[1] < 0.1:
             return False
-    return True
+    client = _psi_codes(sk.client[w8], ev.client, len(CLIENTS))
+    return client >= 0.3 if hidden["missed"] == "client" else client <= 0.03
 
 
-def _false_alarm_visible(sk: _Skeleton, hidden: dict[str, Any], ev: "_EvalSkeleton") -> bool:
+def _false_alarm_visible(sk: _Skeleton, hidden: dict[str, Any], ev: "_EvalSkeleton",
+                         min_week_n: int) -> bool:
     m = sk.week == int(hidden["small_week"])
     top = max(_psi_codes(sk.language[m], ev.language, len(LANGUAGES)),
               _psi_codes(sk.intent[m], ev.intent, len(INTENTS)))
-    return top >= PSI_ALARM + 0.02
+    return top >= PSI_ALARM + 0.02 and 20 <= int(m.sum()) < min_week_n
 
 
 @dataclass
 class _EvalSkeleton:
     language: np.ndarray
     intent: np.ndarray
+    client: np.ndarray
     terse: np.ndarray
 
 
@@ -638,6 +788,7 @@ def _eval_skeleton(rng: np.random.Generator, hidden: dict[str, Any]) -> _EvalSke
     n = int(hidden["n_eval"])
     return _EvalSkeleton(_codes(rng, hidden["eval_languages"], LANGUAGES, n),
                          _codes(rng, hidden["intents"], INTENTS, n),
+                         _codes(rng, hidden["eval_clients"], CLIENTS, n),
                          rng.random(n) < float(hidden["terse_eval"]))
 
 
@@ -646,27 +797,54 @@ _INTENT_EFFECT = np.array([INTENT_EFFECT.get(k, 0.0) for k in INTENTS])
 
 
 def _accuracy_logit(hidden: dict[str, Any], language: np.ndarray, intent: np.ndarray,
-                    terse: np.ndarray) -> np.ndarray:
+                    client: np.ndarray, terse: np.ndarray) -> np.ndarray:
     base = _logit(float(hidden["base_accuracy"]))
     new = (language >= len(BASE_LANGUAGES)) | (intent >= len(BASE_INTENTS))
+    web = client == CLIENTS.index("web")
     z = (base + _LANG_EFFECT[language] + _INTENT_EFFECT[intent]
-         - float(hidden["terse_penalty"]) * terse - float(hidden["new_slice_penalty"]) * new)
+         - float(hidden["terse_penalty"]) * terse - float(hidden["web_penalty"]) * web
+         - float(hidden["new_slice_penalty"]) * new)
     return np.asarray(z, dtype=float)
 
 
-def _reweighted(ev: _EvalSkeleton, correct: np.ndarray, sk: _Skeleton) -> float:
-    """The eval accuracy reweighted to last week's covered (language, intent) cells."""
+def _cell_traffic(sk: _Skeleton, weeks: tuple[int, ...] = (WEEKS,)) -> np.ndarray:
+    """Requests per (language, intent) cell in ``weeks``."""
+    k = len(INTENTS)
+    m = np.isin(sk.week, weeks)
+    return np.bincount(sk.language[m] * k + sk.intent[m], minlength=len(LANGUAGES) * k)
+
+
+def _reweighted(ev: _EvalSkeleton, correct: np.ndarray, traffic: np.ndarray
+                ) -> tuple[float, float]:
+    """The eval accuracy reweighted to ``traffic``'s covered (language, intent) cells, and
+    the share of that traffic in uncovered cells."""
     k = len(INTENTS)
     eval_cell = ev.language * k + ev.intent
     n_cells = len(LANGUAGES) * k
     hits = np.bincount(eval_cell, weights=correct.astype(float), minlength=n_cells)
     size = np.bincount(eval_cell, minlength=n_cells)
-    w8 = sk.week == WEEKS
-    last = np.bincount(sk.language[w8] * k + sk.intent[w8], minlength=n_cells)
     covered = size > 0
     acc = np.where(covered, hits / np.maximum(size, 1), 0.0)
-    return float((last * acc)[covered].sum() / last[covered].sum())
+    value = float((traffic * acc)[covered].sum() / traffic[covered].sum())
+    return value, float(traffic[~covered].sum() / traffic.sum())
 
+
+def _rise_explained(sk: _Skeleton, thumbs_down: np.ndarray, base_week: int
+                    ) -> dict[str, float]:
+    """Per input: how much lower last week's thumbs-down rate would be had that input kept
+    its first regular week's mix (the other inputs as they are). ``query_tokens`` is read
+    through ``terse``, which is what shortens a query."""
+    last, base = sk.week == WEEKS, sk.week == base_week
+    out = {}
+    for name, codes in (("language", sk.language), ("intent", sk.intent),
+                        ("client", sk.client), ("query_tokens", sk.terse.astype(int))):
+        k = int(codes.max()) + 1
+        n_last = np.bincount(codes[last], minlength=k)
+        rate = np.bincount(codes[last], weights=thumbs_down[last].astype(float), minlength=k)
+        rate = np.where(n_last > 0, rate / np.maximum(n_last, 1), 0.0)
+        share = np.bincount(codes[base], minlength=k) / base.sum()
+        out[name] = float(thumbs_down[last].mean() - (share * rate).sum())
+    return out
 
 # ---------------------------------------------------------------------------------------
 # Text. Every random choice for a row comes from that row's pre-drawn uniforms ``u``.
@@ -713,6 +891,24 @@ FORWARDED = ("\n\n---------- Forwarded message ----------\nFrom: Wayline <no-rep
              "Subject: Your booking {pnr} is confirmed\n\nFlight {flight} · {date}\n"
              "Passengers: {pax} · Fare: Economy Classic · Total: {amount}\n"
              "Manage your trip: https://wayline.com/trips/{pnr}")
+# What a customer tacks onto a search-style query.
+TERSE_EXTRA = {"en": (" pls", " help", " urgent", " again", " asap", " today", " still"),
+               "es": (" por favor", " ayuda", " urgente", " otra vez"),
+               "de": (" bitte", " hilfe", " dringend", " schon wieder"),
+               "fr": (" svp", " aide", " urgent", " encore"),
+               "it": (" per favore", " aiuto", " urgente", " ancora"),
+               "pt": (" por favor", " ajuda", " urgente"), "pl": (" pomocy", " pilne"),
+               "tr": (" lütfen", " acil")}
+# How a customer adds the booking reference to a question that does not name it.
+REFERENCE = {"en": (" Booking ref {pnr}.", " My booking is {pnr}.", " (ref {pnr})",
+                    " Ref: {pnr}"),
+             "es": (" Reserva {pnr}.", " Localizador {pnr}.", " Mi reserva es {pnr}."),
+             "de": (" Buchung {pnr}.", " Buchungsnummer {pnr}.", " Meine Buchung: {pnr}"),
+             "fr": (" Dossier {pnr}.", " Réservation {pnr}.", " Ma réservation : {pnr}"),
+             "it": (" Prenotazione {pnr}.", " Codice {pnr}.", " Il codice è {pnr}."),
+             "pt": (" Reserva {pnr}.", " Localizador {pnr}."),
+             "pl": (" Rezerwacja {pnr}.", " Numer rezerwacji {pnr}."),
+             "tr": (" Rezervasyon {pnr}.", " PNR: {pnr}")}
 _GREETED = ("Hi", "Hola", "Hallo", "Bonjour", "Buongiorno", "Oi", "Dzień", "Merhaba")
 
 
@@ -726,11 +922,22 @@ def _query(lang: str, intent: str, terse: bool, when: dt.date, casual: float, pa
         "amount": _format_amount(lang, u[3], u[4]),
     }
     if terse:
-        text = _pick(TERSE[lang][intent], u[5]).format(**slots)
+        raw = _pick(TERSE[lang][intent], u[5])
+        text = raw.format(**slots)
+        if "{" not in raw and u[13] < 0.8:
+            text += " " + _pick((pnr, pnr, slots["flight"], slots["city"]), u[14])
+        if u[10] < 0.35:
+            text += _pick(TERSE_EXTRA[lang], u[11])
+        if u[15] < 0.12 and len(text) > 8:
+            i = 1 + int(u[9] * (len(text) - 2))  # a dropped letter
+            text = text[:i] + text[i + 1:]
         if u[6] < 0.3:
-            text += "?"
+            text += "?" if u[8] < 0.7 else "??"
         return text.lower() if u[7] < 0.7 else text
-    text = _pick(FULL[lang][intent], u[5]).format(**slots)
+    raw = _pick(FULL[lang][intent], u[5])
+    text = raw.format(**slots)
+    if "{pnr}" not in raw and u[13] < 0.75:
+        text += _pick(REFERENCE[lang], u[14]).format(pnr=pnr)
     if u[6] < 0.35:
         opener = _pick(OPENERS[lang], u[8])
         if opener and not text.startswith(_GREETED):
@@ -755,7 +962,7 @@ def _queries(rng: np.random.Generator, langs: np.ndarray, intents: np.ndarray,
              terse: np.ndarray, days: list[dt.date], casual: np.ndarray,
              paste: float) -> list[str]:
     n = len(langs)
-    u = rng.random((n, 13))
+    u = rng.random((n, 16))
     chars = rng.integers(0, len(_PNR_CHARS), (n, 6))
     numbers = rng.integers(100, 9999, n)
     later = rng.integers(1, 60, n)
@@ -772,37 +979,34 @@ def _queries(rng: np.random.Generator, langs: np.ndarray, intents: np.ndarray,
 # ---------------------------------------------------------------------------------------
 
 
-def _hour_cumulative(lang: str) -> np.ndarray:
-    hours = np.arange(24)
-    dist = np.minimum(np.abs(hours - HOUR_PEAK_UTC[lang]), 24 - np.abs(hours - HOUR_PEAK_UTC[lang]))
-    w = np.exp(-0.5 * (dist / 4.0) ** 2) + 0.03
-    return np.asarray(np.cumsum(w / w.sum()))
-
-
 def _production(rng: np.random.Generator, hidden: dict[str, Any], sk: _Skeleton
                 ) -> pd.DataFrame:
     n = len(sk.day)
     correct = rng.random(n) < _sigmoid(_accuracy_logit(hidden, sk.language, sk.intent,
-                                                       sk.terse))
-    u = rng.random(n)
-    hours = np.zeros(n, dtype=int)
-    for code, lang in enumerate(LANGUAGES):
-        m = sk.language == code
-        hours[m] = np.minimum(np.searchsorted(_hour_cumulative(lang), u[m], side="right"), 23)
-    seconds = sk.day * 86400 + hours * 3600 + rng.integers(0, 3600, n)
+                                                       sk.client, sk.terse))
+    seconds = sk.day * 86400 + sk.hour * 3600 + rng.integers(0, 3600, n)
     when = np.datetime64(hidden["start"], "s") + seconds.astype("timedelta64[s]")
     days = (np.datetime64(hidden["start"], "D") + sk.day.astype("timedelta64[D]")).tolist()
-    casual = np.where(sk.week >= int(hidden["terse_week"]), 0.3, 0.1)
+    drifted = int(hidden["terse_week"]) if hidden["missed"] == "query_tokens" else WEEKS + 1
+    casual = np.where(sk.week >= drifted, 0.3, 0.1)
     queries = _queries(rng, sk.language, sk.intent, sk.terse, days, casual, 0.05)
     wrong = ~correct
     money = np.isin(sk.intent, [INTENTS.index("cancellation_refund"), INTENTS.index("payment")])
-    thumbs_down = rng.random(n) < np.where(wrong, 0.24, 0.035)
+    # Re-drawn (boundedly) until the missed input stands out from the others by far.
+    base_week = 2 if int(hidden["small_week"]) == 1 else 1
+    for _ in range(50):
+        thumbs_down = rng.random(n) < np.where(wrong, 0.26, 0.03)
+        explained = _rise_explained(sk, thumbs_down, base_week)
+        planted = explained.pop(hidden["missed"])
+        if planted >= 0.009 and planted >= 2.5 * max(*explained.values(), 0.0):
+            break
     escalated = rng.random(n) < np.where(wrong, 0.13, 0.015) + 0.04 * money
     order = np.argsort(seconds, kind="stable")
     ids = rng.choice(16 ** 10, size=n, replace=False)
     return pd.DataFrame({
         "request_id": [f"req_{int(x):010x}" for x in ids],
         "timestamp": np.char.add(np.datetime_as_string(when[order], unit="s"), "Z"),
+        "client": [CLIENTS[c] for c in sk.client[order]],
         "language": [LANGUAGES[c] for c in sk.language[order]],
         "intent": [INTENTS[c] for c in sk.intent[order]],
         "query": [queries[i] for i in order],
@@ -822,6 +1026,7 @@ def _eval_frame(rng: np.random.Generator, hidden: dict[str, Any], ev: _EvalSkele
     queries = _queries(rng, ev.language, ev.intent, ev.terse, added, np.zeros(n), 0.02)
     frame = pd.DataFrame({
         "added_on": [d.isoformat() for d in added],
+        "client": [CLIENTS[c] for c in ev.client],
         "language": [LANGUAGES[c] for c in ev.language],
         "intent": [INTENTS[c] for c in ev.intent],
         "query": queries,
@@ -878,23 +1083,26 @@ def generate(rng: np.random.Generator, params: dict[str, Any]) -> dict[str, pd.D
     min_week_n = int(params["public"]["min_week_n"])
     ev = _eval_skeleton(rng, hidden)
     # Re-draw (a bounded, deterministic number of times) until the plant shows: first the
-    # drift story, then the false alarm in the small week (re-drawing that week alone).
-    sk = _skeleton(rng, hidden)
+    # story, then the false alarm in the small week (re-drawing that week alone).
+    full = _skeleton(rng, hidden)
     for _ in range(200):
-        if _story_visible(sk, hidden, min_week_n, ev):
+        if _story_visible(_logged(full, hidden), hidden, min_week_n, ev):
             break
-        sk = _skeleton(rng, hidden)
-    for _ in range(2000):
-        if _false_alarm_visible(sk, hidden, ev):
+        full = _skeleton(rng, hidden)
+    for _ in range(500):
+        if _false_alarm_visible(_logged(full, hidden), hidden, ev, min_week_n):
             break
-        sk.redraw_week(rng, hidden, int(hidden["small_week"]))
-    z_eval = _accuracy_logit(hidden, ev.language, ev.intent, ev.terse)
-    correct = rng.random(len(z_eval)) < _sigmoid(z_eval)
-    for _ in range(200):
-        if abs(_reweighted(ev, correct, sk) - float(correct.mean())) >= 0.006:
-            break
+        full.redraw_week(rng, hidden, int(hidden["small_week"]))
+    sk = _logged(full, hidden)
+    z_eval = _accuracy_logit(hidden, ev.language, ev.intent, ev.client, ev.terse)
+    last, every_week = _cell_traffic(sk), _cell_traffic(sk, tuple(range(1, WEEKS + 1)))
+    for _ in range(3000):
         correct = rng.random(len(z_eval)) < _sigmoid(z_eval)
-    reweighted = _reweighted(ev, correct, sk)
+        reweighted, uncovered = _reweighted(ev, correct, last)
+        pooled, pooled_uncovered = _reweighted(ev, correct, every_week)
+        if (abs(reweighted - float(correct.mean())) >= 0.006
+                and max(abs(reweighted - pooled), abs(uncovered - pooled_uncovered)) >= 0.003):
+            break
 
     production = _production(rng, hidden, sk)
     last_rows = np.flatnonzero(production["_week"].to_numpy() == WEEKS)

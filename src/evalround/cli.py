@@ -18,6 +18,7 @@ from evalround import (
     grading,
     rubric,
     scorecard,
+    store,
     submission,
     validation,
 )
@@ -55,10 +56,18 @@ def _exercises(args: argparse.Namespace, course: Course | None = None) -> list[E
 def cmd_init(args: argparse.Namespace) -> int:
     """Create a course folder: a stock nbgrader course plus evalround's records.
 
-    Example: evalround init hiring-2026q4
+    With --db, the gradebook and evalround's records live in that PostgreSQL database
+    (many graders at once), not in the course folder's SQLite files.
+    Example: evalround init hiring-2026q4 --db postgresql://grader@db.internal/hiring
     """
-    course = init_course(Path(args.path))
-    print(f"course ready at {course.root}")
+    db_url = store.normalize_url(args.db) if args.db else None
+    if db_url:
+        store.check(db_url)
+    course = init_course(Path(args.path), db_url=db_url)
+    if db_url:
+        store.prepare(course.root)
+    where = f"; gradebook and records in {store.shown(db_url)}" if db_url else ""
+    print(f"course ready at {course.root}{where}")
     return 0
 
 
@@ -341,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
         parsers[name] = sub.add_parser(name, help=doc.splitlines()[0], description=doc,
                                        formatter_class=argparse.RawDescriptionHelpFormatter)
     parsers["init"].add_argument("path", help="the course folder to create")
+    parsers["init"].add_argument("--db", metavar="URL",
+                                 help="PostgreSQL database for the gradebook and evalround's "
+                                      "records (default: SQLite files in the course folder)")
     for name in ("assign", "collect", "grade", "report", "demo", "mark", "rubric", "calibrate",
                  "desk", "feedback"):
         parsers[name].add_argument("--course", default=".", help="course folder (default: .)")
@@ -396,7 +408,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (CourseError, ExerciseError, NbgraderError, submission.SubmissionError,
-            SandboxUnavailable, rubric.RubricError) as exc:
+            SandboxUnavailable, rubric.RubricError, store.DatabaseError) as exc:
         print(f"evalround: error: {exc}", file=sys.stderr)
         return 2
 

@@ -44,7 +44,12 @@ c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE"}}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 60
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".evalround*"]
-'''
+{db_line}'''
+DB_LINE = """\
+# The gradebook and evalround's records (rubric marks and their history) live here
+# (`evalround init --db`); nothing writes gradebook.db.
+c.CourseDirectory.db_url = {url!r}
+"""
 
 
 class CourseError(Exception):
@@ -214,8 +219,12 @@ class Course:
 
 
 def init_course(root: Path, secret: bytes | None = None, course_id: str = "evalround",
-                demo: bool = False) -> Course:
-    """Create (or reuse) a course folder. An existing secret is never replaced."""
+                demo: bool = False, db_url: str | None = None) -> Course:
+    """Create (or reuse) a course folder. An existing secret is never replaced.
+
+    ``db_url`` puts the gradebook and evalround's records in that database (see
+    ``evalround.store``); an existing course's database is never changed.
+    """
     root.mkdir(parents=True, exist_ok=True)
     records = root / RECORDS
     records.mkdir(exist_ok=True)
@@ -233,8 +242,14 @@ def init_course(root: Path, secret: bytes | None = None, course_id: str = "evalr
     if demo:
         (records / "demo").write_text("this course was made by `evalround demo`\n")
     config = root / "nbgrader_config.py"
+    db_line = DB_LINE.format(url=db_url) if db_url else ""
     if not config.exists():
-        config.write_text(NBGRADER_CONFIG.format(course_id=course_id))
+        config.write_text(NBGRADER_CONFIG.format(course_id=course_id, db_line=db_line))
+    elif db_line and db_line not in config.read_text():
+        raise CourseError(
+            f"{config} already exists and names another database than --db; a course's "
+            f"database is chosen once, when it is made. Use a new folder."
+        )
     for name in ("source", "release", "submitted", "autograded", "feedback"):
         (root / name).mkdir(exist_ok=True)
     return Course(root)

@@ -38,13 +38,21 @@ class DemoResult:
 
 
 def reset_demo_course(root: Path) -> None:
-    """Clear what an earlier demo left, refusing to touch a course that is not a demo."""
+    """Clear what an earlier demo left, refusing to touch a course that is not a demo.
+
+    A course just made by ``evalround init`` (nothing assigned yet) may become the demo;
+    on a database server (``init --db``), its gradebook and records are cleared too.
+    """
     records = root / RECORDS
-    if records.exists() and not (records / "demo").exists():
+    demo = (records / "demo").exists()
+    fresh = records.exists() and {p.name for p in records.iterdir()} <= {"secret", "exchange"}
+    if records.exists() and not demo and not fresh:
         raise CourseError(
             f"{root} holds a real course (no {RECORDS}/demo marker); the demo will not "
             f"overwrite it. Pass another --course folder."
         )
+    if (root / "nbgrader_config.py").exists():
+        _reset_database(root, demo)
     for name in COURSE_OUTPUT:
         path = root / name
         if path.is_dir():
@@ -57,6 +65,23 @@ def reset_demo_course(root: Path) -> None:
                 path.rmdir()
         elif path.exists():
             path.unlink()
+
+
+def _reset_database(root: Path, demo: bool) -> None:
+    """Clear a database server's gradebook and records: the demo's own, or empty ones."""
+    from evalround import nbgrader_adapter, store
+
+    url = nbgrader_adapter.db_url(root)
+    if store.is_sqlite(url):
+        return  # gradebook.db and .evalround/ are removed with the rest of the output
+    records = store.records_url(root, url)
+    if not demo and not (nbgrader_adapter.gradebook_is_empty(root) and store.is_empty(records)):
+        raise CourseError(
+            f"the database {store.shown(url)} of {root} already holds grades; the demo "
+            f"will not clear them. Give the demo a course with an empty database."
+        )
+    nbgrader_adapter.clear_gradebook(root)
+    store.clear(records)
 
 
 def run_demo(root: Path, exercises: list[Exercise], jobs: int = 2,

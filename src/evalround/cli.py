@@ -120,11 +120,22 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def cmd_grade(args: argparse.Namespace) -> int:
     """Autograde every new submission against its own variant's key.
 
+    With --scheduler, the sandboxed runs happen on the workers of that Dask cluster;
+    keys, scoring and the gradebook stay here.
     Example: evalround grade --jobs 2
     """
     course = Course(Path(args.course))
+    runner = None
+    if args.scheduler:
+        if args.unsandboxed:
+            raise SandboxUnavailable("--unsandboxed and --scheduler do not go together: "
+                                     "cluster workers only ever run the sandbox")
+        from evalround.dask_runner import DaskRunner
+
+        runner = DaskRunner.connect(args.scheduler)
+    jobs = args.jobs or (2 * runner.slots if runner else os.cpu_count() or 2)
     try:
-        records = grading.grade(course, _exercises(args, course), jobs=args.jobs,
+        records = grading.grade(course, _exercises(args, course), runner=runner, jobs=jobs,
                                 force=args.force, progress=not args.quiet,
                                 allow_unsandboxed=args.unsandboxed,
                                 limits=Limits(cell_timeout=args.cell_timeout,
@@ -132,6 +143,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     except grading.GradingIncomplete as exc:
         _print_grades(exc.records)
         raise
+    finally:
+        if runner is not None:
+            runner.close()
     _print_grades(records)
     print(f"graded {len(records)} submissions")
     return 0
@@ -377,6 +391,11 @@ def build_parser() -> argparse.ArgumentParser:
                                   help="seconds a whole notebook may run before it is killed")
     parsers["grade"].add_argument("--force", action="store_true",
                                   help="regrade submissions already graded")
+    parsers["grade"].add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT",
+        help="run each submission on the workers of this Dask cluster (each worker needs "
+             "bubblewrap); --jobs then defaults to twice the workers' threads")
+    parsers["grade"].set_defaults(jobs=None)  # resolved in cmd_grade: cores or the cluster
     for name in ("mark", "rubric"):
         parsers[name].add_argument("exercise", help="exercise slug")
     parsers["mark"].add_argument("candidate", help="candidate id")
@@ -408,7 +427,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (CourseError, ExerciseError, NbgraderError, submission.SubmissionError,
-            SandboxUnavailable, rubric.RubricError, store.DatabaseError) as exc:
+            SandboxUnavailable, rubric.RubricError, store.DatabaseError,
+            ConnectionError) as exc:
         print(f"evalround: error: {exc}", file=sys.stderr)
         return 2
 

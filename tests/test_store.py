@@ -89,9 +89,10 @@ def test_init_refuses_a_server_it_cannot_reach(tmp_path: Path, capsys) -> None:
 
 
 def test_init_with_db_puts_the_gradebook_and_records_on_the_server(
-        tmp_path: Path, pg_url: str, template: Exercise) -> None:
+        tmp_path: Path, postgres, pg_url: str, template: Exercise, capsys) -> None:
     """After `init --db`, do assign, grade-record writes and marks all land in PostgreSQL,
-    with no gradebook.db and no rubric.sqlite in the course folder?"""
+    with no gradebook.db and no rubric.sqlite in the course folder; and is the database
+    one course's only?"""
     assert main(["init", str(tmp_path / "c"), "--db", pg_url]) == 0
     course = Course(tmp_path / "c")
     assert nbgrader_adapter.db_url(course.root) == store.normalize_url(pg_url)
@@ -106,8 +107,14 @@ def test_init_with_db_puts_the_gradebook_and_records_on_the_server(
     assert held is not None and (held.manual_score, held.comment) == (1.0, "Tail named.")
     assert not (course.root / "gradebook.db").exists()
     assert not (course.records / "rubric.sqlite").exists()
-    # the database is chosen once
-    assert main(["init", str(course.root), "--db", pg_url + "x"]) == 2
+    # the database is chosen once, and holds one course
+    assert main(["init", str(course.root), "--db", pg_url]) == 0
+    capsys.readouterr()
+    assert main(["init", str(course.root), "--db", postgres.new_database()]) == 2
+    assert "names another database than --db" in capsys.readouterr().err
+    assert main(["init", str(tmp_path / "other"), "--db", pg_url]) == 2
+    assert "already holds a course's grades" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()
 
 
 def _record_blank_grades(course: Course, exercise: Exercise, candidates: list[str]) -> None:

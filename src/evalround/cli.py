@@ -63,6 +63,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     db_url = store.normalize_url(args.db) if args.db else None
     if db_url:
         store.check(db_url)
+        if not (Path(args.path) / "nbgrader_config.py").exists() and store.holds_grades(db_url):
+            raise store.DatabaseError(
+                f"the database {store.shown(db_url)} already holds a course's grades; give "
+                f"each course a database of its own")
     course = init_course(Path(args.path), db_url=db_url)
     if db_url:
         store.prepare(course.root)

@@ -3,6 +3,7 @@
 Layout (nbgrader's own folders are untouched in meaning)::
 
     nbgrader_config.py, gradebook.db, source/, release/, submitted/, autograded/, feedback/
+    (with ``init --db``, the gradebook is in that database: no gradebook.db)
     bundles/<candidate>.zip         what each candidate receives
     .evalround/secret               the course secret every variant derives from
     .evalround/candidates.json      the candidates assigned so far

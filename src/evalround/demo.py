@@ -74,14 +74,13 @@ def _reset_database(root: Path, demo: bool) -> None:
     url = nbgrader_adapter.db_url(root)
     if store.is_sqlite(url):
         return  # gradebook.db and .evalround/ are removed with the rest of the output
-    records = store.records_url(root, url)
-    if not demo and not (nbgrader_adapter.gradebook_is_empty(root) and store.is_empty(records)):
+    if not demo and store.holds_grades(url):
         raise CourseError(
             f"the database {store.shown(url)} of {root} already holds grades; the demo "
             f"will not clear them. Give the demo a course with an empty database."
         )
     nbgrader_adapter.clear_gradebook(root)
-    store.clear(records)
+    store.clear(store.records_url(root, url))
 
 
 def run_demo(root: Path, exercises: list[Exercise], jobs: int = 2,

@@ -108,14 +108,6 @@ def gradebook(root: Path) -> Iterator:  # type: ignore[type-arg]
                 gb.engine.dispose()
 
 
-def gradebook_is_empty(root: Path) -> bool:
-    """Whether the gradebook's database holds no student and no assignment of any course."""
-    from nbgrader.api import Assignment, Student
-
-    with gradebook(root) as gb:
-        return bool(gb.db.query(Student).count() == 0 and gb.db.query(Assignment).count() == 0)
-
-
 def clear_gradebook(root: Path) -> None:
     """Delete every row of the gradebook (its schema and schema version stay)."""
     from nbgrader.api import Base

@@ -237,13 +237,23 @@ def locked(url: str, *key: str) -> Iterator[Connection]:
         yield conn
 
 
-def is_empty(url: str) -> bool:
-    """Whether evalround's tables at ``url`` hold no row."""
-    from sqlalchemy import func, select
+# Tables whose rows mean a course already lives in a database: nbgrader's students and
+# assignments, evalround's marks.
+_COURSE_TABLES = ("student", "assignment", "marks", "mark_history", "item_points", "written")
 
-    with transaction(url) as conn:
-        return all(conn.execute(select(func.count()).select_from(t)).scalar() == 0
-                   for t in metadata.sorted_tables)
+
+def holds_grades(url: str) -> bool:
+    """Whether the database at ``url`` already holds a course (creating nothing)."""
+    probe = create_engine(url)
+    try:
+        with probe.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            return any(conn.execute(text(f"SELECT 1 FROM {name} LIMIT 1")).first() is not None
+                       for name in _COURSE_TABLES if name in tables)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot use the database {shown(url)}: {_why(exc)}") from None
+    finally:
+        probe.dispose()
 
 
 def clear(url: str) -> None:

@@ -96,7 +96,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_grades_nothing_twice(
                          watch.scheduler_info(n_workers=-1)["workers"].items()}
                 for addr, keys in watch.processing().items():
                     if any(str(k).startswith("evalround-run-") for k in keys):
-                        time.sleep(1.5)  # well inside the run: the kernel is starting
+                        time.sleep(0.5)  # inside the run: its kernel is starting
                         cluster.kill_worker(names[addr])
                         killed.append(names[addr])
                         break

@@ -179,3 +179,19 @@ def test_eight_graders_at_once_lose_no_mark_and_no_history(
             assert set(marks[(cid, g)].items) == set(applied), (cid, g)
             final.append(float(len(applied)))  # each item is worth 1 point
         assert book[cid]["w1"].manual_score == pytest.approx(sum(final) / 8), cid
+
+
+def test_the_demo_takes_a_fresh_server_course_but_never_a_database_with_grades(
+        tmp_path: Path, pg_url: str) -> None:
+    """May a course just made with `init --db` become the demo, and does the demo refuse
+    it once its database holds someone's students?"""
+    from evalround.course import CourseError
+    from evalround.demo import reset_demo_course
+
+    root = tmp_path / "c"
+    assert main(["init", str(root), "--db", pg_url]) == 0
+    nbgrader_adapter.ensure_students(root, {"zed": {"first_name": "Zed"}})
+    with pytest.raises(CourseError, match="already holds grades; the demo will not clear"):
+        reset_demo_course(root)
+    assert _count(pg_url, "student") == 1
+    assert (root / ".evalround" / "secret").exists()

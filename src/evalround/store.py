@@ -136,6 +136,7 @@ def prepare(root: Path) -> None:
     engine(course_url(root))
 
 
+_IMMEDIATE = "evalround_sqlite_immediate"
 _engines: dict[str, Engine] = {}
 _ready: set[str] = set()
 _lock = threading.Lock()
@@ -144,15 +145,17 @@ _lock = threading.Lock()
 def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 60})
 
-    # pysqlite's own transaction handling starts transactions late; take SQLite's write
-    # lock at BEGIN instead, so that a read-then-write cannot interleave with another's.
+    # pysqlite's own transaction handling starts transactions late; begin them here, and
+    # take SQLite's write lock at BEGIN in ``locked``, so that a read-then-write cannot
+    # interleave with another's.
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        immediate = conn.get_execution_options().get(_IMMEDIATE)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
@@ -160,6 +163,8 @@ def _sqlite_engine(url: str) -> Engine:
 def engine(url: str) -> Engine:
     """The process's engine for ``url``, with evalround's tables created once."""
     with _lock:
+        if is_sqlite(url) and url in _ready and not _sqlite_file_exists(url):
+            _ready.discard(url)  # the file was removed (a demo starting over): make it again
         found = _engines.get(url)
         if found is None:
             if is_sqlite(url):
@@ -174,6 +179,11 @@ def engine(url: str) -> Engine:
                 raise DatabaseError(f"database {shown(url)}: {exc}") from exc
             _ready.add(url)
     return found
+
+
+def _sqlite_file_exists(url: str) -> bool:
+    database = make_url(url).database
+    return not database or database == ":memory:" or Path(database).exists()
 
 
 def _create_tables(engine: Engine) -> None:
@@ -223,13 +233,24 @@ def transaction(url: str) -> Iterator[Connection]:
 
 
 @contextmanager
+def _locked_transaction(url: str) -> Iterator[Connection]:
+    try:
+        with engine(url).connect().execution_options(**{_IMMEDIATE: True}) as conn, \
+                conn.begin():
+            yield conn
+    except OperationalError as exc:
+        raise DatabaseError(f"database {shown(url)}: {_why(exc)}") from None
+
+
+@contextmanager
 def locked(url: str, *key: str) -> Iterator[Connection]:
     """A transaction that holds the lock of ``key`` (say, one answer) until it ends.
 
     PostgreSQL: an advisory lock on the key's hash (other answers go on in parallel).
-    SQLite: the transaction already holds the file's write lock (``BEGIN IMMEDIATE``).
+    SQLite: the transaction holds the file's write lock from its start (``BEGIN
+    IMMEDIATE``); inside it, write through the connection it gives, never another one.
     """
-    with transaction(url) as conn:
+    with _locked_transaction(url) as conn:
         if conn.dialect.name == "postgresql":
             digest = hashlib.sha256("\x1f".join(key).encode()).digest()
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"),

@@ -187,7 +187,9 @@ def _sqlite_file_exists(url: str) -> bool:
 
 
 def _create_tables(engine: Engine) -> None:
-    with engine.begin() as conn:
+    # On SQLite with the write lock from the start: two processes making the file at once
+    # must not both read "no tables" and then both create them.
+    with engine.connect().execution_options(**{_IMMEDIATE: True}) as conn, conn.begin():
         columns = {c["name"] for c in inspect(conn).get_columns("mark_history")} \
             if inspect(conn).has_table("mark_history") else None
         if columns is not None and "id" not in columns:

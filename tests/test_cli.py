@@ -33,9 +33,10 @@ def test_assign_passes_its_arguments_to_the_library(tmp_path, monkeypatch):
     (tmp_path / "cands.csv").write_text("candidate_id\nx1\nx2\n")
     seen = {}
 
-    def fake_assign(course, exercises, candidates, progress, jobs):
+    def fake_assign(course, exercises, candidates, progress, jobs, new_version):
         seen.update(root=course.root, exercises=[e.slug for e in exercises],
-                    candidates=[c.id for c in candidates], progress=progress, jobs=jobs)
+                    candidates=[c.id for c in candidates], progress=progress, jobs=jobs,
+                    new_version=new_version)
         return []
 
     monkeypatch.setattr(cli.assignment, "assign", fake_assign)
@@ -43,7 +44,8 @@ def test_assign_passes_its_arguments_to_the_library(tmp_path, monkeypatch):
                      str(tmp_path / "cands.csv"), "--exercises", "triage-eval", "--jobs", "3"])
     assert code == 0
     assert seen == {"root": (tmp_path / "c").resolve(), "exercises": ["triage-eval"],
-                    "candidates": ["x1", "x2"], "progress": False, "jobs": 3}
+                    "candidates": ["x1", "x2"], "progress": False, "jobs": 3,
+                    "new_version": False}
 
 
 @pytest.mark.parametrize(

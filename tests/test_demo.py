@@ -21,7 +21,7 @@ EXERCISES = sorted(discover_exercises(REPO / "exercises"))
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """The demo as `make demo` runs it: every exercise, six simulated candidates."""
+    """The demo as `make demo` runs it: every exercise, seven simulated candidates."""
     root = tmp_path_factory.mktemp("demo")
     exercises = list(discover_exercises(REPO / "exercises").values())
     return root, run_demo(root, exercises, jobs=2, progress=False)
@@ -33,9 +33,10 @@ def _points(result, slug):
 
 def test_every_submission_is_collected_and_graded(demo):
     _, result = demo
-    assert [o.status for o in result.outcomes] == ["accepted"] * 6 * len(EXERCISES)
+    assert [o.status for o in result.outcomes] == ["accepted"] * 7 * len(EXERCISES)
     assert sorted((r.exercise, r.candidate) for r in result.records) == sorted(
-        (slug, c) for slug in EXERCISES for c in ("ada", "ben", "chiara", "dev", "eve", "felix"))
+        (slug, c) for slug in EXERCISES
+        for c in ("ada", "ben", "chiara", "dev", "eve", "felix", "gus"))
     assert all(r.failure is None for r in result.records)
     assert all(r.sandbox == "bubblewrap" for r in result.records)
 
@@ -84,10 +85,11 @@ def test_report_has_one_row_and_one_scorecard_per_candidate(demo):
     root, result = demo
     rows = list(csv.DictReader(result.report.csv_path.open()))
     assert sorted((r["exercise"], r["candidate"]) for r in rows) == sorted(
-        (slug, c) for slug in EXERCISES for c in ("ada", "ben", "chiara", "dev", "eve", "felix"))
+        (slug, c) for slug in EXERCISES
+        for c in ("ada", "ben", "chiara", "dev", "eve", "felix", "gus"))
     assert {"q1", "q2", "q3", "q4", "w1", "w2", "w3"} <= set(rows[0])
     pages = sorted(p.name for p in result.report.html_dir.glob("*.html"))
-    assert "index.html" in pages and len(pages) == 7
+    assert "index.html" in pages and len(pages) == 8
 
 
 def test_demo_refuses_to_clear_a_real_course(tmp_path):
@@ -110,9 +112,9 @@ def test_two_simulated_graders_mark_every_written_answer_blind(demo):
         items = current_items(course, exercise)
         marks = store.marks(slug)
         assert sorted({(m.candidate, m.question) for m in marks}) == sorted(
-            (c, q.id) for c in ("ada", "ben", "chiara", "felix") for q in written)
+            (c, q.id) for c in ("ada", "ben", "chiara", "felix", "gus") for q in written)
         gradebook = nbgrader_adapter.grades(root, slug, slug)
-        for cid in ("ada", "ben", "chiara", "felix"):
+        for cid in ("ada", "ben", "chiara", "felix", "gus"):
             for q in written:
                 mine = [m for m in marks if (m.candidate, m.question) == (cid, q.id)]
                 assert [m.grader for m in mine] == ["rhea", "sam"]
@@ -142,3 +144,46 @@ def test_scorecards_show_rubric_checklists_and_grader_comments(demo):
     _, result = demo
     ada = (result.report.html_dir / "candidate-ada.html").read_text()
     assert "rhea: Earns" in ada and "Rubric items met" in ada
+
+
+def test_the_copier_and_only_the_copier_is_flagged_key_match(demo):
+    """Does reports/integrity.csv flag felix (who pasted ada's numbers) key_match with ada
+    in every exercise, and no honest candidate key_match at all?"""
+    root, _ = demo
+    with (root / "reports" / "integrity.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    key_rows = [r for r in rows if r["kind"] == "key_match"]
+    assert sorted((r["exercise"], r["candidate"], r["other_candidate"]) for r in key_rows) == [
+        (slug, "felix", "ada") for slug in EXERCISES]
+    for row in key_rows:
+        assert row["evidence"].split(" of ")[0].isdigit() and "equal ada's key" in row["evidence"]
+        assert row["dismissed"] == "no"
+
+
+def test_the_literal_candidate_stays_below_the_strong_one(demo):
+    """Does gus (every stated definition right, every judgement question answered with its
+    obvious reading) score below ada wherever the exercise has judgement questions?"""
+    _, result = demo
+    for slug in EXERCISES:
+        if not find_exercise(slug).manifest.judgement_questions:
+            continue
+        points = _points(result, slug)
+        full = next(r.auto_max for r in result.records if r.exercise == slug)
+        assert points["gus"] < points["ada"] == full
+        assert points["gus"] <= 0.6 * full + 1e-9
+
+
+def test_the_demo_writes_item_statistics_for_every_question(demo):
+    """Does reports/items.csv hold every question of every exercise, over all seven
+    graded candidates, with the corrected item-total correlation in [-1, 1]?"""
+    root, _ = demo
+    with (root / "reports" / "items.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    expected = sorted((slug, q.id) for slug in EXERCISES
+                      for q in find_exercise(slug).manifest.questions)
+    assert sorted((r["exercise"], r["question"]) for r in rows) == expected
+    assert {r["n"] for r in rows} == {"7"}
+    for r in rows:
+        assert 0.0 <= float(r["facility"]) <= 1.0
+        if r["discrimination"]:
+            assert -1.0 <= float(r["discrimination"]) <= 1.0

@@ -92,6 +92,34 @@ def prepare_exercise(course: Course, exercise: Exercise) -> None:
                                      "folder": str(exercise.folder.resolve())}))
 
 
+def assigned_versions(course: Course, slug: str) -> dict[str, list[str]]:
+    """Which candidates got which version of an exercise (version -> candidate ids).
+    Variants recorded before versions were kept are listed under ``"unrecorded"``."""
+    out: dict[str, list[str]] = {}
+    for cid in course.assigned(slug):
+        version = course.load_variant(slug, cid).get("exercise_version") or "unrecorded"
+        out.setdefault(version, []).append(cid)
+    return out
+
+
+def check_version(course: Course, exercise: Exercise, new_version: bool) -> None:
+    """Refuse to hand out variants of an edited exercise beside the old ones, unless told:
+    candidates of two versions had different data and keys, so their scores differ in
+    meaning."""
+    earlier = {v: ids for v, ids in assigned_versions(course, exercise.slug).items()
+               if v != exercise.version}
+    if earlier and not new_version:
+        got = "; ".join(f"{len(ids)} candidate{'s' if len(ids) != 1 else ''} "
+                        f"({', '.join(sorted(ids)[:3])}{', ...' if len(ids) > 3 else ''}) "
+                        f"got version {v}" for v, ids in sorted(earlier.items()))
+        raise CourseError(
+            f"exercise {exercise.slug} changed since it was assigned in {course.root} "
+            f"({got}; it is now version {exercise.version}). New candidates would get "
+            f"different data and a different key, and their scores would not compare with "
+            f"the earlier ones. Pass --new-version to assign the new version anyway (the "
+            f"report keeps the versions apart), or restore the exercise's files.")
+
+
 def release_notebook(course: Course, exercise: str) -> NotebookNode:
     path = course.release_dir(exercise) / notebook_name(exercise)
     if not path.exists():
@@ -165,13 +193,17 @@ def assign(
     candidates: Iterable[Candidate],
     progress: bool = True,
     jobs: int = 1,
+    new_version: bool = False,
 ) -> list[Assignment]:
     """Give every candidate a variant of every exercise, and write their bundles.
 
     ``jobs`` processes generate the variants' data; records and bundles are written
-    here, in candidate order.
+    here, in candidate order. An exercise edited since earlier candidates got it is
+    refused unless ``new_version`` (see ``check_version``).
     """
     candidates = list(candidates)
+    for exercise in exercises:
+        check_version(course, exercise, new_version)
     for exercise in exercises:
         prepare_exercise(course, exercise)
     releases = {e.slug: release_notebook(course, e.slug) for e in exercises}
@@ -188,7 +220,7 @@ def assign(
             for exercise in exercises:
                 variant, data, key = next(built)
                 check_against_record(course, variant, data, key)
-                course.save_variant(variant, data.sha256, key)
+                course.save_variant(variant, data.sha256, key, exercise.version)
                 notebook = inject_parameters(releases[exercise.slug],
                                              variant.injected_parameters)
                 parts.append(BundleExercise(exercise.manifest, notebook, data.files))

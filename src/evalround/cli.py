@@ -45,11 +45,28 @@ def command(func: Handler) -> Handler:
 
 
 def _exercises(args: argparse.Namespace, course: Course | None = None) -> list[Exercise]:
-    root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
+    """The exercises named (or the course's), from --exercises-dir, else the course's
+    private bank, else the kit's own; an exercise already assigned comes from the folder
+    it was assigned from."""
+    bank = course.bank if course else None
+    root = Path(args.exercises_dir) if args.exercises_dir else bank or default_exercises_dir()
     names = args.exercises or (course.assigned_exercises() if course else [])
     if not names:
         raise ExerciseError("name at least one exercise with --exercises")
-    return [find_exercise(name, root) for name in names]
+    assigned = set(course.assigned_exercises()) if course else set()
+    return [course_exercise(course, name) if course and name in assigned
+            and not args.exercises_dir else find_exercise(name, root) for name in names]
+
+
+def _warn_public_samples(course: Course, exercises: list[Exercise]) -> None:
+    if course.is_demo:
+        return
+    for exercise in exercises:
+        if exercise.manifest.sample:
+            print(f"evalround: warning: {exercise.slug} is a public sample: its reference "
+                  f"solution ships with the open-source kit, so a candidate who finds it can "
+                  f"take every autograded point. Assign real candidates exercises from a "
+                  f"private bank (see the README, 'Private exercise banks').", file=sys.stderr)
 
 
 @command
@@ -70,6 +87,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     course = init_course(Path(args.path), db_url=db_url)
     if db_url:
         store.prepare(course.root)
+    if args.bank:
+        course.set_bank(Path(args.bank))
+        print(f"exercises come from the bank {course.bank}")
     where = f"; gradebook and records in {store.shown(db_url)}" if db_url else ""
     print(f"course ready at {course.root}{where}")
     return 0
@@ -96,8 +116,12 @@ def cmd_assign(args: argparse.Namespace) -> int:
     """
     course = Course(Path(args.course))
     candidates = read_candidates(Path(args.candidates))
-    done = assignment.assign(course, _exercises(args), candidates, progress=not args.quiet,
-                             jobs=args.jobs)
+    if not args.exercises:
+        raise ExerciseError("name at least one exercise with --exercises")
+    exercises = _exercises(args, course)
+    _warn_public_samples(course, exercises)
+    done = assignment.assign(course, exercises, candidates, progress=not args.quiet,
+                             jobs=args.jobs, new_version=args.new_version)
     for a in done:
         print(f"{a.candidate.id}: {a.bundle.relative_to(course.root)}")
     print(f"assigned {len(done)} candidates; bundles in {course.bundle_dir()}")
@@ -169,9 +193,67 @@ def cmd_report(args: argparse.Namespace) -> int:
     """
     course = Course(Path(args.course))
     out = Path(args.out) if args.out else course.root / "reports"
-    report = scorecard.build_report(course, _exercises(args, course), out)
+    from evalround import integrity_report
+
+    exercises = _exercises(args, course)
+    report = scorecard.build_report(course, exercises, out)
     print(scorecard.format_leaderboard(scorecard.leaderboard(report.results)))
-    print(f"CSV: {report.csv_path}\nscorecards: {report.html_dir}")
+    from evalround import items_report
+
+    items_report.write_items(course, exercises, out)
+    flags_csv, flags = integrity_report.write_integrity(course, exercises, out)
+    still = len(integrity_report.open_flags(course, flags))
+    print(f"CSV: {report.csv_path}\nscorecards: {report.html_dir}\n"
+          f"shared-answer flags: {still} open ({flags_csv}; details: evalround integrity)")
+    return 0
+
+
+@command
+def cmd_integrity(args: argparse.Namespace) -> int:
+    """Flag shared answers: answers equal to another candidate's key, alike code or prose.
+
+    Writes reports/integrity.csv; a flag never changes a score. Dismiss one with a reason
+    (kept with its history): --dismiss CANDIDATE EXERCISE KIND OTHER --reason ... --by ...
+    Example: evalround integrity --dismiss felix triage-eval code_similarity ada \\
+        --reason "pair programming was allowed" --by hiring-manager
+    """
+    from evalround import integrity_report
+
+    course = Course(Path(args.course))
+    if args.dismiss:
+        cid, slug, kind, other = args.dismiss
+        integrity_report.dismiss(course, cid, slug, kind, other, args.reason or "",
+                                 args.by or "", undo=args.undo)
+        print(f"{'restored' if args.undo else 'dismissed'}: {kind} of {cid} with {other} "
+              f"in {slug}")
+        return 0
+    out = Path(args.out) if args.out else course.root / "reports"
+    path, flags = integrity_report.write_integrity(course, _exercises(args, course), out)
+    still = integrity_report.open_flags(course, flags)
+    for f in still:
+        print(f"{f.candidate:12} {f.exercise:14} {f.kind:16} with {f.other_candidate}: "
+              f"{f.evidence}")
+    dismissed = len(flags) - len(still)
+    print(f"{len(still)} open flag{'s' if len(still) != 1 else ''}"
+          + (f", {dismissed} dismissed" if dismissed else "") + f"; CSV: {path}")
+    return 0
+
+
+@command
+def cmd_items(args: argparse.Namespace) -> int:
+    """Item analysis: which questions separate strong candidates from weak ones.
+
+    Per question: n, facility, sd, corrected item-total correlation and discriminative
+    efficiency; per exercise Cronbach's alpha; written to reports/items.csv.
+    Example: evalround items --exercises triage-eval
+    """
+    from evalround import items_report
+
+    course = Course(Path(args.course))
+    out = Path(args.out) if args.out else course.root / "reports"
+    path, stats = items_report.write_items(course, _exercises(args, course), out)
+    print(items_report.format_items(stats))
+    print(f"CSV: {path}")
     return 0
 
 
@@ -309,8 +391,36 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 @command
+def cmd_preview(args: argparse.Namespace) -> int:
+    """Build one variant into a folder to open in JupyterLab, as candidate and grader see it.
+
+    The folder holds the candidate's bundle, the reference solution run on that variant,
+    the key, the filled rubric and what was planted. No course is changed.
+    Example: evalround preview triage-eval --seed 7 --out preview-triage
+    """
+    from evalround.preview import preview
+
+    root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
+    exercise = find_exercise(args.exercise, root)
+    course = Course(Path(args.course)) if args.course else None
+    if args.candidate and course is None:
+        raise CourseError("--candidate needs --course: the course the candidate is in")
+    label = args.candidate or f"seed{args.seed}"
+    out = Path(args.out) if args.out else Path(f"preview-{exercise.slug}-{label}")
+    made = preview(exercise, out, seed=args.seed, course=course, candidate=args.candidate,
+                   execute=not args.no_execute)
+    print(f"preview of {exercise.slug} ({label}) in {made.folder}:")
+    print(f"  candidate's notebook: {made.candidate_notebook}")
+    print(f"  reference solution:   {made.reference_notebook}")
+    print(f"  key, rubric, planted: {made.folder / 'key.json'}, {made.folder / 'rubric.md'}, "
+          f"{made.folder / 'planted.md'}")
+    print(f"open it with: jupyter lab {made.folder}")
+    return 0
+
+
+@command
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Run the whole hiring loop on a simulated cohort of six candidates.
+    """Run the whole hiring loop on a simulated cohort of seven candidates.
 
     Example: evalround demo --course .
     """
@@ -336,21 +446,42 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 @command
 def cmd_new_exercise(args: argparse.Namespace) -> int:
-    """Start a new exercise by copying exercises/_template/.
+    """Start a new exercise by copying exercises/_template/ (or a sample, with --from).
 
-    Example: evalround new-exercise latency-budget
+    --into names the folder to create it in, such as your private bank (default: the
+    kit's exercises/). A copy of a sample is no longer marked as one: change its planted
+    phenomena, questions and wording before candidates see it.
+    Example: evalround new-exercise latency-budget --into ~/hiring-bank
     """
-    root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
+    import re
+
+    import yaml
+
+    kit = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
+    origin = find_exercise(args.origin, kit).folder if args.origin else kit / TEMPLATE_SLUG
+    root = Path(args.into) if args.into else kit
     target = root / args.slug
+    if not re.fullmatch(r"[a-z][a-z0-9-]*", args.slug):
+        raise ExerciseError(f"{args.slug!r}: a slug is lower-case letters, digits and '-', "
+                            f"starting with a letter")
     if target.exists():
         raise ExerciseError(f"{target} already exists")
-    shutil.copytree(root / TEMPLATE_SLUG, target, ignore=shutil.ignore_patterns("__pycache__"))
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(origin, target, ignore=shutil.ignore_patterns("__pycache__"))
     manifest = target / "exercise.yaml"
-    text = manifest.read_text()
-    text = text.replace("00000000-template-0000-0000-000000000000", str(uuid.uuid4()))
-    text = text.replace("slug: template", f"slug: {args.slug}")
-    manifest.write_text(text)
-    print(f"created {target}; edit it, then run: evalround validate {args.slug}")
+    raw = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    lines = []
+    for line in manifest.read_text(encoding="utf-8").splitlines(keepends=True):
+        if line.startswith("id:"):
+            line = f"id: {uuid.uuid4()}\n"
+        elif line.startswith("slug:"):
+            line = f"slug: {args.slug}\n"
+        elif line.startswith("sample:"):
+            continue
+        lines.append(line)
+    manifest.write_text("".join(lines), encoding="utf-8")
+    print(f"created {target} from {raw['slug']}; edit it, then run: "
+          f"evalround --exercises-dir {root} validate {args.slug}")
     return 0
 
 
@@ -368,16 +499,32 @@ def build_parser() -> argparse.ArgumentParser:
         parsers[name] = sub.add_parser(name, help=doc.splitlines()[0], description=doc,
                                        formatter_class=argparse.RawDescriptionHelpFormatter)
     parsers["init"].add_argument("path", help="the course folder to create")
+    parsers["init"].add_argument("--bank", help="the course's private exercise bank: a folder "
+                                                "(or git checkout) of exercise folders")
     parsers["init"].add_argument("--db", metavar="URL",
                                  help="PostgreSQL database for the gradebook and evalround's "
                                       "records (default: SQLite files in the course folder)")
     for name in ("assign", "collect", "grade", "report", "demo", "mark", "rubric", "calibrate",
-                 "desk", "feedback"):
+                 "desk", "feedback", "integrity", "items"):
         parsers[name].add_argument("--course", default=".", help="course folder (default: .)")
-    for name in ("assign", "grade", "report", "demo", "calibrate", "feedback"):
+    for name in ("assign", "grade", "report", "demo", "calibrate", "feedback", "integrity",
+                 "items"):
         parsers[name].add_argument("--exercises", nargs="+", help="exercise slugs")
+    parsers["items"].add_argument("--out", help="output folder (default: COURSE/reports)")
+    parsers["integrity"].add_argument("--out", help="output folder (default: COURSE/reports)")
+    parsers["integrity"].add_argument(
+        "--dismiss", nargs=4, metavar=("CANDIDATE", "EXERCISE", "KIND", "OTHER"),
+        help="dismiss one flag (KIND: key_match, code_similarity or text_similarity)")
+    parsers["integrity"].add_argument("--reason", help="why the flag is dismissed")
+    parsers["integrity"].add_argument("--by", help="who dismisses it")
+    parsers["integrity"].add_argument("--undo", action="store_true",
+                                      help="take a dismissal back (with a reason)")
     parsers["assign"].add_argument("--candidates", required=True,
                                    help="CSV with candidate_id, name, email")
+    parsers["assign"].add_argument(
+        "--new-version", action="store_true",
+        help="assign an exercise edited since earlier candidates got it (each candidate's "
+             "version is recorded, and the report keeps versions apart)")
     parsers["collect"].add_argument("paths", nargs="+", help="submitted zips or folders")
     parsers["collect"].add_argument("--candidate", help="whose submission (one path only)")
     for name in ("assign", "grade", "validate", "demo"):
@@ -423,6 +570,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", default=validation.DEFAULT_SEED,
         help="which variants to check: the same seed checks the same ones (default: 1)")
     parsers["new-exercise"].add_argument("slug", help="folder name of the new exercise")
+    parsers["new-exercise"].add_argument("--from", dest="origin", metavar="EXERCISE",
+                                         help="copy this exercise instead of the template")
+    parsers["new-exercise"].add_argument("--into", metavar="BANK",
+                                         help="create it in this folder (default: the kit's)")
+    parsers["preview"].add_argument("exercise", help="exercise slug")
+    parsers["preview"].add_argument("--seed", type=int, default=1,
+                                    help="which variant, when not a course's candidate")
+    parsers["preview"].add_argument("--candidate", help="preview this candidate's variant")
+    parsers["preview"].add_argument("--course", help="the course of --candidate (read only)")
+    parsers["preview"].add_argument("--out", help="folder to write (default: "
+                                                  "preview-EXERCISE-SEED in this folder)")
+    parsers["preview"].add_argument("--no-execute", action="store_true",
+                                    help="do not run the reference solution")
     return parser
 
 

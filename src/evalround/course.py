@@ -138,6 +138,21 @@ class Course:
         return bytes.fromhex((self.records / "secret").read_text().strip())
 
     @property
+    def bank(self) -> Path | None:
+        """The course's private exercise bank (a folder of exercise folders), if it names
+        one in ``.evalround/bank``; assign and grade read exercises from it."""
+        path = self.records / "bank"
+        if not path.exists():
+            return None
+        folder = Path(path.read_text(encoding="utf-8").strip())
+        return folder if folder.is_absolute() else (self.root / folder).resolve()
+
+    def set_bank(self, folder: Path) -> None:
+        if not folder.is_dir():
+            raise CourseError(f"{folder}: no such exercise bank (a folder of exercise folders)")
+        write_atomic(self.records / "bank", str(folder.resolve()) + "\n")
+
+    @property
     def is_demo(self) -> bool:
         return (self.records / "demo").exists()
 
@@ -181,9 +196,11 @@ class Course:
     # -- variants ----------------------------------------------------------------
 
     def save_variant(
-        self, variant: Variant, files_sha256: dict[str, str], key: AnswerKey
+        self, variant: Variant, files_sha256: dict[str, str], key: AnswerKey,
+        exercise_version: str | None = None,
     ) -> None:
         payload = {
+            "exercise_version": exercise_version,
             "exercise_id": variant.exercise_id,
             "exercise": variant.exercise_slug,
             "candidate": variant.candidate_id,
@@ -269,4 +286,4 @@ def course_exercise(course: Course, slug: str) -> Exercise:
         folder = json.loads(record.read_text()).get("folder")
         if folder and Path(folder).is_dir():
             return load_exercise(Path(folder))
-    return find_exercise(slug)
+    return find_exercise(slug, course.bank)

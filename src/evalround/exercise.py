@@ -7,6 +7,7 @@ modules by path (folder names contain dashes, so they are not packages).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -68,11 +69,23 @@ class Question:
     skill: str
     points: float
     answers: tuple[AnswerField, ...] = ()
+    # A judgement question names a finding or a decision, never the method: its truth
+    # is planted per variant, and the literal reading of the notebook gets it wrong.
+    judgement: bool = False
 
     @property
     def answer_cell_id(self) -> str:
         """The nbgrader grade_id of the cell where the candidate answers."""
         return f"{self.id}_answer" if self.kind == "auto" else self.id
+
+
+@dataclass(frozen=True)
+class Fairness:
+    """How equally hard the variants must be: each named persona's share of the
+    autograded points stays within ``band_points`` percentage points of its mean."""
+
+    band_points: float = 10.0
+    personas: tuple[str, ...] = ("literal",)
 
 
 @dataclass(frozen=True)
@@ -88,10 +101,18 @@ class Manifest:
     skills: Mapping[str, str]
     parameters: Mapping[str, str]
     questions: tuple[Question, ...]
+    fairness: Fairness = Fairness()
+    # A public sample: its reference solution ships with the open-source kit, so it is
+    # for trying the kit out, never for real candidates (use a private bank).
+    sample: bool = False
 
     @property
     def auto_questions(self) -> tuple[Question, ...]:
         return tuple(q for q in self.questions if q.kind == "auto")
+
+    @property
+    def judgement_questions(self) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions if q.judgement)
 
     @property
     def written_questions(self) -> tuple[Question, ...]:
@@ -135,6 +156,11 @@ def parse_manifest(raw: Any, source: str = "exercise.yaml") -> Manifest:
             raise ExerciseError(f"{source}: autograded question {q['id']} lists no answers")
         if q["kind"] == "written" and answers:
             raise ExerciseError(f"{source}: written question {q['id']} cannot list answers")
+        if q.get("judgement") and q["kind"] != "auto":
+            raise ExerciseError(
+                f"{source}: question {q['id']} is marked judgement but is not autograded "
+                f"(a judgement question is scored exactly; written answers have rubrics)"
+            )
         fields = tuple(
             AnswerField(
                 name=name,
@@ -156,6 +182,7 @@ def parse_manifest(raw: Any, source: str = "exercise.yaml") -> Manifest:
                 skill=q["skill"],
                 points=float(q["points"]),
                 answers=fields,
+                judgement=bool(q.get("judgement", False)),
             )
         )
     names = [f.name for q in questions for f in q.answers]
@@ -171,6 +198,11 @@ def parse_manifest(raw: Any, source: str = "exercise.yaml") -> Manifest:
         skills=dict(raw["skills"]),
         parameters={k: v["type"] for k, v in raw["parameters"].items()},
         questions=tuple(questions),
+        sample=bool(raw.get("sample", False)),
+        fairness=Fairness(
+            band_points=float(raw.get("fairness", {}).get("band_points", Fairness.band_points)),
+            personas=tuple(raw.get("fairness", {}).get("personas", Fairness.personas)),
+        ),
     )
 
 
@@ -181,6 +213,8 @@ class WrongApproachSpec:
     name: str
     fn: Callable[[Frames, dict[str, Any]], Answers]
     loses: tuple[str, ...]
+    # One line a hiring manager understands ("gold-set accuracy used instead of live").
+    description: str = ""
 
 
 @dataclass
@@ -194,6 +228,15 @@ class Exercise:
     @property
     def slug(self) -> str:
         return self.manifest.slug
+
+    @cached_property
+    def version(self) -> str:
+        """A digest of the exercise's files: an author's edit to any of them (generator,
+        key, notebook, manifest, rubric) makes a new version."""
+        digest = hashlib.sha256()
+        for name in sorted(EXERCISE_FILES):
+            digest.update(name.encode() + b"\0" + (self.folder / name).read_bytes() + b"\0")
+        return digest.hexdigest()[:12]
 
     def preload(self) -> None:
         """Import the generator and answers now, before worker threads use them."""
@@ -214,8 +257,18 @@ class Exercise:
             self._modules[name] = module
         return self._modules[name]
 
+    def _call(self, module: str, name: str, *args: Any) -> Any:
+        """An author's function, whose failure names the file and the function."""
+        try:
+            return getattr(self._module(module), name)(*args)
+        except ExerciseError:
+            raise
+        except Exception as exc:
+            raise ExerciseError(f"{self.folder}/{module}.py: {name}() failed: "
+                                f"{type(exc).__name__}: {exc}") from exc
+
     def sample_parameters(self, rng: np.random.Generator) -> dict[str, dict[str, Any]]:
-        params = self._module("generator").sample_parameters(rng)
+        params = self._call("generator", "sample_parameters", rng)
         if set(params) != {"public", "hidden"}:
             raise ExerciseError(
                 f"{self.folder}/generator.py: sample_parameters must return "
@@ -229,15 +282,21 @@ class Exercise:
             )
         return dict(params)
 
+    def planted(self, params: dict[str, Any]) -> dict[str, float]:
+        """The size of each planted phenomenon in a variant, if the generator says
+        (an optional ``planted(params)`` in generator.py); else nothing."""
+        fn = getattr(self._module("generator"), "planted", None)
+        return {str(k): float(v) for k, v in fn(params).items()} if fn else {}
+
     def generate(self, rng: np.random.Generator, params: dict[str, Any]) -> Frames:
-        frames: Frames = self._module("generator").generate(rng, params)
+        frames: Frames = self._call("generator", "generate", rng, params)
         for name in frames:
             if not name.endswith((".csv", ".jsonl")) or "/" in name or name.startswith("."):
                 raise ExerciseError(f"{self.folder}/generator.py: bad data file name {name!r}")
         return frames
 
     def reference(self, data: Frames, public: dict[str, Any]) -> Answers:
-        answers: Answers = self._module("answers").reference(data, public)
+        answers: Answers = self._call("answers", "reference", data, public)
         expected = {f.name for f in self.manifest.answer_fields}
         if set(answers) != expected:
             raise ExerciseError(
@@ -250,7 +309,8 @@ class Exercise:
     def wrong_approaches(self) -> dict[str, WrongApproachSpec]:
         raw = getattr(self._module("answers"), "WRONG_APPROACHES", {})
         return {
-            name: WrongApproachSpec(name=name, fn=w.fn, loses=tuple(w.loses))
+            name: WrongApproachSpec(name=name, fn=w.fn, loses=tuple(w.loses),
+                                    description=str(getattr(w, "description", "") or ""))
             for name, w in raw.items()
         }
 

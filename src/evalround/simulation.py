@@ -5,6 +5,9 @@ Each persona opens its own bundle and answers as that kind of candidate would:
 - ``strong``: every number right, and thoughtful written answers;
 - ``misses_calibration`` and ``aggregate_only``: the exercise's own wrong approaches
   (``PERSONAS`` in its answers.py), applied to the candidate's data;
+- ``literal``: every stated definition computed right, and every judgement question
+  answered with its obvious reading (``PERSONAS["literal"]`` in answers.py): a careful
+  candidate who follows the notebook but does not investigate;
 - ``blank``: submits the bundle untouched;
 - ``tamperer``: the reference solution code, plus every tampering the threat model
   lists (parameters, data files, locked and test cells, fake output, redefined checks);
@@ -36,7 +39,8 @@ from evalround.exercise import Exercise
 from evalround.notebook import INJECTED_TAG, PARAMETERS_TAG, fill_answers, grade_id
 from evalround.variant import read_data_file
 
-PERSONAS = ("strong", "misses_calibration", "aggregate_only", "blank", "tamperer", "copier")
+PERSONAS = ("strong", "literal", "misses_calibration", "aggregate_only", "blank", "tamperer",
+            "copier")
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ DEMO_COHORT = (
     SimulatedCandidate(Candidate("eve", "Eve Moreau", "eve@example.com"), "tamperer"),
     SimulatedCandidate(Candidate("felix", "Felix Wagner", "felix@example.com"), "copier",
                        copies_from="ada"),
+    SimulatedCandidate(Candidate("gus", "Gus Ferreira", "gus@example.com"), "literal"),
 )
 
 WRITTEN = {
@@ -70,6 +75,10 @@ WRITTEN = {
     "misses_calibration": (
         "Accuracy differs by slice, so I would report the worst slices next to the "
         "aggregate and add the failing languages to the gold set."
+    ),
+    "literal": (
+        "I computed every metric as defined. The numbers are within the ranges the team "
+        "expected, so I would report them as they are and re-run the eval before launch."
     ),
     "aggregate_only": "The model scores well on the eval set, so it looks ready to launch.",
     "tamperer": "Looks good to me.",
@@ -209,7 +218,8 @@ def simulate_cohort(
 
 GRADERS = ("rhea", "sam")
 # How likely a rubric item is earned by each persona's written answers.
-WRITTEN_QUALITY = {"strong": 0.9, "misses_calibration": 0.45, "aggregate_only": 0.1,
+WRITTEN_QUALITY = {"strong": 0.9, "literal": 0.3, "misses_calibration": 0.45,
+                   "aggregate_only": 0.1,
                    "tamperer": 0.0, "copier": 0.05}
 MISREAD = 0.05  # a grader's chance of misreading a clear item
 MISREAD_VAGUE = 0.35  # ... and the question's vaguest item (its longest criterion)

@@ -1,0 +1,42 @@
+"""Known mistakes, named: a wrong answer is traced to the mistake that gives it."""
+
+from __future__ import annotations
+
+import pytest
+
+from evalround.diagnosis import diagnose
+from evalround.exercise import discover_exercises
+from evalround.variant import build_variant
+
+EXERCISES = discover_exercises()
+
+
+@pytest.mark.parametrize("slug", sorted(EXERCISES))
+def test_every_known_mistake_is_named_on_its_own_variant(slug):
+    """For each wrong approach, applied to one candidate's own data: is it named on the
+    questions it loses, and is the reference answer named nothing?"""
+    exercise = EXERCISES[slug]
+    variant, data, key = build_variant(exercise, b"diagnosis", "cand-1")
+    frames, public = data.frames(), dict(variant.injected_parameters)
+    assert diagnose(exercise, frames, public, key.values, key.values) == []
+    for name, approach in exercise.wrong_approaches.items():
+        answers = exercise.approach(frames, public, (name,))
+        named = {(d.question, d.approach) for d in diagnose(exercise, frames, public,
+                                                             key.values, answers)}
+        wrong_questions = {q.id for q in exercise.manifest.auto_questions
+                           if any(answers[f.name] != key.values[f.name] for f in q.answers)}
+        for qid in set(approach.loses) & wrong_questions:
+            assert (qid, name) in named, f"{name} is not named on {qid}"
+
+
+def test_a_wrong_answer_no_mistake_gives_is_named_nothing(template):
+    """A wrong number that no known approach gives is wrong, but not diagnosed."""
+    variant, data, key = build_variant(template, b"diagnosis", "cand-1")
+    answers = {**key.values, "q1_p95_ms": key.values["q1_p95_ms"] + 333.0}
+    frames, public = data.frames(), dict(variant.injected_parameters)
+    assert diagnose(template, frames, public, key.values, answers) == []
+    mean = float(frames["requests.csv"]["latency_ms"].mean())
+    named = diagnose(template, frames, public, key.values, {**key.values, "q1_p95_ms": mean})
+    assert [(d.question, d.approach, d.fields) for d in named] == [
+        ("q1", "mean_instead_of_p95", ("q1_p95_ms",))]
+    assert named[0].text() == "looks like: mean_instead_of_p95"

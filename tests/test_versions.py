@@ -1,0 +1,70 @@
+"""Exercise versions: an edited exercise is never mixed silently with the old one."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from evalround import cli
+from evalround.assignment import assign, assigned_versions
+from evalround.course import Candidate, CourseError, init_course
+from evalround.exercise import load_exercise
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _edited_copy(tmp_path: Path) -> tuple[Path, Path]:
+    folder = tmp_path / "bank" / "_template"
+    shutil.copytree(REPO / "exercises" / "_template", folder)
+    return folder, folder / "generator.py"
+
+
+def test_assign_refuses_an_edited_exercise_unless_told(tmp_path):
+    """After an author edits the generator, is a new candidate refused with who got which
+    version, and with --new-version assigned and recorded under the new version?"""
+    folder, generator = _edited_copy(tmp_path)
+    course = init_course(tmp_path / "course", secret=b"versions")
+    old = load_exercise(folder)
+    assign(course, [old], [Candidate("alice"), Candidate("bob")], progress=False)
+    generator.write_text(generator.read_text().replace("n = 1200", "n = 1500"))
+    new = load_exercise(folder)
+    assert new.version != old.version
+    with pytest.raises(CourseError) as refused:
+        assign(course, [new], [Candidate("carol")], progress=False)
+    message = str(refused.value)
+    assert "exercise template changed since it was assigned" in message
+    assert f"2 candidates (alice, bob) got version {old.version}" in message
+    assert f"it is now version {new.version}" in message and "--new-version" in message
+    assert not course.variant_path("template", "carol").exists()
+    assign(course, [new], [Candidate("carol")], progress=False, new_version=True)
+    assert assigned_versions(course, "template") == {old.version: ["alice", "bob"],
+                                                     new.version: ["carol"]}
+
+
+def test_the_same_version_assigns_again_without_a_word(tmp_path):
+    """Does assigning more candidates an unchanged exercise need no flag?"""
+    folder, _ = _edited_copy(tmp_path)
+    course = init_course(tmp_path / "course", secret=b"versions")
+    exercise = load_exercise(folder)
+    assign(course, [exercise], [Candidate("alice")], progress=False)
+    assign(course, [load_exercise(folder)], [Candidate("bob")], progress=False)
+    assert assigned_versions(course, "template") == {exercise.version: ["alice", "bob"]}
+
+
+def test_the_cli_names_the_flag(tmp_path, capsys):
+    """Does `evalround assign` refuse with exit 2 and take --new-version?"""
+    folder, generator = _edited_copy(tmp_path)
+    root = tmp_path / "course"
+    assert cli.main(["init", str(root)]) == 0
+    csv = tmp_path / "c.csv"
+    csv.write_text("candidate_id\nalice\n")
+    args = ["-q", "--exercises-dir", str(folder.parent), "assign", "--course", str(root),
+            "--candidates", str(csv), "--exercises", "template", "--jobs", "1"]
+    assert cli.main(args) == 0
+    generator.write_text(generator.read_text().replace("n = 1200", "n = 1500"))
+    csv.write_text("candidate_id\nbob\n")
+    assert cli.main(args) == 2
+    assert "Pass --new-version" in capsys.readouterr().err
+    assert cli.main([*args, "--new-version"]) == 0

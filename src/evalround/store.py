@@ -1,7 +1,7 @@
 """Where a course's records live: one database URL, SQLite or PostgreSQL, via SQLAlchemy.
 
 nbgrader's gradebook and evalround's own records (rubric marks, their history, item
-points) follow the course's database URL, nbgrader's ``db_url`` in
+points, integrity dismissals) follow the course's database URL, nbgrader's ``db_url`` in
 ``nbgrader_config.py``:
 
 - a course made by ``evalround init PATH`` keeps nbgrader's default, the SQLite file
@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Engine,
     Float,
@@ -78,6 +79,14 @@ item_points = Table(
 )
 written = Table(
     "written", metadata, *_answer(), Column("score", Float, nullable=False),
+)
+# integrity flags dismissed (or taken back), appended, never rewritten
+dismissals = Table(
+    "integrity_dismissals", metadata, Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("candidate", Text, nullable=False), Column("exercise", Text, nullable=False),
+    Column("kind", Text, nullable=False), Column("other_candidate", Text, nullable=False),
+    Column("reason", Text, nullable=False), Column("decided_by", Text, nullable=False),
+    Column("at", Text, nullable=False), Column("dismissed", Boolean, nullable=False),
 )
 
 
@@ -262,7 +271,8 @@ def locked(url: str, *key: str) -> Iterator[Connection]:
 
 # Tables whose rows mean a course already lives in a database: nbgrader's students and
 # assignments, evalround's marks.
-_COURSE_TABLES = ("student", "assignment", "marks", "mark_history", "item_points", "written")
+_COURSE_TABLES = ("student", "assignment", "marks", "mark_history", "item_points", "written",
+                  "integrity_dismissals")
 
 
 def holds_grades(url: str) -> bool:

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 import sqlalchemy as sa
 
-from evalround import nbgrader_adapter, store
+from evalround import integrity_report, nbgrader_adapter, store
 from evalround.assignment import assign, notebook_name
 from evalround.cli import main
 from evalround.course import Candidate, Course, init_course
@@ -90,9 +90,9 @@ def test_init_refuses_a_server_it_cannot_reach(tmp_path: Path, capsys) -> None:
 
 def test_init_with_db_puts_the_gradebook_and_records_on_the_server(
         tmp_path: Path, postgres, pg_url: str, template: Exercise, capsys) -> None:
-    """After `init --db`, do assign, grade-record writes and marks all land in PostgreSQL,
-    with no gradebook.db and no rubric.sqlite in the course folder; and is the database
-    one course's only?"""
+    """After `init --db`, do assign, grade-record writes, marks and dismissals all land in
+    PostgreSQL, with no gradebook.db and no rubric.sqlite in the course folder; and is the
+    database one course's only?"""
     assert main(["init", str(tmp_path / "c"), "--db", pg_url]) == 0
     course = Course(tmp_path / "c")
     assert nbgrader_adapter.db_url(course.root) == store.normalize_url(pg_url)
@@ -103,6 +103,10 @@ def test_init_with_db_puts_the_gradebook_and_records_on_the_server(
     _record_blank_grades(course, template, ["alice", "bob"])
     apply_items(course, template, "alice", "w1", "rhea", ["w1-tail"], "Tail named.")
     assert _count(pg_url, "marks") == 1
+    integrity_report.dismiss(course, "alice", "template", "key_match", "bob", "same team",
+                             "hm")
+    assert _count(pg_url, "integrity_dismissals") == 1
+    assert [d.reason for d in integrity_report.dismissal_history(course)] == ["same team"]
     held = nbgrader_adapter.grade(course.root, "template", "template", "alice", "w1")
     assert held is not None and (held.manual_score, held.comment) == (1.0, "Tail named.")
     assert not (course.root / "gradebook.db").exists()

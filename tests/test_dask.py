@@ -22,6 +22,7 @@ from evalround.exercise import Exercise
 from evalround.grading import GradeRecord, grade, history_path, load_record
 from evalround.notebook import fill_answers
 from evalround.sandbox import SandboxUnavailable
+from evalround.simulation import DEMO_COHORT
 from evalround.variant import build_variant
 
 from dask_cluster import dask_cluster
@@ -124,13 +125,13 @@ def test_demo_on_postgresql_then_a_dask_regrade_gives_the_same_scores(
     assert main(["-q", "demo", "--course", str(root), "--exercises", "template"]) == 0
     course = Course(root)
     local = {c: load_record(course, "template", c) for c in course.assigned("template")}
-    assert len(local) == 6 and all(local.values())
+    assert len(local) == len(DEMO_COHORT) and all(local.values())
     engine = sa.create_engine(store.normalize_url(pg_url))
     with engine.connect() as conn:
         count = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()
                  for t in ("submitted_assignment", "marks")}
     engine.dispose()
-    assert count["submitted_assignment"] == 6
+    assert count["submitted_assignment"] == len(DEMO_COHORT)
     assert count["marks"] > 0
     book = nbgrader_adapter.grades(root, "template", "template")
     for cid, record in local.items():

@@ -161,3 +161,49 @@ def chromium(viewport: tuple[int, int] = (1400, 1000)) -> Iterator[Any]:
             yield page
         finally:
             browser.close()
+
+
+# Debian's MathJax 2 (libjs-mathjax), served in place of the CDN copy the formgrader
+# asks for, so that the page typesets TeX as it does for a grader online.
+DEBIAN_MATHJAX = Path("/usr/share/javascript/mathjax")
+MATHJAX_CDN = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/"
+# What the CDN's latest.js does, without asking the CDN which version is newest.
+LATEST_JS = """
+(function () {
+  var script = document.createElement("script");
+  script.src = "MATHJAX_CDNMathJax.js?config=TeX-AMS_CHTML-full,Safe";
+  document.head.appendChild(script);
+})();
+""".replace("MATHJAX_CDN", MATHJAX_CDN)
+
+
+def guard_requests(page: Any, local: str) -> list[str]:
+    """Serve ``local`` and Debian's MathJax; refuse every other request, and list it.
+
+    The returned list fills as the page runs: anything in it is a request that would
+    have left the machine (a tracking image, a link to an outside page...)."""
+    if not (DEBIAN_MATHJAX / "MathJax.js").exists():
+        raise RuntimeError(f"{DEBIAN_MATHJAX} is missing: run `make install` "
+                           "(scripts/system-packages.sh installs Debian's libjs-mathjax)")
+    outside: list[str] = []
+
+    def handle(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(local):
+            route.continue_()
+        elif url.startswith(MATHJAX_CDN):
+            rest = url[len(MATHJAX_CDN):].split("?")[0]
+            if rest == "latest.js":
+                route.fulfill(status=200, body=LATEST_JS, content_type="text/javascript")
+                return
+            file = (DEBIAN_MATHJAX / rest).resolve()
+            if file.is_file() and file.is_relative_to(DEBIAN_MATHJAX.resolve()):
+                route.fulfill(status=200, path=str(file))
+            else:
+                route.fulfill(status=404, body="")
+        else:
+            outside.append(url)
+            route.abort()
+
+    page.route("**/*", handle)
+    return outside

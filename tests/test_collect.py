@@ -7,6 +7,7 @@ import io
 import json
 import os
 import stat
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -192,3 +193,73 @@ def test_resubmissions_are_all_kept_and_the_newest_is_the_one_graded(collected, 
     assert [h["version"] for h in history] == ["1", "2"]
     first = course.archive_dir("alice", "template") / history[0]["file"]
     assert first.read_bytes() == before
+
+
+def _damaged(course, path: Path, case: str) -> Path:
+    """A zip that a careless reader would crash on, built byte by byte."""
+    good = _good_nb(course)
+    name = "alice/template/template.ipynb"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            if case == "dot_member":
+                zf.writestr(".", good)
+                zf.writestr(name, good)
+            elif case == "duplicate_member":
+                zf.writestr(name, good)
+                zf.writestr(name, good.replace(b"YOUR ANSWER HERE", b"the other copy"))
+            elif case == "bad_crc":
+                zf.writestr(name, good, compress_type=zipfile.ZIP_STORED)
+            else:
+                zf.writestr(name, good)
+    raw = bytearray(path.read_bytes())
+    if case in ("bad_crc", "corrupt_deflate"):
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(name)
+        # the data starts after the 30-byte local header, the name and the extra field
+        start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+        if case == "bad_crc":
+            raw[start + 10] ^= 0x01  # one flipped bit: the stored CRC no longer matches
+        else:
+            raw[start:start + 4] = b"\xff\xff\xff\xff"  # deflate block type 3: invalid
+    path.write_bytes(bytes(raw))
+    return path
+
+
+DAMAGED = {
+    "dot_member": "entry '.' names no file",
+    "duplicate_member": "is in the archive twice",
+    "bad_crc": "is damaged and cannot be unpacked (BadZipFile: Bad CRC-32",
+    "corrupt_deflate": "is damaged and cannot be unpacked (error: Error -3",
+}
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED))
+def test_damaged_or_ambiguous_zip_is_refused_and_nothing_is_lost(collected, tmp_path, case):
+    """Does a zip with a '.' member, a bad CRC, corrupt deflate data or two members of
+    one name get refused with its reason and quarantined, leaving alice's work alone?"""
+    course, before = collected
+    path = _damaged(course, tmp_path / "alice.zip", case)
+    (outcome,) = collect(course, [path])
+    assert outcome.status == "rejected" and outcome.candidate == "alice"
+    assert DAMAGED[case] in outcome.message, outcome.message
+    assert (course.submitted_dir("alice", "template") / "template.ipynb").read_bytes() == before
+    assert len(list(course.archive_dir("alice", "template").glob("*.ipynb"))) == 1
+    (kept,) = (course.records / "quarantine").iterdir()
+    assert (kept / "alice.zip").read_bytes() == path.read_bytes()
+    assert DAMAGED[case] in (kept / "reason.txt").read_text()
+
+
+def test_terminal_escapes_in_a_file_name_never_reach_the_terminal(collected, tmp_path,
+                                                                   capsys):
+    """Does `evalround collect` print a file name's escape sequences as visible text?"""
+    from evalround.cli import main
+
+    course, _ = collected
+    name = "alice\x1b]0;pwned\x07\x1b[2J\u202e.zip"
+    (tmp_path / name).write_bytes(b"not a zip")
+    assert main(["collect", "--course", str(course.root), "--candidate", "alice",
+                 str(tmp_path / name)]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "alice\\x1b]0;pwned\\x07\\x1b[2J\\u202e.zip" in out

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from evalround import nbgrader_adapter
+from evalround import grading, nbgrader_adapter
 from evalround.assignment import assign
 from evalround.course import Candidate, init_course
-from evalround.grading import grade, history_path, load_record
+from evalround.grading import grade, history_path, load_record, pending_path
 from evalround.notebook import fill_answers
 from evalround.variant import build_variant
 
@@ -59,7 +59,10 @@ def test_sigkill_mid_cohort_then_rerun_grades_each_submission_exactly_once(tmp_p
     grader.send_signal(signal.SIGKILL)
     grader.wait()
     assert grader.returncode == -signal.SIGKILL, grader.stderr.read() if grader.stderr else ""
-    first = {c for c in COHORT if course.grade_path("template", c).exists()}
+    # A grade killed between its gradebook rows and its record waits as pending: the
+    # next run finishes it (reconcile) rather than grading it again.
+    first = {c for c in COHORT if course.grade_path("template", c).exists()
+             or pending_path(course.grade_path("template", c)).exists()}
     assert 2 <= len(first) < len(COHORT)
     # The sandboxes the killed grader had started die with it.
     for _ in range(100):
@@ -78,3 +81,84 @@ def test_sigkill_mid_cohort_then_rerun_grades_each_submission_exactly_once(tmp_p
         assert not history_path(course.grade_path("template", cid)).exists()  # graded once
         assert rows[cid]["q1"].auto_score == 2.0
         json.loads(course.grade_path("template", cid).read_text())  # never half written
+
+
+def _alice_right(course, template):
+    key = build_variant(template, course.secret, "alice")[2].values
+    submit(course, "alice", fill_answers(bundle_notebook(course, "alice"), template.manifest,
+                                         key))
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL at one exact point: nothing after it runs."""
+
+
+def test_a_crash_after_the_gradebook_write_is_finished_by_the_next_grade(
+        course, template, monkeypatch):
+    """Killed between the gradebook rows and the grade record: is the record kept as
+    pending, and does the next grade commit it, without grading the submission again?"""
+    _alice_right(course, template)
+
+    def killed(path):
+        raise _Killed
+
+    monkeypatch.setattr(grading, "commit_record", killed)
+    with pytest.raises(_Killed):
+        grade(course, [template], progress=False)
+    monkeypatch.undo()
+    path = course.grade_path("template", "alice")
+    assert load_record(course, "template", "alice") is None and pending_path(path).exists()
+    assert nbgrader_adapter.grades(course.root, "template", "template")["alice"][
+        "q1"].auto_score == 2.0
+
+    notes: list[str] = []
+    assert grade(course, [template], progress=False, notes=notes) == []  # not graded twice
+    assert notes == ["alice, template: finished the grade a crash left half written "
+                     "(gradebook and grade record now agree)"]
+    record = load_record(course, "template", "alice")
+    assert record is not None and record.scores == {"q1": 2.0}
+    assert not pending_path(path).exists() and not history_path(path).exists()
+
+
+def test_a_crash_before_the_gradebook_write_leaves_neither_score_visible_then_both(
+        course, template, monkeypatch):
+    """Killed after the pending record, before the gradebook: no score shows anywhere,
+    and the next grade writes both from the pending record."""
+    _alice_right(course, template)
+
+    def killed(*args, **kwargs):
+        raise _Killed
+
+    monkeypatch.setattr(nbgrader_adapter, "record_autograde", killed)
+    with pytest.raises(_Killed):
+        grade(course, [template], progress=False)
+    monkeypatch.undo()
+    assert "alice" not in nbgrader_adapter.grades(course.root, "template", "template")
+    assert load_record(course, "template", "alice") is None
+
+    notes: list[str] = []
+    assert grade(course, [template], progress=False, notes=notes) == []
+    assert len(notes) == 1 and notes[0].startswith("alice, template: finished the grade")
+    assert load_record(course, "template", "alice").scores == {"q1": 2.0}
+    assert nbgrader_adapter.grades(course.root, "template", "template")["alice"][
+        "q1"].auto_score == 2.0
+
+
+def test_grade_rewrites_a_gradebook_score_that_differs_from_its_grade_record(course, template):
+    """A gradebook left with another autograded score than the grade record says (an
+    older crash, a stray write): does the next grade put the record's score back, and
+    say so?"""
+    import nbformat
+
+    _alice_right(course, template)
+    grade(course, [template], progress=False)
+    graded = nbformat.read(course.autograded_dir("alice", "template") / "template.ipynb", 4)
+    nbgrader_adapter.record_autograde(course.root, "template", "alice", "template",
+                                      {"q1": 0.0}, graded,
+                                      grading._parse_stamp(""))
+    notes: list[str] = []
+    assert grade(course, [template], progress=False, notes=notes) == []
+    assert notes == ["alice, template: gradebook scores {'q1': 0.0} differed from the grade "
+                     "record; rewritten as {'q1': 2.0}"]
+    assert nbgrader_adapter.grades(course.root, "template", "template")["alice"][
+        "q1"].auto_score == 2.0

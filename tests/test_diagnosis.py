@@ -40,3 +40,31 @@ def test_a_wrong_answer_no_mistake_gives_is_named_nothing(template):
     assert [(d.question, d.approach, d.fields) for d in named] == [
         ("q1", "mean_instead_of_p95", ("q1_p95_ms",))]
     assert named[0].text() == "looks like: mean_instead_of_p95"
+
+
+@pytest.mark.slow
+def test_grading_names_the_mistake_for_graders(course, template):
+    """Does a graded submission whose p95 is the mean carry the diagnosis in its grade
+    record and under its check cell in the graders' notebook, and a right one none?"""
+    import nbformat
+
+    from evalround.grading import grade, load_record
+    from evalround.notebook import fill_answers
+
+    from helpers import bundle_notebook, submit
+
+    variant, data, key = build_variant(template, course.secret, "alice")
+    mean = float(data.frames()["requests.csv"]["latency_ms"].mean())
+    for cid, values in (("alice", {**key.values, "q1_p95_ms": mean}),
+                        ("bob", course.load_variant("template", "bob")["key"])):
+        submit(course, cid, fill_answers(bundle_notebook(course, cid), template.manifest,
+                                         values))
+    grade(course, [template], jobs=2, progress=False)
+    alice, bob = (load_record(course, "template", c) for c in ("alice", "bob"))
+    assert alice is not None and bob is not None
+    assert alice.diagnoses == {"q1": ["looks like: mean_instead_of_p95"]}
+    assert bob.diagnoses == {}
+    graded = nbformat.read(course.autograded_dir("alice", "template") / "template.ipynb", 4)
+    check = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                 == "q1")
+    assert "  looks like: mean_instead_of_p95" in check.outputs[0]["text"]

@@ -259,6 +259,128 @@ for pid in os.listdir("/proc"):
         except OSError as exc:
             print("blocked", pid, exc)
 """ + WRONG, 0.0, "looks at other processes for open files and arguments"),
+    # The answer channel: only the fields asked for come back, as the notebook left them.
+    Attack("input_transformer_forgery", """
+def _forge(lines):
+    return ['print("@@evalround-x@@" + "{{\\"q1_p50_ms\\": 7.0, \\"bonus\\": 100}}")\\n']
+get_ipython().input_transformers_post.append(_forge)
+""" + WRONG, 0.0, "an input transformer that replaces every later cell with a forged dump"),
+    Attack("ast_transformer_forgery", """
+import ast
+class _Forge(ast.NodeTransformer):
+    def visit_Module(self, node):
+        return ast.parse("q1_bonus = 100; print('forged: q1_p50_ms = 7.0')")
+get_ipython().ast_transformers.append(_Forge())
+""" + WRONG, 0.0, "an AST transformer that rewrites every later cell"),
+    Attack("event_hook_adds_fields", """
+def _forge(*args):
+    globals()["q1_bonus"] = 100
+    print('{{"q1_p50_ms": 7.0, "q1_bonus": 100}}')
+for _event in ("pre_execute", "pre_run_cell", "post_execute", "post_run_cell"):
+    get_ipython().events.register(_event, _forge)
+""" + WRONG, 0.0, "hooks on every event, printing a forged dump and adding a variable"),
+    Attack("settrace_adds_fields", """
+import sys
+def _tracer(frame, event, arg):
+    for value in list(frame.f_locals.values()):
+        if isinstance(value, dict) and "q1_p50_ms" in value and "__name__" not in value:
+            value["q1_p50_ms"] = 7.0
+            value["q1_bonus"] = 100
+    return None
+sys.settrace(_tracer)
+""" + WRONG, 0.0, "a tracer that rewrites any answer dictionary it sees"),
+    Attack("float_subclass_with_side_effects", """
+import sys
+class Sly(float):
+    def __float__(self):
+        frame = sys._getframe(1)
+        for value in list(frame.f_locals.values()):
+            if isinstance(value, dict):
+                value["q1_bonus"] = 100
+        return 1.0
+q1_p50_ms = Sly(1.0)
+q1_p95_ms, q1_share_over_budget = 2.0, 0.5
+""", 0.0, "a float subclass whose conversion writes into the reader's dictionaries"),
+    Attack("wrapped_print_forgery", """
+import builtins
+_print = builtins.print
+def _forging_print(*args, **kwargs):
+    _print(*args, **kwargs)
+    _print('{{"q1_p50_ms": 7.0, "q1_bonus": 100}}')
+builtins.print = _forging_print
+""" + WRONG, 0.0, "wraps print so every output carries a forged dump: replaced builtins fail"),
+    Attack("patch_comparison_builtins", """{right}
+import builtins
+builtins.isinstance = lambda *a: False
+builtins.len = lambda *a: 0
+builtins.max = builtins.min = builtins.sorted = lambda *a, **k: 0
+""", 0.0, "right answers, then breaks isinstance, len, min, max, sorted: fails fast"),
+    # Values that break serialisation or comparison: that field is wrong, the rest stand.
+    Attack("huge_int_answer", "{right}\nq1_p50_ms = 10 ** 400\n", 1.3333,
+           "an integer too large for a float (OverflowError when compared)"),
+    Attack("int_past_the_digit_limit", "{right}\nq1_p50_ms = 10 ** 5000\n", 1.3333,
+           "an integer past Python's 4300-digit limit for text (no JSON can carry it)"),
+    Attack("deeply_nested_answer", """{right}
+nested = []
+for _ in range(100_000):
+    nested = [nested]
+q1_p50_ms = nested
+""", 1.3333, "a list nested 100,000 deep (RecursionError when serialised)"),
+    Attack("self_containing_answer", "{right}\nq1_p50_ms = []\nq1_p50_ms.append(q1_p50_ms)\n",
+           1.3333, "a list that contains itself"),
+    Attack("huge_string_answer", "{right}\nq1_p50_ms = 'x' * (30 << 20)\n", 1.3333,
+           "a 30 MB string: past the stated maximum length, so wrong, and never stored"),
+    Attack("bytes_answer", "{right}\nq1_p50_ms = str(q1_p50_ms).encode()\n", 1.3333,
+           "the right number as bytes"),
+    Attack("str_subclass_answer", """{right}
+class Sly(str):
+    def __eq__(self, other):
+        return True
+    __hash__ = str.__hash__
+q1_p50_ms = Sly(q1_p50_ms)
+""", 1.3333, "the right number as a str subclass whose == always says yes"),
+    Attack("nan_like_object", """{right}
+class NanLike(float):
+    def __float__(self):
+        raise ValueError("no")
+    def __eq__(self, other):
+        raise ValueError("no")
+q1_p50_ms = NanLike("nan")
+""", 1.3333, "a float subclass that raises on conversion and on comparison"),
+    Attack("lying_class_attribute", """{right}
+class Liar:
+    @property
+    def __class__(self):
+        return float
+q1_p50_ms = Liar()
+""", 1.3333, "an object whose __class__ says float"),
+    Attack("endless_collection", """{right}
+class Endless(list):
+    def __iter__(self):
+        while True:
+            yield "x"
+q1_p50_ms = Endless()
+""", 1.3333, "a list whose iterator never ends"),
+    Attack("exploding_tolist", """{right}
+class Exploding:
+    def tolist(self):
+        raise RecursionError("boom")
+q1_p50_ms = Exploding()
+""", 1.3333, "an array-like whose tolist raises"),
+    # What a kernel writes reaches the operator's terminal and the reports as text only.
+    Attack("terminal_escapes_in_failure", """{right}
+import os, signal
+print("\\x1b]0;pwned\\x07\\x1b[2J")
+os.write(2, b"\\x1b]0;pwned\\x07\\x1b[2J\\u202e\\n")
+os.kill(os.getppid(), signal.SIGKILL)
+""", 0.0, "writes escape sequences to stdout and stderr, then kills the runner"),
+    # Output caps hold for display updates as for every other output.
+    Attack("update_display_flood", """{right}
+from IPython.display import display, update_display
+for _ in range(100):
+    display("small", display_id="flood")
+update_display("y" * (400 << 10), display_id="flood")
+""", 2.0, "100 displays of one id, then one 400 KB update: 40 MB, capped at 8 MiB"),
 ]
 
 
@@ -384,8 +506,9 @@ def test_the_attacks_were_refused_not_skipped(graded):
     assert "Permission denied" in _outputs(course, "steal_marker_from_job_file") or \
         "/control" not in _outputs(course, "steal_marker_from_job_file")
     assert len(_outputs(course, "huge_output")) < Limits().output_bytes
-    assert "did not finish within 40 s" in (graded[1]["loop_that_ignores_interrupts"].failure
-                                            or "")
+    # a kernel that ignores the interrupt is ended one cell limit later, not at 40 s
+    assert "did not answer after its cell was interrupted at the cell time limit (10 s)" in (
+        graded[1]["loop_that_ignores_interrupts"].failure or "")
     assert "output beyond the limit was dropped" in _outputs(course, "flood_stderr")
 
 
@@ -393,3 +516,92 @@ def test_every_attack_is_documented_in_the_threat_list():
     text = (Path(__file__).resolve().parents[1] / "docs" / "grading-security.md").read_text()
     missing = [a.name for a in ATTACKS if f"`{a.name}`" not in text]
     assert missing == []
+
+
+FORGED_FIELDS = ("input_transformer_forgery", "ast_transformer_forgery",
+                 "event_hook_adds_fields", "settrace_adds_fields",
+                 "float_subclass_with_side_effects")
+
+
+@pytest.mark.parametrize("name", FORGED_FIELDS)
+def test_the_answer_channel_takes_only_what_it_asked_for(graded, name):
+    """Do transformers, hooks, tracers and sly floats leave the answers exactly as the
+    notebook's variables held them, with no field added?"""
+    _, records = graded
+    assert records[name].answers == {"q1_p50_ms": 1.0, "q1_p95_ms": 2.0,
+                                     "q1_share_over_budget": 0.5}, records[name].failure
+    assert records[name].failure is None
+
+
+def test_replaced_builtins_fail_fast_with_their_names(graded):
+    """Does a notebook that replaces builtins fail at once, naming them, instead of
+    hanging until the total time limit?"""
+    _, records = graded
+    record = records["patch_comparison_builtins"]
+    assert record.failure == (
+        "the notebook replaced Python builtins (isinstance, len, max, min, sorted), which "
+        "the kernel and the grader rely on: the run fails")
+    assert records["wrapped_print_forgery"].failure.startswith(
+        "the notebook replaced Python builtins (print)")
+
+
+UNREADABLE = {
+    "huge_int_answer": "not a float: a whole number too large to compare",
+    "int_past_the_digit_limit": "not a float: a whole number too large to compare",
+    "deeply_nested_answer": "not a float: a collection that is not all text",
+    "self_containing_answer": "not a float: a collection that is not all text",
+    "huge_string_answer": "not a float: text longer than 10000 characters",
+    "bytes_answer": "not a float: a value of type bytes",
+    "str_subclass_answer": "expected a number, got '",
+    "nan_like_object": "not a float: reading it raised ValueError",
+    "lying_class_attribute": "not a float: reading it raised TypeError",
+    "endless_collection": "not a float: a collection of more than 1000 items",
+    "exploding_tolist": "not a float: reading it raised RecursionError",
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNREADABLE))
+def test_an_unreadable_answer_is_one_wrong_field_with_a_reason(graded, name):
+    """Is a value that breaks serialisation or comparison scored wrong, with a one-line
+    reason in the grader's notebook, while the other two fields still score?"""
+    course, records = graded
+    record = records[name]
+    assert record.failure is None
+    assert set(record.answers) == {"q1_p50_ms", "q1_p95_ms", "q1_share_over_budget"}
+    nb = nbformat.read(course.autograded_dir(name, "template") / "template.ipynb", 4)
+    report = next(c for c in nb.cells if grade_id(c) == "q1").outputs[0]["text"]
+    line = next(t for t in report.splitlines() if "q1_p50_ms" in t)
+    assert line.startswith("  [MISS] q1_p50_ms: " + UNREADABLE[name]), line
+    assert len(line) < 300
+    assert report.count("[ok  ]") == 2
+
+
+def test_nothing_that_leaves_the_sandbox_is_larger_than_its_cap(graded):
+    """Are a 30 MB answer and 40 MB of display updates kept out of the grade record and
+    the graders' notebook (answers at most 10,000 characters, outputs at most 8 MiB)?"""
+    course, _ = graded
+    record = course.grade_path("template", "huge_string_answer")
+    assert record.stat().st_size < 20_000
+    for name in ("huge_string_answer", "update_display_flood"):
+        notebook = course.autograded_dir(name, "template") / "template.ipynb"
+        assert notebook.stat().st_size < Limits().output_bytes + (1 << 20), name
+    assert "output beyond the limit was dropped" in _outputs(course, "update_display_flood")
+
+
+def test_escape_sequences_reach_neither_the_record_nor_the_reports(graded, template,
+                                                                   tmp_path):
+    """Is a failure that quotes the kernel's stderr kept with its escape sequences
+    shown as text, and does no HTML report carry a raw control character?"""
+    from evalround.scorecard import build_report
+
+    course, records = graded
+    failure = records["terminal_escapes_in_failure"].failure or ""
+    assert failure.startswith("the grading process stopped without a result")
+    assert "\\x1b]0;pwned\\x07" in failure and "\x1b" not in failure
+    report = build_report(course, [template], tmp_path / "reports")
+    pages = list(report.html_dir.glob("*.html"))
+    assert pages
+    for page in pages:
+        text = page.read_text()
+        assert "\x1b" not in text and "\x07" not in text, page
+

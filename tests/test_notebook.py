@@ -96,7 +96,7 @@ def test_injection_is_reproducible_and_leaves_no_paths(pair):
 
 
 def test_graders_copy_shows_candidate_markup_as_text_and_drops_runnable_outputs():
-    from evalround.notebook import CANDIDATE_CELL, safe_for_graders
+    from evalround.notebook import CANDIDATE_CELL, CANDIDATE_SOURCE, safe_for_graders
 
     nb = nbformat.v4.new_notebook()
     authored = nbformat.v4.new_markdown_cell("<details>exercise markup</details>")
@@ -118,11 +118,62 @@ def test_graders_copy_shows_candidate_markup_as_text_and_drops_runnable_outputs(
     nb.cells = [authored, answer, code]
     safe = safe_for_graders(nb)
     assert safe.cells[0].source == "<details>exercise markup</details>"  # trusted: as is
-    assert safe.cells[1].source == ("Fine &lt;script>alert(1)&lt;/script> "
-                                    "[x](JavaScript&#58;alert(2)) &lt;img src=x onerror=alert(3)>")
+    assert safe.cells[1].source == (
+        '<div class="tex2jax_ignore"><p>Fine &lt;script&gt;alert(1)&lt;/script&gt; '
+        "x (#harmful-link) &lt;img src=x onerror=alert(3)&gt;</p>&#10;</div>")
+    assert safe.cells[1].metadata[CANDIDATE_SOURCE] == answer.source  # for the desk
     html, js, svg = (o.data for o in safe.cells[2].outputs)
-    assert html == {"text/html": "<table><tbody><tr><td>1</td></tr></tbody></table>",
+    assert html == {"text/html": '<div class="tex2jax_ignore"><table><tbody><tr><td>1</td>'
+                                 "</tr></tbody></table></div>",
                     "text/plain": "table"}
     assert js == {"text/plain": "[output removed: it could run script in a grader's browser]"}
     assert svg == {"image/png": "iVBOR"}
     assert nb.cells[1].source.startswith("Fine <script>")  # the input is not changed
+
+
+def test_graders_copy_leaves_no_link_outside_image_or_tex_from_the_candidate():
+    """Do javascript:, data: and entity-encoded links, reference links, outside images,
+    MathJax's \\href/\\style, LaTeX and markdown outputs, widget state and image
+    attributes all come out inert in the graders' copy?"""
+    from evalround.notebook import CANDIDATE_CELL, safe_for_graders
+
+    nb = nbformat.v4.new_notebook(metadata={"widgets": {"state": {}}})
+    answer = nbformat.v4.new_markdown_cell(
+        "[a](javascript:x) [b](data:text/html,x) [c](java&#115;cript&#58;x) [d][r] "
+        "![e](https://tracker.example/p.png) $\\href{javascript:x}{f}$ "
+        "\\(\\style{position:fixed}{g}\\)\n\n[r]: vbscript:x")
+    answer.metadata[CANDIDATE_CELL] = True
+    code = nbformat.v4.new_code_cell("display(...)")
+    code.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/markdown": "[m](javascript:x) $x$"}),
+        nbformat.v4.new_output("display_data", data={"text/latex": "$\\href{javascript:x}{l}$",
+                                                     "text/plain": "latex"}),
+        nbformat.v4.new_output("display_data", data={
+            "text/html": '<a href="https://tracker.example">h</a><img src="https://t.example/i">'
+                         '<b onmouseover="x" class="navbar" style="position:fixed">b</b>'}),
+        nbformat.v4.new_output("display_data", data={"image/png": 'x" onerror="alert(1)'}),
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBOR"},
+                               metadata={"image/png": {"width": "1 onerror=alert(1)"}}),
+        nbformat.v4.new_output("display_data", data={
+            "application/vnd.jupyter.widget-view+json": {"model_id": "m"}, "text/plain": "w"}),
+    ]
+    nb.cells = [answer, code]
+    safe = safe_for_graders(nb)
+    from bs4 import BeautifulSoup
+
+    pieces = [safe.cells[0].source] + [o.data["text/html"] for o in safe.cells[1].outputs
+                                       if "text/html" in o.data]
+    assert len(pieces) == 3
+    for html in pieces:
+        assert "$" not in html and "\\" not in html  # no TeX delimiter for MathJax
+        for element in BeautifulSoup(html, "html.parser").find_all(True):
+            assert element.name != "a"
+            assert set(element.attrs) <= {"class", "title", "alt", "colspan", "rowspan"}, (
+                element)
+            assert element.get("class") in (None, ["tex2jax_ignore"])
+    outs = [o.data for o in safe.cells[1].outputs]
+    assert outs[1] == {"text/plain": "latex"}
+    assert "[image:  (https://t.example/i)]" in outs[2]["text/html"]
+    assert outs[3] == {"text/plain": "[output removed: it could run script in a grader's browser]"}
+    assert safe.cells[1].outputs[4].metadata == {}
+    assert "widgets" not in safe.metadata

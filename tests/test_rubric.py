@@ -163,6 +163,10 @@ def test_cli_mark_rubric_and_calibrate(graded: Course, capsys):
     assert main(["mark", "template", "alice", "w1", "nope", "--grader", "rhea",
                  "--course", root]) == 2
     assert "no rubric item nope" in capsys.readouterr().err
+    assert main(["graders", "--course", root]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "rhea: 1 mark", f"  template: 1 ({code} w1)",
+        "sam: 1 mark", f"  template: 1 ({code} w1)"]
 
 
 # -- calibration ---------------------------------------------------------------------
@@ -197,6 +201,24 @@ def test_agreement_per_item_lists_disagreements_by_blind_code():
         ("S-1", ("rhea",), ("sam",)), ("S-3", ("sam",), ("rhea",))]
     text = format_calibration(cal)
     assert "y (w1, kappa -0.50):" in text and "S-1: applied by rhea; not by sam" in text
+
+
+def test_a_kappa_on_few_answers_warns_instead_of_judging():
+    """Is a perfect kappa on three answers reported as too few, not "almost perfect", and
+    does ten answers give Landis and Koch's words again?"""
+    items = {"w1": [RubricItem("x", "w1", 1, "")]}
+    few = [Mark("e", f"c{i}", "w1", g, ("x",) if i % 2 else ()) for i in range(3)
+           for g in ("rhea", "sam")]
+    cal = agreement(items, few, {}, "e")
+    assert cal.items[0].kappa == pytest.approx(1.0)
+    text = format_calibration(cal)
+    assert "too few answers to judge (3; kappa needs 10 or more)" in text
+    assert "almost perfect" not in text
+    assert "(warning: fewer than 10 answers;" in cal.summary()
+    enough = [Mark("e", f"c{i}", "w1", g, ("x",) if i % 2 else ()) for i in range(10)
+              for g in ("rhea", "sam")]
+    assert "almost perfect" in format_calibration(agreement(items, enough, {}, "e"))
+    assert "warning" not in agreement(items, enough, {}, "e").summary()
 
 
 def test_three_graders_average_over_pairs():

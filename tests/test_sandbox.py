@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+
 import pytest
 
 from evalround import sandbox
@@ -65,3 +70,23 @@ def test_the_sandbox_binds_no_course_and_no_network(tmp_path):
                    if src not in (str(work), str(control)))
     assert "--unshare-net" in cmd and "--unshare-pid" in cmd and "--die-with-parent" in cmd
     assert cmd[cmd.index("--cap-drop") + 1] == "ALL"
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
+                    reason="needs root, to become an ordinary user")
+def test_as_an_ordinary_user_grading_refuses_and_says_what_to_do(course):
+    """Does `evalround grade` run by a non-root user refuse to run candidates' code,
+    say why and what to do, and grade nothing?"""
+    submit(course, "alice", bundle_notebook(course, "alice"))
+    # uid 65534 (nobody), allowed only to read the checkout and the course
+    out = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+         "--inh-caps", "+dac_read_search", "--ambient-caps", "+dac_read_search",
+         sys.executable, "-m", "evalround.cli", "-q", "grade", "--course", str(course.root),
+         "--exercises", "_template"],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith("evalround: error: evalround grade runs candidates' code "
+                                 "in its sandbox only as root: as a non-root user (uid 65534)")
+    assert "sudo evalround grade" in out.stderr
+    assert not course.grade_path("template", "alice").exists()

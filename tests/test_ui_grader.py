@@ -16,10 +16,10 @@ from evalround import nbgrader_adapter
 from evalround.course import Course
 from evalround.grading import grade
 from evalround.notebook import fill_answers, grade_id
-from evalround.rubric import blind_code
+from evalround.rubric import blind_code, desk_path
 from evalround.variant import build_variant
 
-from browser import chromium, jupyter, offline_mathjax, screenshot_path
+from browser import chromium, guard_requests, jupyter, offline_mathjax, screenshot_path
 from helpers import bundle_notebook, submit
 
 pytestmark = pytest.mark.slow
@@ -166,3 +166,128 @@ def test_evalround_desk_serves_the_desk_and_the_formgrader(course: Course, tmp_p
     assert "Grading as <b>rhea</b>" in pages["/evalround/desk?grader=rhea"]
     assert "No graded submissions yet" in pages["/evalround/desk?grader=rhea"]
     assert '"name": "template"' in pages["/formgrader/api/assignments"]
+
+
+# A written answer and outputs that each tried to run script in the grader's browser,
+# style or overlay the page, or call an outside host (see docs/grading-security.md).
+HOSTILE_ANSWER = (
+    "Tail first. [click me](javascript:window.pwned=1) [data](data:text/html,<script>"
+    "window.pwned=2</script>) [entity](javascript&#58;window.pwned=3) [ref][r] "
+    "![pixel](https://tracker.example/pixel.png) "
+    "$\\href{javascript:window.pwned=4}{math link}$ "
+    "$\\style{position:fixed;top:0;left:0;width:100%;height:100%}{styled}$ "
+    "\\(\\class{navbar-fixed-top}{classed}\\) $$\\href{https://tracker.example}{out}$$"
+    "\n\n[r]: vbscript:window.pwned=5\n")
+HOSTILE_OUTPUTS = r"""
+from IPython.display import HTML, Latex, Markdown, display
+display(Markdown("[md link](javascript:window.pwned=6) $\\href{javascript:window.pwned=7}{md}$"))
+display(HTML('<a href="javascript:window.pwned=8">html link</a>'
+             '<a href="data:text/html,x">data link</a>'
+             '<img src="https://tracker.example/html.png">'
+             '<b onmouseover="window.pwned=9" style="position:fixed">hover</b>'
+             ' $\\href{javascript:window.pwned=10}{html math}$'))
+display(Latex(r"$\href{javascript:window.pwned=11}{latex}$"))
+display({"image/png": "x\" onerror=\"window.pwned=12"}, raw=True)
+"""
+CONTROL_MATH = "Control, written by the test: $x^2$"
+
+
+def _settle_mathjax(page) -> None:
+    page.wait_for_function("window.MathJax && MathJax.isReady === true")
+    page.evaluate("new Promise(done => MathJax.Hub.Queue(done))")
+
+
+def _click_every_link(page, url: str, scope: str, ready) -> list[str]:
+    """Open ``url`` afresh for each link in ``scope``, click it, and check that no
+    script ran; returns the links' addresses."""
+    page.goto(url)
+    ready()
+    hrefs = page.locator(f"{scope} a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))")
+    for index in range(len(hrefs)):
+        page.goto(url)
+        ready()
+        page.locator(f"{scope} a").nth(index).click(no_wait_after=True)
+        assert _pwned(page) is None, hrefs[index]
+    return hrefs
+
+
+def _pwned(page):
+    """``window.pwned`` once the page a click led to (if any) has loaded."""
+    from playwright.sync_api import Error
+
+    for _ in range(10):
+        page.wait_for_timeout(200)  # a navigation the click started has begun by now
+        page.wait_for_load_state()
+        try:
+            return page.evaluate("window.pwned")
+        except Error as exc:
+            if "context was destroyed" not in str(exc):
+                raise
+    raise AssertionError("the page kept navigating")
+
+
+def test_a_hostile_submission_runs_no_script_and_calls_no_outside_host(
+        course: Course, template, tmp_path: Path):
+    """In the formgrader (typesetting with a real MathJax) and in the desk: do
+    javascript:, data: and entity links, MathJax's \\href/\\style/\\class, an event
+    handler and an outside image all stay inert when every link is clicked, with no
+    request leaving the machine?"""
+    import nbformat
+
+    key = dict(build_variant(template, course.secret, "alice")[2].values)
+    nb = fill_answers(bundle_notebook(course, "alice"), template.manifest, key,
+                      {"w1": HOSTILE_ANSWER})
+    next(c for c in nb.cells if grade_id(c) == "q1_answer").source += HOSTILE_OUTPUTS
+    submit(course, "alice", nb)
+    (record,) = grade(course, [template], progress=False)
+    assert record.scores == {"q1": 2.0}
+    # A markdown cell of the kit's own (not the candidate's), to prove MathJax typesets.
+    graded = course.autograded_dir("alice", "template") / "template.ipynb"
+    copy = nbformat.read(graded, as_version=4)
+    copy.cells.insert(0, nbformat.v4.new_markdown_cell(CONTROL_MATH))
+    nbformat.write(copy, graded)
+    code = blind_code(course.secret, "template", "alice")
+
+    with jupyter(course.root, tmp_path / "server", extra=DESK) as server, chromium() as page:
+        outside = guard_requests(page, server.base)
+        server.login(page)
+        alice = next(r for r in server.json(
+            "/formgrader/api/submitted_notebooks/template/template") if r["student"] == "alice")
+        formgrader = server.base + f"/formgrader/submissions/{alice['id']}/"
+
+        def formgrader_ready() -> None:
+            page.get_by_text("Hidden checks (evalround): 2 / 2 points").wait_for()
+            _settle_mathjax(page)
+
+        page.goto(formgrader)
+        formgrader_ready()
+        notebook = page.locator("#notebook-container").first
+        assert "click me" in notebook.inner_text() and "hover" in notebook.inner_text()
+        # MathJax ran (the control is typeset), and none of the candidate's TeX was
+        assert page.locator("#notebook-container .MathJax_CHTML").count() == 1
+        assert "\\href{javascript:window.pwned=4}{math link}" in notebook.inner_text()
+        # nothing the candidate wrote carries a handler, a style, a class or a link
+        assert page.evaluate("""[...document.querySelectorAll('#notebook-container *')]
+            .filter(e => [...e.attributes].some(a => a.name.startsWith('on')
+                || a.name === 'style' && e.closest('.tex2jax_ignore'))).length""") == 0
+        page.locator("b:text('hover')").hover()
+        page.screenshot(path=str(screenshot_path("grader-hostile-formgrader")), full_page=True)
+        hrefs = _click_every_link(page, formgrader, "#notebook-container", formgrader_ready)
+        assert hrefs and all(h.startswith(("/", "#", server.base)) for h in hrefs), hrefs
+
+        desk = server.base + desk_path("template", code) + "?grader=rhea"
+        response = page.goto(desk)
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "default-src 'none'" in policy
+        assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+
+        def desk_ready() -> None:
+            page.locator("#w1 .answer").wait_for()
+
+        assert "[click me](javascript:window.pwned=1)" in page.inner_text("#w1 .answer")
+        page.get_by_role("checkbox", name="w1-tail").check()  # the desk's own script runs
+        assert page.inner_text("#w1 [data-live]") == "1 / 2"
+        _click_every_link(page, desk, "body", desk_ready)
+        assert page.evaluate("window.pwned") is None
+    assert outside == []  # no tracking image, no outside page, nothing left the machine

@@ -31,6 +31,7 @@ class WrongApproach:
 
     fn: Callable[[Frames, dict[str, Any]], Answers]
     loses: tuple[str, ...]
+    description: str = ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -114,6 +115,36 @@ def most_lenient_category(data: Frames) -> str:
     return str(sorted(c for c, v in by_cat.items() if v >= top - 1e-12)[0])
 
 
+def flaky_items(cn: pd.DataFrame) -> list[str]:
+    return sorted(str(i) for i in cn.index[(cn["c"] > 0) & (cn["c"] < cn["n"])])
+
+
+def harness_items(data: Frames) -> list[str]:
+    """The flaky items (old model, old judge) that the harness did not run the same way
+    every time: their old-model completed runs were sent different inputs (the attachment
+    fetch timed out on some runs and the prompt went without it). Every other item gets
+    the same input on every run of a model."""
+    mine = completed(data)
+    mine = mine[mine["model"] == "old"]
+    inputs = mine.groupby("item_id")["input_tokens"].nunique()
+    varied = set(inputs.index[inputs > 1].astype(str))
+    return [i for i in flaky_items(counts(data, "old", "old")) if i in varied]
+
+
+def judge_self_disagreement(data: Frames, judge: str) -> float:
+    """The share of outputs seen in two or more completed runs (both models) that the
+    judge gave different verdicts."""
+    verdicts = completed(data).groupby("output_hash")[JUDGES[judge]]
+    repeated = verdicts.size() >= 2
+    mixed = verdicts.nunique() > 1
+    return float((mixed & repeated).sum() / repeated.sum())
+
+
+def noisier_judge(data: Frames) -> str:
+    old, new = (judge_self_disagreement(data, j) for j in ("old", "new"))
+    return "old" if old > new else "new"
+
+
 def _significant(p_value: float) -> str:
     return "yes" if p_value < ALPHA else "no"
 
@@ -154,10 +185,14 @@ def reference(data: Frames, public: dict[str, Any]) -> Answers:
         "q4_headline": a[("new", "new")] - a[("old", "old")],
         "q4_model_effect": a[("new", "old")] - a[("old", "old")],
         "q4_judge_effect": a[("new", "new")] - a[("new", "old")],
+        "q4_judge_effect_old_outputs": a[("old", "new")] - a[("old", "old")],
+        "q4_model_effect_new_judge": a[("new", "new")] - a[("old", "new")],
         "q4_most_lenient_category": most_lenient_category(data),
         "q5_t_statistic": float(t_stat),
         "q5_p_value": float(p_value),
         "q5_significant": _significant(float(p_value)),
+        "q6_harness_items": harness_items(data),
+        "q7_noisier_judge": noisier_judge(data),
     }
 
 
@@ -254,11 +289,39 @@ def _whole_delta_to_model(data: Frames, public: dict[str, Any]) -> Answers:
 
 
 def _judge_effect_on_old_model(data: Frames, public: dict[str, Any]) -> Answers:
-    """The other order: swap the judge first (on the old model's outputs), then the model."""
-    a_old_old = float(item_means(data, "old", "old").mean())
-    a_old_new = float(item_means(data, "old", "new").mean())
-    a_new_new = float(item_means(data, "new", "new").mean())
-    return {"q4_model_effect": a_new_new - a_old_new, "q4_judge_effect": a_old_new - a_old_old}
+    """The two orders swapped: the judge-first split reported as the model-first one."""
+    key = reference(data, public)
+    return {"q4_model_effect": key["q4_model_effect_new_judge"],
+            "q4_judge_effect": key["q4_judge_effect_old_outputs"],
+            "q4_model_effect_new_judge": key["q4_model_effect"],
+            "q4_judge_effect_old_outputs": key["q4_judge_effect"]}
+
+
+def _one_order_only(data: Frames, public: dict[str, Any]) -> Answers:
+    """Assumes the order does not matter: the model-first split, reported for both."""
+    key = reference(data, public)
+    return {"q4_model_effect_new_judge": key["q4_model_effect"],
+            "q4_judge_effect_old_outputs": key["q4_judge_effect"]}
+
+
+def _harness_all_flaky_items(data: Frames, public: dict[str, Any]) -> Answers:
+    """The literal reading: every flaky item is the harness's problem."""
+    return {"q6_harness_items": flaky_items(counts(data, "old", "old"))}
+
+
+def _harness_items_with_errors(data: Frames, public: dict[str, Any]) -> Answers:
+    """The flaky items that had an errored run (timeouts, rate limits, 5xx)."""
+    runs = data["runs.csv"]
+    errored = set(runs.loc[(runs["model"] == "old") & (runs["status"] != "ok"), "item_id"])
+    return {"q6_harness_items": [i for i in flaky_items(counts(data, "old", "old"))
+                                 if i in errored]}
+
+
+def _judge_with_more_flaky_items(model: str) -> Callable[[Frames, dict[str, Any]], Answers]:
+    def fn(data: Frames, public: dict[str, Any]) -> Answers:
+        old, new = (flaky_share(counts(data, model, j)) for j in ("old", "new"))
+        return {"q7_noisier_judge": "old" if old > new else "new"}
+    return fn
 
 
 def _unpaired_welch(data: Frames, public: dict[str, Any]) -> Answers:
@@ -276,24 +339,58 @@ def _test_on_headline(data: Frames, public: dict[str, Any]) -> Answers:
 
 
 WRONG_APPROACHES: dict[str, WrongApproach] = {
-    "flaky_means_distinct_outputs": WrongApproach(_flaky_means_distinct_outputs, ("q1",)),
-    "flaky_on_new_model": WrongApproach(_flaky_on_new_model, ("q1",)),
-    "errored_runs_as_fails": WrongApproach(_errored_runs_as_fails, ("q1", "q2")),
-    "passk_as_p_to_the_k": WrongApproach(_passk_as_p_to_the_k, ("q2",)),
-    "passk_plugin": WrongApproach(_passk_plugin, ("q2",)),
-    "pass_at_k_instead": WrongApproach(_pass_at_k_instead, ("q2",)),
-    "se_runs_independent": WrongApproach(_se_runs_independent, ("q3",)),
-    "se_binomial_items": WrongApproach(_se_binomial_items, ("q3",)),
-    "whole_delta_to_model": WrongApproach(_whole_delta_to_model, ("q4",)),
-    "judge_effect_on_old_model": WrongApproach(_judge_effect_on_old_model, ("q4",)),
-    "unpaired_welch": WrongApproach(_unpaired_welch, ("q5",)),
-    "test_on_headline": WrongApproach(_test_on_headline, ("q5",)),
+    "flaky_means_distinct_outputs": WrongApproach(
+        _flaky_means_distinct_outputs, ("q1",),
+        "called an item flaky when its outputs differ, not its verdicts"),
+    "flaky_on_new_model": WrongApproach(
+        _flaky_on_new_model, ("q1",), "measured flakiness on the new model, not the old"),
+    "errored_runs_as_fails": WrongApproach(
+        _errored_runs_as_fails, ("q1", "q2"),
+        "counted timeouts and errored runs as failed runs"),
+    "passk_as_p_to_the_k": WrongApproach(
+        _passk_as_p_to_the_k, ("q2",), "pass^k as (pass@1)^k of the average"),
+    "passk_plugin": WrongApproach(
+        _passk_plugin, ("q2",), "pass^k as the mean of (c/n)^k, biased high"),
+    "pass_at_k_instead": WrongApproach(
+        _pass_at_k_instead, ("q2",), "reported pass@k (any run passes) for pass^k"),
+    "se_runs_independent": WrongApproach(
+        _se_runs_independent, ("q3",),
+        "treated every run as an independent sample: error bars too narrow"),
+    "se_binomial_items": WrongApproach(
+        _se_binomial_items, ("q3",), "binomial error bar over items, ignoring repeats"),
+    "whole_delta_to_model": WrongApproach(
+        _whole_delta_to_model, ("q4",),
+        "gave the model the whole headline, nothing to the judge"),
+    "judge_effect_on_old_model": WrongApproach(
+        _judge_effect_on_old_model, ("q4",), "swapped the two orders of the split"),
+    "one_order_only": WrongApproach(
+        _one_order_only, ("q4",),
+        "assumed the split does not depend on the order (the judge favours one model)"),
+    "unpaired_welch": WrongApproach(
+        _unpaired_welch, ("q5",), "unpaired test where the items are paired"),
+    "test_on_headline": WrongApproach(
+        _test_on_headline, ("q5",),
+        "tested the headline (model and judge changed) instead of the model effect"),
+    "harness_all_flaky_items": WrongApproach(
+        _harness_all_flaky_items, ("q6",),
+        "blamed every flaky item on the harness, without finding which ones it causes"),
+    "harness_items_with_errors": WrongApproach(
+        _harness_items_with_errors, ("q6",),
+        "blamed the harness for items with errored runs, which are not counted anyway"),
+    "noisier_judge_more_flaky_items": WrongApproach(
+        _judge_with_more_flaky_items("old"), ("q7",),
+        "took the judge with more flaky items as the noisier, mixing model and judge noise"),
+    "noisier_judge_more_flaky_items_new_model": WrongApproach(
+        _judge_with_more_flaky_items("new"), ("q7",),
+        "took the judge with more flaky items on the new model as the noisier"),
 }
 
 # Simulated candidates: which mistakes each one makes. Expected ranking on every variant:
-# strong > misses_calibration > aggregate_only > blank.
+# strong > misses_calibration > literal > aggregate_only > blank.
 PERSONAS: dict[str, tuple[str, ...]] = {
     "strong": (),
+    # Computes every stated definition right, and answers Q6 and Q7 at face value.
+    "literal": ("harness_all_flaky_items", "noisier_judge_more_flaky_items"),
     # Knows the material, but treats the K runs of an item as independent evidence.
     "misses_calibration": ("se_runs_independent", "passk_plugin"),
     "aggregate_only": (
@@ -303,5 +400,7 @@ PERSONAS: dict[str, tuple[str, ...]] = {
         "se_runs_independent",
         "whole_delta_to_model",
         "test_on_headline",
+        "harness_all_flaky_items",
+        "noisier_judge_more_flaky_items",
     ),
 }

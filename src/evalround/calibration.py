@@ -78,6 +78,9 @@ class Calibration:
         split = sum(len(r.disagreements) for r in rated)
         line = (f"{self.exercise}: {len(self.graders)} graders, {self.answers} answers, "
                 f"{mean}, {split} split calls")
+        if self.answers < MIN_KAPPA_ANSWERS:
+            line += (f" (warning: fewer than {MIN_KAPPA_ANSWERS} answers; kappa this "
+                     f"small a sample is unsteady)")
         worst = min(rated, key=lambda r: (r.kappa if r.kappa is not None else 2.0, r.item))
         if worst.disagreements:
             line += (f"; least agreed: {worst.item} (kappa {_num(worst.kappa)}, "
@@ -143,8 +146,15 @@ def _num(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def kappa_words(kappa: float | None) -> str:
-    """Landis and Koch's words for a kappa, so a reader need not know the scale."""
+MIN_KAPPA_ANSWERS = 10  # below this many answers a kappa is too unsteady to name
+
+
+def kappa_words(kappa: float | None, answers: int | None = None) -> str:
+    """Landis and Koch's words for a kappa, so a reader need not know the scale; with
+    fewer than ``MIN_KAPPA_ANSWERS`` answers, a warning instead of a verdict."""
+    if answers is not None and answers < MIN_KAPPA_ANSWERS:
+        return (f"too few answers to judge ({answers}; kappa needs {MIN_KAPPA_ANSWERS} "
+                f"or more)")
     if kappa is None:
         return "undefined: every grader made the same call on every answer"
     for bound, words in ((0.0, "poor"), (0.2, "slight"), (0.4, "fair"), (0.6, "moderate"),
@@ -163,7 +173,7 @@ def format_calibration(cal: Calibration) -> str:
             f"{cal.answers} answers marked by two or more")
     header = ("item", "pts", "answers", "applied", "agreement", "kappa", "reading")
     body = [(r.item, f"{r.points:g}", str(r.answers), f"{r.applied}/{r.calls}",
-             _num(r.raw_agreement), _num(r.kappa), kappa_words(r.kappa))
+             _num(r.raw_agreement), _num(r.kappa), kappa_words(r.kappa, r.answers))
             for r in cal.items if r.answers]
     widths = [max(len(h), *(len(row[i]) for row in body)) for i, h in enumerate(header)]
     lines = [head, "",

@@ -162,18 +162,24 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
         runner = DaskRunner.connect(args.scheduler)
     jobs = args.jobs or (2 * runner.slots if runner else os.cpu_count() or 2)
+    notes: list[str] = []
     try:
         records = grading.grade(course, _exercises(args, course), runner=runner, jobs=jobs,
                                 force=args.force, progress=not args.quiet,
                                 allow_unsandboxed=args.unsandboxed,
                                 limits=Limits(cell_timeout=args.cell_timeout,
-                                              total_timeout=args.total_timeout))
+                                              total_timeout=args.total_timeout),
+                                notes=notes)
     except grading.GradingIncomplete as exc:
+        for note in notes:
+            print(f"reconciled: {note}")
         _print_grades(exc.records)
         raise
     finally:
         if runner is not None:
             runner.close()
+    for note in notes:
+        print(f"reconciled: {note}")
     _print_grades(records)
     print(f"graded {len(records)} submissions")
     return 0
@@ -325,6 +331,32 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if i:
             print()
         print(calibration.calibrate(course, course_exercise(course, slug)).text())
+    return 0
+
+
+@command
+def cmd_graders(args: argparse.Namespace) -> int:
+    """List who marked what: per grader, the written answers they marked per exercise.
+
+    Submissions are named by blind code, as graders saw them.
+    Example: evalround graders --course .
+    """
+    course = Course(Path(args.course))
+    names = args.exercises or course.assigned_exercises()
+    store = rubric.RubricStore(course)
+    table: dict[str, dict[str, list[str]]] = {}
+    for slug in names:
+        for m in store.marks(slug):
+            code = rubric.blind_code(course.secret, slug, m.candidate)
+            table.setdefault(m.grader, {}).setdefault(slug, []).append(f"{code} {m.question}")
+    if not table:
+        print("no written answer has been marked yet")
+        return 0
+    for grader in sorted(table):
+        total = sum(len(v) for v in table[grader].values())
+        print(f"{grader}: {total} mark{'s' if total != 1 else ''}")
+        for slug, marked in sorted(table[grader].items()):
+            print(f"  {slug}: {len(marked)} ({', '.join(sorted(marked))})")
     return 0
 
 
@@ -505,10 +537,10 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="PostgreSQL database for the gradebook and evalround's "
                                       "records (default: SQLite files in the course folder)")
     for name in ("assign", "collect", "grade", "report", "demo", "mark", "rubric", "calibrate",
-                 "desk", "feedback", "integrity", "items"):
+                 "desk", "feedback", "integrity", "items", "graders"):
         parsers[name].add_argument("--course", default=".", help="course folder (default: .)")
     for name in ("assign", "grade", "report", "demo", "calibrate", "feedback", "integrity",
-                 "items"):
+                 "items", "graders"):
         parsers[name].add_argument("--exercises", nargs="+", help="exercise slugs")
     parsers["items"].add_argument("--out", help="output folder (default: COURSE/reports)")
     parsers["integrity"].add_argument("--out", help="output folder (default: COURSE/reports)")
@@ -587,14 +619,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from evalround.safe_text import VisibleText, printable
+
     args = build_parser().parse_args(argv)
+    stdout = sys.stdout
+    sys.stdout = VisibleText(stdout)  # type: ignore[assignment]
     try:
         return COMMANDS[args.command](args)
     except (CourseError, ExerciseError, NbgraderError, submission.SubmissionError,
             SandboxUnavailable, rubric.RubricError, store.DatabaseError,
             ConnectionError) as exc:
-        print(f"evalround: error: {exc}", file=sys.stderr)
+        print(f"evalround: error: {printable(str(exc))}", file=sys.stderr)
         return 2
+    finally:
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":

@@ -138,16 +138,24 @@ class LocalRunner:
             stderr = log.read()
         seconds = time.monotonic() - start
         result_path = control / "result.json"
-        if failure is None and not result_path.exists():
+        # The runner opens result.json before any notebook code runs: empty, it died.
+        if failure is None and (not result_path.exists() or result_path.stat().st_size == 0):
             tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
             failure = "the grading process stopped without a result: " + " | ".join(tail)
         if failure is not None:
             return ExecutionResult(nb, {}, failure, seconds)
+        executed_path = control / "executed.ipynb"
         try:
+            # The runner caps the outputs it keeps; a larger file did not come from it.
+            if executed_path.stat().st_size > limits.output_bytes + (64 << 20):
+                raise ValueError(f"executed.ipynb is {executed_path.stat().st_size} bytes")
             result = json.loads(result_path.read_text())
-            executed = nbformat.read(control / "executed.ipynb", as_version=4)
-        except (OSError, ValueError) as exc:
-            return ExecutionResult(nb, {}, f"the run left an unreadable result: {exc}", seconds)
+            if not isinstance(result, dict):
+                raise ValueError("result.json is not a JSON object")
+            executed = nbformat.read(executed_path, as_version=4)
+        except (OSError, ValueError, RecursionError) as exc:
+            return ExecutionResult(nb, {}, f"the run left an unreadable result: {exc}"[:500],
+                                   seconds)
         answers = result.get("answers")
         return ExecutionResult(executed, answers if isinstance(answers, dict) else {},
                                result.get("failure"), seconds)
@@ -186,10 +194,13 @@ class SandboxRunner(LocalRunner):
 def default_runner(allow_unsandboxed: bool = False) -> NotebookRunner:
     """The sandbox where it can run; without one, only when the operator allows it."""
     reason = sandbox.probe()
-    if reason is None:
+    refusal = sandbox.rootless_refusal()
+    if reason is None and refusal is None:
         return SandboxRunner()
     if allow_unsandboxed:
         return LocalRunner()
+    if refusal is not None:
+        raise sandbox.SandboxUnavailable(refusal)
     raise sandbox.SandboxUnavailable(
         f"{reason}. Grading runs candidates' code; without a sandbox it could read the "
         f"answer keys and the gradebook. Install bubblewrap, or pass --unsandboxed to "

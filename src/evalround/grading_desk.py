@@ -43,15 +43,22 @@ from evalround.rubric import (
     desk_path,
     mark_score,
 )
+from evalround.safe_text import visible
 
 BASE = DESK
 COURSE_ENV = "EVALROUND_COURSE"
+# No inline script at all (the desk's own is the served desk.js), nothing from another
+# origin, and forms that post only back here.
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+               "img-src 'self' data:; form-action 'self'; base-uri 'none'; "
+               "frame-ancestors 'self'")
+DESK_JS = Path(__file__).parent / "templates" / "desk.js"
 
 
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("evalround", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
+                             trim_blocks=True, lstrip_blocks=True, finalize=visible)
     env.filters["pts"] = lambda v: f"{float(v):g}"
     return env
 
@@ -77,9 +84,7 @@ class DeskHandler(JupyterHandler):  # type: ignore[misc]
         html = self.settings["evalround_env"].get_template(template).render(
             base=self.base_url.rstrip("/"), **context)
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.set_header("Content-Security-Policy",
-                        "default-src 'self'; style-src 'unsafe-inline'; "
-                        "script-src 'unsafe-inline'; img-src 'self' data:")
+        self.set_header("Content-Security-Policy", PAGE_POLICY)
         self.finish(html)
 
     def submissions(self, slug: str) -> dict[str, str]:
@@ -212,6 +217,14 @@ class SubmissionHandler(DeskHandler):
                                                 "conflict": conflict})
 
 
+class ScriptHandler(JupyterHandler):  # type: ignore[misc]
+    """The desk's one script, as a file, so that its pages can forbid inline script."""
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "text/javascript; charset=utf-8")
+        self.finish(DESK_JS.read_bytes())
+
+
 def refresh_formgrader(settings: dict[str, Any]) -> None:
     """Make the formgrader in this server read the gradebook afresh.
 
@@ -236,6 +249,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     web_app.settings["evalround_env"] = _env()
     web_app.add_handlers(".*$", [
         (url_path_join(base, BASE), IndexHandler),
+        (url_path_join(base, BASE, "static", "desk.js"), ScriptHandler),
         (url_path_join(base, BASE, r"([^/]+)/(S-[0-9A-F]{6})"), SubmissionHandler),
     ])
     # Outside writes (evalround mark, evalround grade) reach an open formgrader too.

@@ -8,6 +8,7 @@ the kit never sees nbgrader's types or configuration machinery.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import os
 import sys
@@ -20,6 +21,8 @@ from pathlib import Path
 from nbformat import NotebookNode
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
+
+from evalround.notebook import CANDIDATE_SOURCE
 
 CONFIG_FILE = "nbgrader_config.py"
 
@@ -180,7 +183,12 @@ def record_autograde(
                 f"with `evalround assign`?"
             ) from None
         gb.update_or_create_submission(assignment, student, timestamp=timestamp)
-        for cell in graded_nb.cells:
+        for shown in graded_nb.cells:
+            # graded on what the candidate wrote, not on the inert copy graders see
+            cell = shown
+            if CANDIDATE_SOURCE in shown.get("metadata", {}):
+                cell = copy.deepcopy(shown)
+                cell.source = shown.metadata[CANDIDATE_SOURCE]
             meta = cell.metadata.get("nbgrader", {})
             gid = meta.get("grade_id")
             if not gid:

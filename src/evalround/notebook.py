@@ -216,45 +216,83 @@ def solution_ids(template: NotebookNode) -> set[str]:
 
 
 CANDIDATE_CELL = "evalround_candidate"  # metadata: this cell's source is the candidate's
-# What a grader's browser may render from a candidate's HTML output: layout and tables,
-# never scripts, event handlers, frames, forms or styles that could overlay the page.
+# metadata of the graders' copy: what the candidate wrote, before it was made inert
+# (the desk shows it as text; nbgrader's "unchanged answer" checksum is taken on it)
+CANDIDATE_SOURCE = "evalround_candidate_source"
+# What a grader's browser may render from a candidate's HTML or markdown: layout and
+# tables. No scripts, event handlers, frames, forms, classes or styles (which could
+# overlay the page), no link (a link shows as its text and its address, as text) and no
+# image but an inline PNG, JPEG or GIF (an outside image tells its host who looked).
 SAFE_TAGS = frozenset({
-    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del",
+    "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del",
     "details", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
     "ins", "kbd", "li", "ol", "p", "pre", "s", "small", "span", "strong", "sub", "summary",
     "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
 })
-SAFE_ATTRIBUTES = {"*": ["class", "title"], "a": ["href"], "img": ["src", "alt", "width",
-                   "height"], "td": ["colspan", "rowspan"], "th": ["colspan", "rowspan"]}
-RUNNABLE_OUTPUTS = ("application/javascript", "text/javascript", "image/svg+xml")
-
-
+SAFE_ATTRIBUTES = {"*": ["title"], "img": ["src", "alt", "width", "height"],
+                   "td": ["colspan", "rowspan"], "th": ["colspan", "rowspan"]}
+# The output types a graders' copy keeps (a figure's PNG stays; its SVG, which can carry
+# script, goes). Everything else (JavaScript, SVG, LaTeX, widgets, PDFs...) is dropped.
+KEPT_OUTPUTS = ("text/plain", "text/html", "image/png", "image/jpeg", "image/gif")
+_INLINE_IMAGE = re.compile(r"data:image/(png|jpeg|gif);base64,[A-Za-z0-9+/=\s]*\Z")
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*\Z")
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?(</\1\s*>|$)", re.I | re.S)
+# MathJax skips what lies in this class: candidate TeX never becomes a link or a style.
+NO_MATH = "tex2jax_ignore"
 
 
 def _clean_html(html: str) -> str:
+    """Candidate HTML reduced to inert layout, with no TeX left for MathJax."""
     import bleach
+    from bs4 import BeautifulSoup
 
-    # Script and style blocks go whole; bleach alone would keep their text as text.
-    html = _SCRIPT_OR_STYLE.sub("", html)
-    return str(bleach.clean(html, tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
-                            protocols={"http", "https", "data"}, strip=True))
+    html = _SCRIPT_OR_STYLE.sub("", html)  # bleach alone would keep their text as text
+    html = bleach.clean(html, tags=SAFE_TAGS | {"a"}, attributes={**SAFE_ATTRIBUTES,
+                        "a": ["href"]}, protocols={"http", "https", "mailto", "data"},
+                        strip=True)
+    soup = BeautifulSoup(html, "html.parser")
+    for link in soup.find_all("a"):
+        href = str(link.get("href") or "")
+        link.insert_after(f" ({href[:300]})" if href else "")
+        link.unwrap()
+    for image in soup.find_all("img"):
+        src = str(image.get("src") or "")
+        if not _INLINE_IMAGE.match(src):
+            image.replace_with(f"[image: {str(image.get('alt') or '')[:100]} ({src[:300]})]")
+    # Every dollar and backslash as an entity: no TeX delimiter survives in the markup,
+    # and the browser still shows the characters.
+    text = str(soup).replace("$", "&#36;").replace("\\", "&#92;")
+    return f'<div class="{NO_MATH}">{text}</div>'
+
+
+def _markdown_html(text: str) -> str:
+    """Candidate markdown rendered here, with its HTML shown as text, then made inert."""
+    import mistune
+
+    render = mistune.create_markdown(escape=True, plugins=["strikethrough", "table"])
+    return _clean_html(str(render(text)))
 
 
 def defang_markdown(text: str) -> str:
-    """Markdown whose HTML shows as text and whose links cannot run script."""
-    text = text.replace("<", "&lt;")
-    return re.sub(r"(?i)((?:java|vb)script)\s*:", r"\1&#58;", text)
+    """Candidate markdown as the formgrader may render it: already rendered to inert HTML
+    on one line (one HTML block, so no markdown, link or TeX is read from it again)."""
+    return _markdown_html(text).replace("\r", "").replace("\n", "&#10;")
+
+
+def _joined(value: Any) -> str:
+    return "".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
 def safe_for_graders(nb: NotebookNode) -> NotebookNode:
     """The notebook as graders' browsers may render it (the formgrader runs any script in
-    it as the logged-in grader): candidate markdown shows its HTML as text, and outputs
-    lose scripts, SVG (which can carry script) and unsafe HTML. Sources are untouched
-    but for candidate markdown; code is always shown as text."""
+    it as the logged-in grader): candidate markdown and HTML become inert markup with no
+    link, outside image or TeX; outputs keep only text, inert HTML and inline images.
+    Sources are untouched but for candidate markdown; code is always shown as text."""
     nb = copy.deepcopy(nb)
+    nb.metadata.pop("widgets", None)  # rendering it loads the widget manager from a CDN
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.get("metadata", {}).get(CANDIDATE_CELL):
+            cell.metadata[CANDIDATE_SOURCE] = _source_text(cell)
             cell.source = defang_markdown(_source_text(cell))
         if cell.cell_type != "code":
             continue
@@ -262,16 +300,17 @@ def safe_for_graders(nb: NotebookNode) -> NotebookNode:
             data = output.get("data")
             if not isinstance(data, dict):
                 continue
-            for mime in RUNNABLE_OUTPUTS:
-                data.pop(mime, None)
+            if "metadata" in output:
+                output["metadata"] = {}  # sizes and flags go into attributes unescaped
+            if "text/markdown" in data and "text/html" not in data:
+                data["text/html"] = _markdown_html(_joined(data["text/markdown"]))
+            for mime in [m for m in data if m not in KEPT_OUTPUTS]:
+                data.pop(mime)
             if "text/html" in data:
-                html = data["text/html"]
-                data["text/html"] = _clean_html("".join(html) if isinstance(html, list)
-                                                else str(html))
-            if "text/markdown" in data:
-                md = data["text/markdown"]
-                data["text/markdown"] = defang_markdown("".join(md) if isinstance(md, list)
-                                                        else str(md))
+                data["text/html"] = _clean_html(_joined(data["text/html"]))
+            for mime in ("image/png", "image/jpeg", "image/gif"):
+                if mime in data and not _BASE64.match(_joined(data[mime])):
+                    data.pop(mime)
             if not data:
                 data["text/plain"] = "[output removed: it could run script in a grader's browser]"
     return nb

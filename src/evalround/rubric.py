@@ -402,15 +402,15 @@ def answer_text(course: Course, exercise: Exercise, candidate: str) -> dict[str,
     import nbformat
 
     from evalround.assignment import notebook_name
-    from evalround.notebook import grade_id
+    from evalround.notebook import CANDIDATE_SOURCE, grade_id
 
     path = course.autograded_dir(candidate, exercise.slug) / notebook_name(exercise.slug)
     if not path.exists():
         raise CourseError(f"{candidate} has no graded {exercise.slug} submission ({path})")
     nb = nbformat.read(path, as_version=4)
     wanted = {q.id for q in exercise.manifest.written_questions}
-    # the graders' copy shows candidate markup as text (notebook.defang_markdown); undo
-    # that here, where the text is escaped on display instead
-    return {gid: re.sub(r"(?i)(script)&#58;", r"\1:", cell.source.replace("&lt;", "<"))
+    # the graders' copy keeps what the candidate wrote beside its inert rendering; the
+    # desk shows it escaped, as text
+    return {gid: str(cell.metadata.get(CANDIDATE_SOURCE, cell.source))
             for cell in nb.cells
             if (gid := grade_id(cell)) in wanted and cell.cell_type == "markdown"}

@@ -124,6 +124,26 @@ def bwrap_command(spec: SandboxSpec, argv: list[str], tmp_bytes: int,
     return [*cmd, "--", *argv]
 
 
+def rootless_refusal() -> str | None:
+    """Why candidates' code must not run here as this user, or None (we are root).
+
+    Without root, bubblewrap can only run the kernel under the grader's own uid, in a
+    user namespace: there it could read and rewrite the runner's control files, follow
+    a link out of its working copy and run without a process or memory limit. Until a
+    rootless mode is as safe as the root one, grading refuses and says what to do.
+    """
+    if os.geteuid() == 0:
+        return None
+    return (
+        f"evalround grade runs candidates' code in its sandbox only as root: as a "
+        f"non-root user (uid {os.geteuid()}) the kernel would run under your own uid, "
+        f"where it can rewrite the grader's control files and read outside its working "
+        f"copy, so that mode is not safe yet. Run it as root (for example "
+        f"`sudo evalround grade`): each kernel then runs under a throw-away uid of its "
+        f"own. --unsandboxed grades without any sandbox, for submissions you trust"
+    )
+
+
 @cache
 def probe() -> str | None:
     """Why the sandbox cannot run here, or None when it can (checked once)."""

@@ -26,6 +26,7 @@ from evalround.course import Course, write_atomic
 from evalround.exercise import Exercise, Manifest
 from evalround.grading import GradeRecord, load_record
 from evalround.rubric import course_checklists
+from evalround.safe_text import visible
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -376,6 +377,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=visible,  # a kernel's escape sequences never reach a report
     )
     env.filters["pts"] = _fmt
     return env

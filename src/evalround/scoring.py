@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalround.coercion import coerce_answer
+from evalround.coercion import coerce_answer, plain_answer
 from evalround.exercise import AnswerField, Manifest, Question, parse_manifest
 
 STOCK_KEY_FILE = "evalround_stock_key.json"
@@ -84,12 +84,29 @@ def _is_number(value: Any) -> bool:
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
-    return repr(value)
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "..."
+
+
+# How much of a wrong answer a reason quotes: a grader reads one line, not the value.
+MAX_SHOWN_CHARS = 200
 
 
 def score_field(spec: AnswerField, expected: Any, given: Any) -> FieldResult:
-    """Score one answer variable: a fraction in [0, 1] and the reason, in plain words."""
+    """Score one answer variable: a fraction in [0, 1] and the reason, in plain words.
 
+    Whatever ``given`` is, the outcome is a score: a value that cannot be compared
+    (too large, or not plain data) scores 0 with a one-line reason, never an error.
+    """
+    given = plain_answer(given)
+    try:
+        return _score_plain(spec, expected, given)
+    except (ArithmeticError, TypeError, ValueError, RecursionError) as exc:
+        return FieldResult(spec.name, expected, given, 0.0,
+                           f"could not be compared ({type(exc).__name__})")
+
+
+def _score_plain(spec: AnswerField, expected: Any, given: Any) -> FieldResult:
     def result(fraction: float, reason: str) -> FieldResult:
         return FieldResult(spec.name, expected, given, fraction, reason)
 
@@ -113,7 +130,7 @@ def score_field(spec: AnswerField, expected: Any, given: Any) -> FieldResult:
         if not isinstance(given, str):
             return result(0.0, f"expected text, got {_fmt(given)}")
         ok = given.strip().lower() == str(expected).strip().lower()
-        return result(float(ok), f"{given!r}" + ("" if ok else f", expected {expected!r}"))
+        return result(float(ok), _fmt(given) + ("" if ok else f", expected {expected!r}"))
     if spec.type == "list[str]":
         if not isinstance(given, list) or not all(isinstance(v, str) for v in given):
             return result(0.0, f"expected a list of text values, got {_fmt(given)}")

@@ -22,6 +22,7 @@ import nbformat
 from evalround.assignment import notebook_name, release_notebook
 from evalround.course import Course, write_atomic
 from evalround.notebook import grade_id
+from evalround.safe_text import printable
 
 MAX_ARCHIVE_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -45,7 +46,8 @@ class CollectOutcome:
     message: str
 
     def line(self) -> str:
-        return f"{self.status:9} {self.candidate or '?'} {self.exercise or '-'}: {self.message}"
+        text = f"{self.status:9} {self.candidate or '?'} {self.exercise or '-'}: {self.message}"
+        return printable(text)  # file names come from candidates: no terminal escapes
 
 
 def _candidate_from_path(path: Path) -> str:
@@ -59,7 +61,7 @@ def _read_zip(path: Path) -> dict[str, bytes]:
         raise SubmissionError(f"the archive is {size} bytes, over {MAX_ARCHIVE_BYTES}")
     try:
         zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
         raise SubmissionError("not a valid zip archive") from None
     with zf:
         members = zf.infolist()
@@ -70,6 +72,8 @@ def _read_zip(path: Path) -> dict[str, bytes]:
         for info in members:
             name = info.filename
             pure = PurePosixPath(name.replace("\\", "/"))
+            if not pure.parts or pure.parts == (".",):
+                raise SubmissionError(f"entry {name!r} names no file")
             if pure.is_absolute() or ".." in pure.parts or ":" in pure.parts[0]:
                 raise SubmissionError(f"entry {name!r} points outside the folder (zip slip)")
             if stat.S_ISLNK(info.external_attr >> 16):
@@ -79,8 +83,17 @@ def _read_zip(path: Path) -> dict[str, bytes]:
             total += info.file_size
             if info.file_size > MAX_NOTEBOOK_BYTES or total > MAX_UNPACKED_BYTES:
                 raise SubmissionError(f"entry {name!r} unpacks too large (zip bomb?)")
-            with zf.open(info) as fh:
-                data = fh.read(MAX_NOTEBOOK_BYTES + 1)
+            if str(pure) in out:
+                raise SubmissionError(
+                    f"entry {name!r} is in the archive twice: which copy is meant is "
+                    f"ambiguous, so neither is taken")
+            try:
+                with zf.open(info) as fh:
+                    data = fh.read(MAX_NOTEBOOK_BYTES + 1)
+            except Exception as exc:  # zipfile, zlib, bz2, lzma: each fails its own way
+                raise SubmissionError(
+                    f"entry {name!r} is damaged and cannot be unpacked "
+                    f"({type(exc).__name__}: {str(exc)[:120]})") from None
             if len(data) > MAX_NOTEBOOK_BYTES:
                 raise SubmissionError(f"entry {name!r} unpacks too large (zip bomb?)")
             out[str(pure)] = data

@@ -7,7 +7,6 @@ way evalround loads them (without registering them in sys.modules).
 import json
 import math
 import re
-import time
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -115,15 +114,22 @@ def test_parameters_are_json_data() -> None:
     assert json.loads(json.dumps(params)) == params
 
 
-def test_generation_is_fast() -> None:
-    """Well under a second per variant, parameters and data (the median of five)."""
-    times = []
-    for seed in range(100, 105):
-        start = time.perf_counter()
+def test_generation_needs_few_redraws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Does a variant rarely need more than a couple of draws of its runs to show every
+    plant (the cost of assigning a cohort follows the number of draws)?"""
+    draws: list[int] = []
+    checked = generator._planted_ok
+
+    def counting(*args: Any, **kwargs: Any) -> bool:
+        draws[-1] += 1
+        return bool(checked(*args, **kwargs))
+
+    monkeypatch.setattr(generator, "_planted_ok", counting)
+    for seed in range(100, 120):
+        draws.append(0)
         rng = np.random.default_rng(seed)
         generator.generate(rng, generator.sample_parameters(rng))
-        times.append(time.perf_counter() - start)
-    assert sorted(times)[2] < 0.6, times
+    assert sorted(draws)[len(draws) // 2] <= 3 and max(draws) <= 40, draws
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -159,14 +165,16 @@ def test_planted_phenomena(seed: int) -> None:
     for model in ("old", "new"):
         assert answers.counts(frames, model, "old")["n"].min() >= public["k"]
 
-    # A judge is a function of the output: the same hash always gets the same verdict.
-    for col in ("verdict_old_judge", "verdict_new_judge"):
-        assert (ok.groupby("output_hash")[col].nunique() == 1).all()
+    # Each judge disagrees with itself on some repeated outputs, the noisy one far more.
+    noise = {j: answers.judge_self_disagreement(frames, j) for j in ("old", "new")}
+    quiet = "new" if hidden["noisy_judge"] == "old" else "old"
+    assert noise[hidden["noisy_judge"]] > 2.5 * max(noise[quiet], 0.004)
+    assert 0 < noise[quiet] < 0.02 < noise[hidden["noisy_judge"]] < 0.1
 
     # Flakiness: outputs vary more often than verdicts; the new model is flakier, so it
     # gains less on pass^k than on pass@1; some items never repeat an output.
-    assert 0.05 < key["q1_flaky_share"] < 0.25
-    assert key["q1_multi_output_share"] > key["q1_flaky_share"] + 0.02
+    assert 0.05 < key["q1_flaky_share"] < 0.36
+    assert abs(key["q1_multi_output_share"] - key["q1_flaky_share"]) > 0.002
     assert answers.flaky_share(answers.counts(frames, "new", "old")) > key["q1_flaky_share"]
     assert len(key["q1_never_agree_items"]) >= 3
     gain_1 = key["q2_pass1_new"] - key["q2_pass1_old"]
@@ -196,6 +204,62 @@ def test_planted_phenomena(seed: int) -> None:
     assert naive["q3_items_needed"] < key["q3_items_needed"]
 
 
+def _f1(given: list[str], truth: list[str]) -> float:
+    hits = len(set(given) & set(truth))
+    return 0.0 if hits == 0 else 2 * hits / (len(given) + len(truth))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_harness_flakiness_is_planted_and_the_literal_set_is_wrong(seed: int) -> None:
+    """Is each harness item's flakiness exactly its short-input runs failing, is every
+    other flaky item sent one input throughout, and does "all flaky items" score low?"""
+    params, frames, key = keyed(seed)
+    public = params["public"]
+    truth = key["q6_harness_items"]
+    flaky = answers.flaky_items(answers.counts(frames, "old", "old"))
+    assert 4 <= len(truth) <= 9 and set(truth) < set(flaky)
+    ok = answers.completed(frames)
+    for item_id, mine in ok[ok["model"] == "old"].groupby("item_id"):
+        inputs = mine["input_tokens"]
+        if str(item_id) not in truth:
+            if str(item_id) in flaky:
+                assert inputs.nunique() == 1, item_id
+            continue
+        # The attachment did not arrive on some runs: those, and only those, fail.
+        short = inputs < inputs.max()
+        assert (inputs.max() - inputs[short] > 500).all()
+        assert (mine.loc[short, "verdict_old_judge"] == "fail").all()
+        assert (mine.loc[~short, "verdict_old_judge"] == "pass").all()
+        assert mine.loc[short, "output_hash"].nunique() == 1
+    # A short input is a harness fault elsewhere too, but an item that fails anyway is
+    # not flaky, so not in the set.
+    varied = ok.groupby(["model", "item_id"])["input_tokens"].nunique()
+    assert len(set(varied[varied > 1].index.get_level_values(1))) > len(truth)
+    for name, most in (("harness_all_flaky_items", 0.16), ("harness_items_with_errors", 0.5)):
+        given = answers.WRONG_APPROACHES[name].fn(frames, public)["q6_harness_items"]
+        assert _f1(given, truth) <= most, name
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_noisier_judge_is_planted_and_counting_flaky_items_names_the_other(seed: int) -> None:
+    """Is the noisier judge the planted one on each model's outputs, and does the judge
+    with more flaky items (on either model) always name the other one?"""
+    params, frames, key = keyed(seed)
+    noisy = params["hidden"]["noisy_judge"]
+    assert key["q7_noisier_judge"] == noisy
+    quiet = "new" if noisy == "old" else "old"
+    ok = answers.completed(frames)
+    for model in ("old", "new"):
+        mine = ok[ok["model"] == model].groupby("output_hash")
+        share = {}
+        for judge, col in answers.JUDGES.items():
+            repeated = mine.size() >= 2
+            share[judge] = float((repeated & (mine[col].nunique() > 1)).sum() / repeated.sum())
+        assert share[noisy] > 2.5 * share[quiet], model
+        flaky = {j: answers.flaky_share(answers.counts(frames, model, j)) for j in ("old", "new")}
+        assert flaky[quiet] > flaky[noisy], model
+
+
 @pytest.mark.parametrize("seed", [0, 11, 23])
 def test_data_looks_like_production(seed: int) -> None:
     """Ids, several languages incl. a non-Latin script, ISO times, sweeps, a heavy tail."""
@@ -205,7 +269,8 @@ def test_data_looks_like_production(seed: int) -> None:
                                    "prompt"]
     assert list(runs.columns) == [
         "run_id", "item_id", "model", "model_version", "run_index", "started_at", "status",
-        "latency_ms", "output_tokens", "output_hash", "verdict_old_judge", "verdict_new_judge",
+        "latency_ms", "input_tokens", "output_tokens", "output_hash", "verdict_old_judge",
+        "verdict_new_judge",
     ]
     assert items["item_id"].is_unique and runs["run_id"].is_unique
     assert set(items["category"]) == set(CATEGORIES)
@@ -226,6 +291,8 @@ def test_data_looks_like_production(seed: int) -> None:
     assert (runs.loc[runs["status"] == "timeout", "latency_ms"] == 60_000).all()
     assert runs["output_hash"].dropna().str.fullmatch(r"[0-9a-f]{16}").all()
     assert params["hidden"]["n_items"] == len(items)
+    # No prompt twice: a duplicated prompt whose runs disagree would need explaining.
+    assert items["prompt"].is_unique
 
 
 def test_keys_differ_across_variants() -> None:
@@ -234,27 +301,44 @@ def test_keys_differ_across_variants() -> None:
     assert {k["q5_significant"] for k in keys} == {"yes", "no"}
     assert len({k["q4_most_lenient_category"] for k in keys}) >= 3
     assert len({k["q3_items_needed"] for k in keys}) == len(keys)
+    assert {k["q7_noisier_judge"] for k in keys} == {"old", "new"}
+    assert len({tuple(k["q6_harness_items"]) for k in keys}) == len(keys)
 
 
 def test_personas_rank_as_intended() -> None:
-    """strong > misses_calibration > aggregate_only > blank, on autograded points, with the
-    subtle miss costing a quarter to a third and the naive candidate well over half."""
+    """strong > misses_calibration > literal > aggregate_only > blank, on autograded points;
+    does the literal reading stay at or below 60%, and below a quarter of each judgement
+    question?"""
     auto = sum(q["points"] for q in MANIFEST["questions"] if q["kind"] == "auto")
-    for seed in range(5):
+    judged = [q for q in MANIFEST["questions"] if q.get("judgement")]
+    assert len(judged) >= 2 and sum(q["points"] for q in judged) >= 0.4 * auto
+    for seed in SEEDS:
         params, frames, key = keyed(seed)
-        points = {}
+        points, by_question = {}, {}
         for persona, mistakes in answers.PERSONAS.items():
             given = dict(key)
             for name in mistakes:
                 given.update(answers.WRONG_APPROACHES[name].fn(frames, params["public"]))
-            points[persona] = _points(key, given)
+            scores = score_answers(PARSED, key, given)
+            points[persona] = sum(s.points for s in scores.values())
+            by_question[persona] = {q: s.points for q, s in scores.items()}
         points["blank"] = _points(key, {})
-        assert set(answers.PERSONAS) == {"strong", "misses_calibration", "aggregate_only"}
+        assert set(answers.PERSONAS) == {"strong", "literal", "misses_calibration",
+                                         "aggregate_only"}
         assert points["strong"] == auto
-        assert points["strong"] > points["misses_calibration"] > points["aggregate_only"]
-        assert points["aggregate_only"] > points["blank"] == 0.0
-        assert 0.25 * auto <= auto - points["misses_calibration"] <= auto / 3
+        assert (points["strong"] > points["misses_calibration"] > points["literal"]
+                > points["aggregate_only"] > points["blank"] == 0.0), seed
+        assert points["literal"] <= 0.6 * auto, seed
+        for persona in ("literal", "aggregate_only"):
+            for q in judged:
+                assert by_question[persona][q["id"]] <= 0.25 * q["points"], (seed, persona)
         assert auto - points["aggregate_only"] > 0.6 * auto
+
+
+def test_every_wrong_approach_is_described() -> None:
+    """Does every wrong approach say in one line what the candidate did?"""
+    for name, wrong in answers.WRONG_APPROACHES.items():
+        assert 10 < len(wrong.description) <= 100 and "\n" not in wrong.description, name
 
 
 def test_rubric_placeholders_fill_from_the_key() -> None:
@@ -349,9 +433,40 @@ def test_notebook_states_the_definitions() -> None:
         "below 0.05",
         "Errored runs are dropped",
         "alphabetical order",
+        "the judge changes\n  first, on the old model's outputs",  # the other order
+        "whose flakiness comes from the **harness**",  # Q6: what, not how
+        "more often gives one and the same output\ndifferent verdicts",  # Q7
     ):
         assert phrase in text, phrase
     assert answers.Z_95 == 1.96 and answers.ALPHA == 0.05
+
+
+def test_explorer_helper_code_is_hidden_and_says_how_to_show_it() -> None:
+    """Is the explorer's helper source collapsed by default, with a line saying how to
+    show it just above?"""
+    cells = _notebook().cells
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in cells]
+    explore = cells[ids.index("explore")]
+    assert explore.metadata["jupyter"] == {"source_hidden": True}
+    assert "is hidden: click" in cells[ids.index("explore") - 1].source
+
+
+def test_markdown_makes_no_list_or_emphasis_out_of_text() -> None:
+    """Rendered, does every markdown cell have exactly the list items its source writes as
+    items (no continuation line starting with "+", "-" or "*" turned into one), and no
+    emphasis made of a formula's "*"?"""
+    import mistune
+
+    for cell in _notebook().cells:
+        if cell.cell_type != "markdown":
+            continue
+        html = mistune.html(cell.source)
+        items = re.findall(r"^\s*(?:- |\d+\. )", cell.source, flags=re.M)
+        gid = cell.metadata["nbgrader"]["grade_id"]
+        assert html.count("<li>") == len(items), gid
+        for emphasis in re.findall(r"<em>(.*?)</em>", html, flags=re.S):
+            # Deliberate emphasis is words; a formula's would hold digits or operators.
+            assert re.fullmatch(r"[A-Za-z ,.#'-]+", emphasis), (gid, emphasis)
 
 
 ANSWER_NAMES = list(FIELDS)

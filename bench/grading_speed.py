@@ -8,7 +8,9 @@
   notebook per core) against stock sequential `nbgrader autograde` (one student at a
   time, each given that student's key and data, since stock nbgrader has one key per
   assignment), with identical scores; and against bare nbclient running the same
-  rebuilt notebooks with the same parallelism (evalround's overhead).
+  rebuilt notebooks with the same parallelism (evalround's overhead);
+- the same cohort graded over a Dask cluster on this machine (`grade --scheduler`), with
+  1 and 2 workers of one thread each, with identical scores.
 
 Timings only print; nothing here passes or fails on a number.
 """
@@ -200,6 +202,30 @@ def cohort(course, exercise, cands, jobs: int, tmp: Path) -> None:  # type: igno
     print(f"speedup vs stock nbgrader: {stock / ours:.2f}x")
     print(f"overhead vs bare nbclient ({jobs} at once, same notebooks, {bare:.1f} s): "
           f"{ours / bare:.2f}x")
+    over_dask(course, exercise, ours_scores)
+
+
+def over_dask(course, exercise, local_scores) -> None:  # type: ignore[no-untyped-def]
+    """The cohort regraded on a Dask cluster of worker processes, 1 then 2 workers."""
+    from distributed import Client, LocalCluster
+
+    from evalround.dask_runner import DaskRunner
+
+    seconds, same = {}, True
+    for workers in (1, 2):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1",
+                          dashboard_address=None, processes=True) as cluster, \
+                Client(cluster) as client:
+            runner = DaskRunner(client)
+            runner.check_workers()
+            start = time.perf_counter()
+            records = grade(course, [exercise], runner=runner, jobs=2 * workers, force=True,
+                            progress=False)
+            seconds[workers] = time.perf_counter() - start
+        same = same and all(local_scores[r.candidate] == r.scores for r in records)
+    print(f"cohort over Dask (grade --scheduler, bubblewrap on each worker, one thread each):"
+          f" 1 worker {seconds[1]:.1f} s, 2 workers {seconds[2]:.1f} s; ratio "
+          f"{seconds[1] / seconds[2]:.2f}x; identical scores to local grading: {same}")
 
 
 if __name__ == "__main__":

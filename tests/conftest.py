@@ -25,3 +25,18 @@ def course(tmp_path: Path, template: Exercise) -> Course:
     assign(course, [template], [Candidate("alice", "Alice A"), Candidate("bob"),
                                 Candidate("carol")], progress=False)
     return course
+
+
+@pytest.fixture(scope="session")
+def postgres():  # type: ignore[no-untyped-def]
+    """A real PostgreSQL server (tests/pg.py), started once per test process."""
+    from pg import running_server
+
+    with running_server() as server:
+        yield server
+
+
+@pytest.fixture()
+def pg_url(postgres) -> str:  # type: ignore[no-untyped-def]
+    """The URL of a fresh, empty database on that server."""
+    return str(postgres.new_database())

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import csv
-import json
 import random
 
 import pytest
 
-from evalround import cli
+from evalround import cli, integrity_report
 from evalround.exercise import Exercise
 from evalround.grading import grade, load_record
 from evalround.integrity import (
@@ -154,7 +153,8 @@ def test_integrity_on_a_course_writes_the_csv_and_keeps_dismissals(course, templ
     assert cli.main(["integrity", "--course", str(course.root), "--dismiss", "carol",
                      "template", "text_similarity", "alice", "--reason", "asked again",
                      "--by", "hm", "--undo"]) == 0
-    history = (course.records / "integrity-dismissals.jsonl").read_text().splitlines()
-    assert [json.loads(line)["dismissed"] for line in history] == [True, False]
+    history = integrity_report.dismissal_history(course)
+    assert [(d.dismissed, d.reason) for d in history] == [
+        (True, "both quote the team's wiki"), (False, "asked again")]
     assert cli.main(["integrity", "--course", str(course.root), "--dismiss", "carol",
                      "template", "shared", "alice", "--reason", "x", "--by", "hm"]) == 2

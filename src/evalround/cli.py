@@ -18,6 +18,7 @@ from evalround import (
     grading,
     rubric,
     scorecard,
+    store,
     submission,
     validation,
 )
@@ -92,13 +93,25 @@ def _warn_public_samples(course: Course, exercises: list[Exercise]) -> None:
 def cmd_init(args: argparse.Namespace) -> int:
     """Create a course folder: a stock nbgrader course plus evalround's records.
 
-    Example: evalround init hiring-2026q4
+    With --db, the gradebook and evalround's records live in that PostgreSQL database
+    (many graders at once), not in the course folder's SQLite files.
+    Example: evalround init hiring-2026q4 --db postgresql://grader@db.internal/hiring
     """
-    course = init_course(Path(args.path))
+    db_url = store.normalize_url(args.db) if args.db else None
+    if db_url:
+        store.check(db_url)
+        if not (Path(args.path) / "nbgrader_config.py").exists() and store.holds_grades(db_url):
+            raise store.DatabaseError(
+                f"the database {store.shown(db_url)} already holds a course's grades; give "
+                f"each course a database of its own")
+    course = init_course(Path(args.path), db_url=db_url)
+    if db_url:
+        store.prepare(course.root)
     if args.bank:
         course.set_bank(Path(args.bank))
         print(f"exercises come from the bank {course.bank}")
-    print(f"course ready at {course.root}")
+    where = f"; gradebook and records in {store.shown(db_url)}" if db_url else ""
+    print(f"course ready at {course.root}{where}")
     return 0
 
 
@@ -177,6 +190,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def cmd_grade(args: argparse.Namespace) -> int:
     """Autograde every new submission against its own variant's key.
 
+    With --scheduler, the sandboxed runs happen on the workers of that Dask cluster;
+    keys, scoring and the gradebook stay here.
     Example: evalround grade --jobs 2
     """
     course = _course(args)
@@ -194,8 +209,17 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return 0
     written = {e.slug: e.manifest.total_points - sum(q.points for q in e.manifest.auto_questions)
                for e in exercises}
+    runner = None
+    if args.scheduler:
+        if args.unsandboxed:
+            raise SandboxUnavailable("--unsandboxed and --scheduler do not go together: "
+                                     "cluster workers only ever run the sandbox")
+        from evalround.dask_runner import DaskRunner
+
+        runner = DaskRunner.connect(args.scheduler)
+    jobs = args.jobs or (2 * runner.slots if runner else os.cpu_count() or 2)
     try:
-        records = grading.grade(course, exercises, jobs=args.jobs,
+        records = grading.grade(course, exercises, runner=runner, jobs=jobs,
                                 force=args.force, progress=not args.quiet,
                                 allow_unsandboxed=args.unsandboxed,
                                 limits=Limits(cell_timeout=args.cell_timeout,
@@ -206,6 +230,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
             print(f"reconciled: {note}")
         _print_grades(exc.records, written)
         raise
+    finally:
+        if runner is not None:
+            runner.close()
     for note in notes:
         print(f"reconciled: {note}")
     _print_grades(records, written)
@@ -570,6 +597,9 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["init"].add_argument("path", help="the course folder to create")
     parsers["init"].add_argument("--bank", help="the course's private exercise bank: a folder "
                                                 "(or git checkout) of exercise folders")
+    parsers["init"].add_argument("--db", metavar="URL",
+                                 help="PostgreSQL database for the gradebook and evalround's "
+                                      "records (default: SQLite files in the course folder)")
     for name in ("assign", "collect", "grade", "report", "demo", "mark", "rubric", "calibrate",
                  "desk", "feedback", "integrity", "items", "graders"):
         parsers[name].add_argument("--course", default=".",
@@ -620,6 +650,11 @@ def build_parser() -> argparse.ArgumentParser:
                                   help="seconds a whole notebook may run before it is killed")
     parsers["grade"].add_argument("--force", action="store_true",
                                   help="regrade submissions already graded")
+    parsers["grade"].add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT",
+        help="run each submission on the workers of this Dask cluster (each worker needs "
+             "bubblewrap); --jobs then defaults to twice the workers' threads")
+    parsers["grade"].set_defaults(jobs=None)  # resolved in cmd_grade: cores or the cluster
     for name in ("mark", "rubric"):
         parsers[name].add_argument("exercise", help="exercise slug")
     parsers["mark"].add_argument("candidate", help="candidate id")
@@ -668,7 +703,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (CourseError, ExerciseError, NbgraderError, submission.SubmissionError,
-            SandboxUnavailable, rubric.RubricError) as exc:
+            SandboxUnavailable, rubric.RubricError, store.DatabaseError,
+            ConnectionError) as exc:
         print(f"evalround: error: {printable(str(exc))}", file=sys.stderr)
         return 2
     finally:

@@ -3,6 +3,7 @@
 Layout (nbgrader's own folders are untouched in meaning)::
 
     nbgrader_config.py, gradebook.db, source/, release/, submitted/, autograded/, feedback/
+    (with ``init --db``, the gradebook is in that database: no gradebook.db)
     bundles/<candidate>.zip         what each candidate receives
     .evalround/secret               the course secret every variant derives from
     .evalround/candidates.json      the candidates assigned so far
@@ -46,7 +47,12 @@ c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE"}}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 60
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".evalround*"]
-'''
+{db_line}'''
+DB_LINE = """\
+# The gradebook and evalround's records (rubric marks and their history) live here
+# (`evalround init --db`); nothing writes gradebook.db.
+c.CourseDirectory.db_url = {url!r}
+"""
 
 
 class CourseError(Exception):
@@ -283,10 +289,12 @@ def find_course(start: Path) -> Course:
 
 
 def init_course(root: Path, secret: bytes | None = None, course_id: str | None = None,
-                demo: bool = False) -> Course:
+                demo: bool = False, db_url: str | None = None) -> Course:
     """Create (or reuse) a course folder. An existing secret is never replaced.
 
-    nbgrader's ``course_id`` is the folder's name unless given.
+    nbgrader's ``course_id`` is the folder's name unless given. ``db_url`` puts the
+    gradebook and evalround's records in that database (see ``evalround.store``); an
+    existing course's database is never changed.
     """
     root.mkdir(parents=True, exist_ok=True)
     enclosing = enclosing_course(root.resolve().parent)
@@ -312,8 +320,14 @@ def init_course(root: Path, secret: bytes | None = None, course_id: str | None =
     if demo:
         (records / "demo").write_text("this course was made by `evalround demo`\n")
     config = root / "nbgrader_config.py"
+    db_line = DB_LINE.format(url=db_url) if db_url else ""
     if not config.exists():
-        config.write_text(NBGRADER_CONFIG.format(course_id=course_id))
+        config.write_text(NBGRADER_CONFIG.format(course_id=course_id, db_line=db_line))
+    elif db_line and db_line not in config.read_text():
+        raise CourseError(
+            f"{config} already exists and names another database than --db; a course's "
+            f"database is chosen once, when it is made. Use a new folder."
+        )
     for name in ("source", "release", "submitted", "autograded", "feedback"):
         (root / name).mkdir(exist_ok=True)
     return Course(root)

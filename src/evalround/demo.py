@@ -38,13 +38,25 @@ class DemoResult:
 
 
 def reset_demo_course(root: Path) -> None:
-    """Clear what an earlier demo left, refusing to touch a course that is not a demo."""
+    """Clear what an earlier demo left, refusing to touch a course that is not a demo.
+
+    The demo makes its own SQLite course; it cannot make a database server's database,
+    so a course just made by ``evalround init --db`` (nothing assigned yet, an empty
+    database) may become the demo too, and the demo's gradebook and records there are
+    cleared on the next run.
+    """
     records = root / RECORDS
-    if records.exists() and not (records / "demo").exists():
+    demo = (records / "demo").exists()
+    url = _server_url(root)
+    fresh = (url is not None and records.exists()
+             and {p.name for p in records.iterdir()} <= {"secret", "exchange"})
+    if records.exists() and not demo and not fresh:
         raise CourseError(
             f"{root} holds a real course (no {RECORDS}/demo marker); the demo will not "
             f"overwrite it. Pass another --course folder."
         )
+    if url is not None:
+        _reset_database(root, url, demo)
     for name in COURSE_OUTPUT:
         path = root / name
         if path.is_dir():
@@ -57,6 +69,30 @@ def reset_demo_course(root: Path) -> None:
                 path.rmdir()
         elif path.exists():
             path.unlink()
+
+
+def _server_url(root: Path) -> str | None:
+    """The course's database URL when it is on a database server (``init --db``)."""
+    from evalround import nbgrader_adapter, store
+
+    if not (root / "nbgrader_config.py").exists():
+        return None
+    url = nbgrader_adapter.db_url(root)
+    return None if store.is_sqlite(url) else url
+
+
+def _reset_database(root: Path, url: str, demo: bool) -> None:
+    """Clear the demo's gradebook and records on a database server, or check that a fresh
+    course's database is empty."""
+    from evalround import nbgrader_adapter, store
+
+    if not demo and store.holds_grades(url):
+        raise CourseError(
+            f"the database {store.shown(url)} of {root} already holds grades; the demo "
+            f"will not clear them. Give the demo a course with an empty database."
+        )
+    nbgrader_adapter.clear_gradebook(root)
+    store.clear(store.records_url(root, url))
 
 
 def run_demo(root: Path, exercises: list[Exercise], jobs: int = 2,

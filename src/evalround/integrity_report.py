@@ -2,8 +2,8 @@
 flag shared answers, keep dismissals, and write ``reports/integrity.csv``.
 
 A flag never changes a score. A hiring manager can dismiss one with a reason; the
-dismissal and every later change of mind are appended to
-``.evalround/integrity-dismissals.jsonl``, never rewritten.
+dismissal and every later change of mind are appended to the course's database
+(``evalround.store``: ``.evalround/rubric.sqlite`` by default), never rewritten.
 """
 
 from __future__ import annotations
@@ -39,25 +39,47 @@ class Dismissal:
     dismissed: bool = True
 
 
-def _dismissals_path(course: Course) -> Path:
+def _legacy_path(course: Course) -> Path:
+    # where dismissals were appended before they moved into the course's database
     return course.records / "integrity-dismissals.jsonl"
 
 
-def dismissals(course: Course) -> dict[tuple[str, str, str, str], Dismissal]:
-    """The latest word on each flag (a later line replaces an earlier one)."""
-    path = _dismissals_path(course)
-    out: dict[tuple[str, str, str, str], Dismissal] = {}
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                d = Dismissal(**json.loads(line))
-                out[(d.candidate, d.exercise, d.kind, d.other_candidate)] = d
+def dismissal_history(course: Course) -> list[Dismissal]:
+    """Every dismissal and change of mind, oldest first, from the course's database
+    (``evalround.store``) after any kept in the older ``integrity-dismissals.jsonl``."""
+    from sqlalchemy import select
+
+    from evalround import store
+
+    out: list[Dismissal] = []
+    legacy = _legacy_path(course)
+    if legacy.exists():
+        out += [Dismissal(**json.loads(line))
+                for line in legacy.read_text(encoding="utf-8").splitlines() if line.strip()]
+    url = store.course_url(course.root)
+    if store.is_sqlite(url) and not (course.records / store.RECORDS_FILE).exists():
+        return out
+    t = store.dismissals
+    with store.transaction(url) as conn:
+        out += [Dismissal(r.candidate, r.exercise, r.kind, r.other_candidate, r.reason,
+                          r.decided_by, r.at, bool(r.dismissed))
+                for r in conn.execute(select(t).order_by(t.c.id))]
     return out
+
+
+def dismissals(course: Course) -> dict[tuple[str, str, str, str], Dismissal]:
+    """The latest word on each flag (a later entry replaces an earlier one)."""
+    return {(d.candidate, d.exercise, d.kind, d.other_candidate): d
+            for d in dismissal_history(course)}
 
 
 def dismiss(course: Course, candidate: str, exercise: str, kind: str, other: str,
             reason: str, by: str, undo: bool = False) -> Dismissal:
     """Dismiss a flag (or take a dismissal back) with a reason; the history is kept."""
+    from sqlalchemy import insert
+
+    from evalround import store
+
     if kind not in KINDS:
         raise CourseError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
     if not reason.strip():
@@ -67,10 +89,12 @@ def dismiss(course: Course, candidate: str, exercise: str, kind: str, other: str
     entry = Dismissal(candidate, exercise, kind, other, reason.strip(), by.strip(),
                       datetime.now(timezone.utc).isoformat(timespec="seconds"),
                       dismissed=not undo)
-    path = _dismissals_path(course)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(entry.__dict__, sort_keys=True) + "\n")
+    course.records.mkdir(parents=True, exist_ok=True)
+    with store.transaction(store.course_url(course.root)) as conn:
+        conn.execute(insert(store.dismissals).values(
+            candidate=entry.candidate, exercise=entry.exercise, kind=entry.kind,
+            other_candidate=entry.other_candidate, reason=entry.reason, decided_by=entry.by,
+            at=entry.at, dismissed=entry.dismissed))
     return entry
 
 

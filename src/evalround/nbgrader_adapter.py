@@ -78,18 +78,47 @@ def _coursedir(root: Path):  # type: ignore[no-untyped-def]
     return CourseDirectory(config=_config(root))
 
 
+def db_url(root: Path) -> str:
+    """The gradebook's database URL (``db_url`` in nbgrader_config.py, else gradebook.db)."""
+    return str(_coursedir(root).db_url)
+
+
 @contextlib.contextmanager
 def gradebook(root: Path) -> Iterator:  # type: ignore[type-arg]
     """nbgrader's Gradebook for the course at ``root``."""
     from nbgrader.api import Gradebook
-    from sqlalchemy.exc import SAWarning
+    from sqlalchemy.exc import OperationalError, SAWarning
 
     coursedir = _coursedir(root)
     with warnings.catch_warnings():
         # nbgrader 0.9 builds submissions in a way SQLAlchemy 2 warns about; harmless.
         warnings.simplefilter("ignore", SAWarning)
-        with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-            yield gb
+        try:
+            opened = Gradebook(coursedir.db_url, coursedir.course_id)
+        except OperationalError as exc:
+            from sqlalchemy.engine import make_url
+
+            where = make_url(coursedir.db_url).render_as_string(hide_password=True)
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise NbgraderError(f"gradebook {where} of {root}: {first}") from None
+        with opened as gb:
+            try:
+                yield gb
+            finally:
+                # Gradebook makes an engine each time and leaves its connections open
+                # until collected; on a database server they would pile up.
+                gb.db.remove()
+                gb.engine.dispose()
+
+
+def clear_gradebook(root: Path) -> None:
+    """Delete every row of the gradebook (its schema and schema version stay)."""
+    from nbgrader.api import Base
+
+    with gradebook(root) as gb:
+        for table in reversed(Base.metadata.sorted_tables):
+            gb.db.execute(table.delete())
+        gb.db.commit()
 
 
 def generate_assignment(root: Path, assignment: str) -> None:

@@ -1,7 +1,7 @@
 """Rubric grading: graders apply rubric items to written answers, and the score follows.
 
-nbgrader has no rubric model, so evalround keeps one beside the gradebook, in
-``.evalround/rubric.sqlite``:
+nbgrader has no rubric model, so evalround keeps one beside the gradebook, in the
+course's database (``evalround.store``: ``.evalround/rubric.sqlite`` by default):
 
 - ``marks``: which items one grader applied to one written answer, with a comment;
 - ``mark_history``: every mark a later save replaced (nothing a grader did is lost);
@@ -25,20 +25,22 @@ import hashlib
 import hmac
 import json
 import re
-import sqlite3
 import string
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from evalround import nbgrader_adapter
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection
+
+from evalround import nbgrader_adapter, store
 from evalround.course import Course, CourseError
 from evalround.exercise import Exercise, Question
 
-STORE_NAME = "rubric.sqlite"
+STORE_NAME = store.RECORDS_FILE
 GRADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
 
@@ -162,108 +164,117 @@ class Mark:
     marked_at: str = ""
 
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS marks (
-    exercise TEXT NOT NULL, candidate TEXT NOT NULL, question TEXT NOT NULL,
-    grader TEXT NOT NULL, items TEXT NOT NULL, comment TEXT NOT NULL, marked_at TEXT NOT NULL,
-    PRIMARY KEY (exercise, candidate, question, grader));
-CREATE TABLE IF NOT EXISTS mark_history (
-    exercise TEXT NOT NULL, candidate TEXT NOT NULL, question TEXT NOT NULL,
-    grader TEXT NOT NULL, items TEXT NOT NULL, comment TEXT NOT NULL, marked_at TEXT NOT NULL,
-    replaced_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS item_points (
-    exercise TEXT NOT NULL, item TEXT NOT NULL, points REAL NOT NULL, changed_at TEXT NOT NULL,
-    PRIMARY KEY (exercise, item));
-CREATE TABLE IF NOT EXISTS written (
-    exercise TEXT NOT NULL, candidate TEXT NOT NULL, question TEXT NOT NULL,
-    score REAL NOT NULL, PRIMARY KEY (exercise, candidate, question));
-"""
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class RubricStore:
-    """The rubric records of one course (SQLite; safe for a server and a CLI at once)."""
+def _mark(row: Any) -> Mark:
+    return Mark(row.exercise, row.candidate, row.question, row.grader,
+                tuple(json.loads(row.items)), row.comment, row.marked_at)
 
-    def __init__(self, course: Course) -> None:
-        self.path = course.records / STORE_NAME
-        course.records.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.executescript(SCHEMA)
+
+class RubricStore:
+    """The rubric records of one course, in the course's database (``evalround.store``:
+    ``.evalround/rubric.sqlite`` by default); safe for many graders at once."""
+
+    def __init__(self, course: Course, _conn: Connection | None = None) -> None:
+        self.course = course
+        self.url = store.course_url(course.root)
+        self._conn = _conn
+
+    def exists(self) -> bool:
+        """Whether the records were ever written (an SQLite file not made yet: no)."""
+        return not store.is_sqlite(self.url) or (self.course.records / store.RECORDS_FILE
+                                                 ).exists()
 
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
-            yield db
+    def _db(self) -> Iterator[Connection]:
+        if self._conn is not None:
+            yield self._conn
+            return
+        self.course.records.mkdir(parents=True, exist_ok=True)
+        with store.transaction(self.url) as conn:
+            yield conn
+
+    @contextmanager
+    def locked(self, exercise: str, candidate: str, question: str) -> Iterator[RubricStore]:
+        """This store inside one transaction that holds the lock of one answer: marks
+        saved and the score written meanwhile cannot interleave with another grader's."""
+        if self._conn is not None:
+            yield self
+            return
+        self.course.records.mkdir(parents=True, exist_ok=True)
+        with store.locked(self.url, exercise, candidate, question) as conn:
+            yield RubricStore(self.course, conn)
 
     def points(self, exercise: str) -> dict[str, float]:
+        t = store.item_points
         with self._db() as db:
-            rows = db.execute("SELECT item, points FROM item_points WHERE exercise = ?",
-                              (exercise,)).fetchall()
-        return {item: float(p) for item, p in rows}
+            rows = db.execute(select(t.c.item, t.c.points).where(t.c.exercise == exercise))
+            return {item: float(p) for item, p in rows}
 
     def set_points(self, exercise: str, item: str, points: float) -> None:
         with self._db() as db:
-            db.execute("INSERT OR REPLACE INTO item_points VALUES (?, ?, ?, ?)",
-                       (exercise, item, points, _now()))
+            store.upsert(db, store.item_points, {"exercise": exercise, "item": item,
+                                                 "points": points, "changed_at": _now()})
 
     def marks(self, exercise: str, candidate: str | None = None, question: str | None = None,
               grader: str | None = None) -> list[Mark]:
-        sql = "SELECT * FROM marks WHERE exercise = ?"
-        args: list[str] = [exercise]
+        t = store.marks
+        query = select(t).where(t.c.exercise == exercise)
         for column, value in (("candidate", candidate), ("question", question),
                               ("grader", grader)):
             if value is not None:
-                sql += f" AND {column} = ?"
-                args.append(value)
+                query = query.where(t.c[column] == value)
         with self._db() as db:
-            rows = db.execute(sql + " ORDER BY candidate, question, grader", args).fetchall()
-        return [Mark(e, c, q, g, tuple(json.loads(i)), cm, t) for e, c, q, g, i, cm, t in rows]
+            rows = db.execute(query.order_by(t.c.candidate, t.c.question, t.c.grader))
+            return [_mark(r) for r in rows]
 
     def save_mark(self, mark: Mark) -> None:
         """Store a mark; the one it replaces goes to ``mark_history``."""
-        key = (mark.exercise, mark.candidate, mark.question, mark.grader)
-        with self._db() as db:
-            old = db.execute("SELECT * FROM marks WHERE exercise = ? AND candidate = ? "
-                             "AND question = ? AND grader = ?", key).fetchone()
+        t = store.marks
+        key = {"exercise": mark.exercise, "candidate": mark.candidate,
+               "question": mark.question, "grader": mark.grader}
+        with self.locked(mark.exercise, mark.candidate, mark.question) as held, \
+                held._db() as db:
+            old = db.execute(select(t).where(*(t.c[k] == v for k, v in key.items()))).first()
             if old is not None:
-                db.execute("INSERT INTO mark_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           (*old, _now()))
-            db.execute("INSERT OR REPLACE INTO marks VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (*key, json.dumps(sorted(mark.items)), mark.comment,
-                        mark.marked_at or _now()))
+                db.execute(insert(store.mark_history).values(
+                    **old._mapping, replaced_at=_now()))
+            store.upsert(db, t, {**key, "items": json.dumps(sorted(mark.items)),
+                                 "comment": mark.comment, "marked_at": mark.marked_at or _now()})
 
     def retire(self, exercise: str, candidate: str) -> list[Mark]:
         """Move every mark on ``candidate``'s ``exercise`` to ``mark_history``."""
         retired = self.marks(exercise, candidate)
+        t, w = store.marks, store.written
         with self._db() as db:
-            db.execute("INSERT INTO mark_history SELECT *, ? FROM marks WHERE exercise = ? "
-                       "AND candidate = ?", (_now(), exercise, candidate))
-            db.execute("DELETE FROM marks WHERE exercise = ? AND candidate = ?",
-                       (exercise, candidate))
-            db.execute("DELETE FROM written WHERE exercise = ? AND candidate = ?",
-                       (exercise, candidate))
+            now = _now()
+            for row in db.execute(select(t).where(t.c.exercise == exercise,
+                                                  t.c.candidate == candidate)).all():
+                db.execute(insert(store.mark_history).values(**row._mapping, replaced_at=now))
+            db.execute(delete(t).where(t.c.exercise == exercise, t.c.candidate == candidate))
+            db.execute(delete(w).where(w.c.exercise == exercise, w.c.candidate == candidate))
         return retired
 
     def history(self, exercise: str) -> list[tuple[Mark, str]]:
+        t = store.mark_history
         with self._db() as db:
-            rows = db.execute("SELECT * FROM mark_history WHERE exercise = ? ORDER BY rowid",
-                              (exercise,)).fetchall()
-        return [(Mark(e, c, q, g, tuple(json.loads(i)), cm, t), r)
-                for e, c, q, g, i, cm, t, r in rows]
+            rows = db.execute(select(t).where(t.c.exercise == exercise).order_by(t.c.id))
+            return [(_mark(r), r.replaced_at) for r in rows]
 
     def written(self, exercise: str, candidate: str, question: str) -> float | None:
+        t = store.written
         with self._db() as db:
-            row = db.execute("SELECT score FROM written WHERE exercise = ? AND candidate = ? "
-                             "AND question = ?", (exercise, candidate, question)).fetchone()
-        return None if row is None else float(row[0])
+            score = db.execute(select(t.c.score).where(
+                t.c.exercise == exercise, t.c.candidate == candidate,
+                t.c.question == question)).scalar()
+        return None if score is None else float(score)
 
     def set_written(self, exercise: str, candidate: str, question: str, score: float) -> None:
         with self._db() as db:
-            db.execute("INSERT OR REPLACE INTO written VALUES (?, ?, ?, ?)",
-                       (exercise, candidate, question, score))
+            store.upsert(db, store.written, {"exercise": exercise, "candidate": candidate,
+                                             "question": question, "score": score})
 
 
 # -- applying items and writing the gradebook ----------------------------------------
@@ -296,10 +307,10 @@ def current_items(course: Course, exercise: Exercise) -> dict[str, list[RubricIt
 def course_checklists(course: Course, exercise: Exercise
                       ) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """The rubric checklist of every marked answer of ``exercise`` (see ``checklists``)."""
-    if not (course.records / STORE_NAME).exists():
+    records = RubricStore(course)
+    if not records.exists():
         return {}
-    return checklists(current_items(course, exercise),
-                      RubricStore(course).marks(exercise.slug))
+    return checklists(current_items(course, exercise), records.marks(exercise.slug))
 
 
 def _comment_text(marks: Sequence[Mark]) -> str | None:
@@ -312,18 +323,25 @@ def _comment_text(marks: Sequence[Mark]) -> str | None:
 
 
 def rescore(course: Course, exercise: Exercise, candidate: str, question: str,
-            force: bool = False) -> Scored:
+            force: bool = False, records: RubricStore | None = None) -> Scored:
     """Recompute one answer's score from every grader's marks and write the gradebook.
 
     If the gradebook's manual score differs from what evalround last wrote there (a
     grader typed a score into the formgrader), it is left alone and the result says so,
-    unless ``force``.
+    unless ``force``. The answer stays locked from reading the marks to writing the
+    score, so two graders saving at once both count.
     """
-    store = RubricStore(course)
     slug = exercise.slug
     q = _question(exercise, question)
-    items = current_items(course, exercise)[q.id]
-    marks = store.marks(slug, candidate, q.id)
+    with (records or RubricStore(course)).locked(slug, candidate, q.id) as held:
+        return _rescore(course, exercise, candidate, q, force, held)
+
+
+def _rescore(course: Course, exercise: Exercise, candidate: str, q: Question, force: bool,
+             records: RubricStore) -> Scored:
+    slug = exercise.slug
+    items = rubric_items(exercise, records.points(slug))[q.id]
+    marks = records.marks(slug, candidate, q.id)
     if not marks:
         raise RubricError(f"{candidate}/{slug}/{q.id}: no grader has applied rubric items yet")
     score = consensus([mark_score(items, m.items, q.points) for m in marks])
@@ -333,7 +351,7 @@ def rescore(course: Course, exercise: Exercise, candidate: str, question: str,
         raise RubricError(
             f"{candidate}/{slug}: no graded submission in the gradebook; run `evalround grade`"
         )
-    last = store.written(slug, candidate, q.id)
+    last = records.written(slug, candidate, q.id)
     by_hand = held.manual_score is not None and (last is None or
                                                  abs(held.manual_score - last) > 1e-9)
     if by_hand and not force:
@@ -343,7 +361,7 @@ def rescore(course: Course, exercise: Exercise, candidate: str, question: str,
             f"apply again with force to replace it."))
     nbgrader_adapter.set_manual_score(course.root, slug, slug, candidate, q.id, score,
                                       comment=_comment_text(marks))
-    store.set_written(slug, candidate, q.id, score)
+    records.set_written(slug, candidate, q.id, score)
     return Scored(slug, candidate, q.id, score, graders)
 
 
@@ -366,9 +384,10 @@ def apply_items(course: Course, exercise: Exercise, candidate: str, question: st
             f"{candidate}/{exercise.slug}/{q.id}: no rubric item {', '.join(unknown)} "
             f"(items: {', '.join(sorted(known))})"
         )
-    RubricStore(course).save_mark(Mark(exercise.slug, candidate, q.id, grader, chosen,
-                                       comment.strip()))
-    return rescore(course, exercise, candidate, q.id, force=force)
+    with RubricStore(course).locked(exercise.slug, candidate, q.id) as records:
+        records.save_mark(Mark(exercise.slug, candidate, q.id, grader, chosen,
+                               comment.strip()))
+        return rescore(course, exercise, candidate, q.id, force=force, records=records)
 
 
 def set_item_points(course: Course, exercise: Exercise, item: str, points: float
@@ -384,9 +403,9 @@ def set_item_points(course: Course, exercise: Exercise, item: str, points: float
             f"{exercise.slug}/{item}: {points:g} points is outside 0..{q.points:g}, the "
             f"points of {q.id}"
         )
-    store = RubricStore(course)
-    store.set_points(exercise.slug, item, float(points))
-    used = sorted({m.candidate for m in store.marks(exercise.slug, question=q.id)
+    records = RubricStore(course)
+    records.set_points(exercise.slug, item, float(points))
+    used = sorted({m.candidate for m in records.marks(exercise.slug, question=q.id)
                    if item in m.items})
     return [rescore(course, exercise, cid, q.id) for cid in used]
 

@@ -37,29 +37,34 @@ ADA_W1_EARNED = [True, False, True, True]
 # a missing exercise was not submitted. Written None: awaiting a grader.
 COHORT: dict[str, tuple[str, dict[str, Any]]] = {
     "grace": ("Grace Hopper", {
-        "drift": ({"q1": 3, "q2": 2, "q3": 3, "q4": 3}, {"w1": 4, "w2": 4, "w3": 3}, None,
+        "drift": ({"q1": 2, "q2": 1, "q3": 2, "q4": 2, "q5": 3, "q6": 2},
+                  {"w1": 4, "w2": 4, "w3": 3}, None,
                   "docker"),
         "template": ({"q1": 2}, {"w1": 2}, None, "docker")}),
     "ada": ("Ada Lovelace", {
-        "drift": ({"q1": 3, "q2": 2, "q3": 1.5, "q4": 3}, {"w1": 3, "w2": 4, "w3": 2}, None,
+        "drift": ({"q1": 2, "q2": 1, "q3": 1, "q4": 2, "q5": 3, "q6": 2},
+                  {"w1": 3, "w2": 4, "w3": 2}, None,
                   "docker"),
         "template": ({"q1": 2}, {"w1": 1}, None, "docker")}),
     "barbara": ("Barbara Liskov", {
-        "drift": ({"q1": 3, "q2": 2, "q3": 3, "q4": 1.5}, {"w1": 2, "w2": 3, "w3": 2}, None,
+        "drift": ({"q1": 2, "q2": 1, "q3": 2, "q4": 1, "q5": 3, "q6": 0},
+                  {"w1": 2, "w2": 3, "w3": 2}, None,
                   "docker"),
         "template": ({"q1": 1}, {"w1": 2}, None, "docker")}),
     "ken": ("Ken Thompson", {
-        "drift": ({"q1": 3, "q2": 0, "q3": 0, "q4": 0}, {"w1": 0, "w2": 0, "w3": 0},
+        "drift": ({"q1": 2, "q2": 0, "q3": 0, "q4": 0, "q5": 0, "q6": 0},
+                  {"w1": 0, "w2": 0, "w3": 0},
                   "timed out after 600 s", "docker"),
         "template": ({"q1": 2}, {"w1": 1}, None, "docker")}),
     "linus": (LINUS, {
-        "drift": ({"q1": 2, "q2": 1, "q3": 1, "q4": 0}, {"w1": None, "w2": None, "w3": None},
+        "drift": ({"q1": 1, "q2": 1, "q3": 1, "q4": 0, "q5": 0, "q6": 0},
+                  {"w1": None, "w2": None, "w3": None},
                   None, "unsandboxed"),
         "template": ({"q1": 1}, {"w1": None}, None, "docker")}),
     "dennis": ("Dennis Ritchie", {}),
 }
-TOTALS = {"grace": "26", "ada": "21.5", "barbara": "19.5", "ken": "6", "linus": "5",
-          "dennis": "0"}  # of 26, over both exercises
+TOTALS = {"grace": "27", "ada": "23", "barbara": "19", "ken": "5", "linus": "4",
+          "dennis": "0"}  # of 27, over both exercises
 RANK_ORDER = list(TOTALS)
 # linus's written answers await a grader: he is not ranked, and listed after the ranked
 RANKED = ["grace", "ada", "barbara", "ken", "dennis"]
@@ -126,7 +131,7 @@ def test_every_scorecard_shows_who_what_and_where(pages: dict[str, Path]) -> Non
                 assert f"{name} is not ranked yet: answers await a grader" in \
                     standing.inner_text()
             else:
-                assert total.is_visible() and total.inner_text() == f"{TOTALS[cid]} / 26"
+                assert total.is_visible() and total.inner_text() == f"{TOTALS[cid]} / 27"
                 rank = RANKED.index(cid) + 1
                 assert f"{name} is {ordinal(rank)} of 5" in standing.inner_text()
             loaded = _charts_loaded(page)
@@ -141,7 +146,7 @@ def test_every_scorecard_shows_who_what_and_where(pages: dict[str, Path]) -> Non
 def test_ada_reads_as_a_hiring_manager_would(pages: dict[str, Path]) -> None:
     with chromium() as page:
         page.goto(pages["ada"].as_uri())
-        assert page.locator(".summary .total .big").inner_text() == "21.5 / 26"
+        assert page.locator(".summary .total .big").inner_text() == "23 / 27"
         assert page.locator(".summary .rank").inner_text().split("\n")[1:] == [
             "2nd of 5", "ahead of 3 of the 4 others"]
         assert page.locator("p.standing").inner_text() == (
@@ -150,7 +155,7 @@ def test_ada_reads_as_a_hiring_manager_would(pages: dict[str, Path]) -> None:
 
         drift = page.locator("#ex-drift")
         assert drift.locator(".exsummary").inner_text() == (
-            f"18.5 / 22 points (84%) · 2nd of 5, ahead of 3 of the 4 others{AMONG} on this "
+            f"20 / 23 points (87%) · 2nd of 5, ahead of 3 of the 4 others{AMONG} on this "
             f"exercise · graded")
         skills = {}
         for row in drift.locator("table.skills tr").all()[1:]:
@@ -158,10 +163,12 @@ def test_ada_reads_as_a_hiring_manager_would(pages: dict[str, Path]) -> None:
             label, pts, share = row.locator("td").all_inner_texts()
             skills[label] = (pts, share)
         assert skills == {
-            "Drift detection (PSI)": ("3 / 3", "100%"),
-            "Two-sample tests": ("2 / 2", "100%"),
-            "Reweighting and coverage": ("1.5 / 3", "50%"),
-            "Model migration against an audit": ("3 / 3", "100%"),
+            "Drift detection (PSI)": ("2 / 2", "100%"),
+            "Two-sample tests": ("1 / 1", "100%"),
+            "Reweighting and coverage": ("1 / 2", "50%"),
+            "Model migration against an audit": ("2 / 2", "100%"),
+            "Explaining a drift alarm": ("3 / 3", "100%"),
+            "Finding the drift the monitor misses": ("2 / 2", "100%"),
             "Drift monitor design": ("3 / 4", "75%"),
             "Migration decision": ("4 / 4", "100%"),
             "Eval-set refresh": ("2 / 3", "67%"),

@@ -260,19 +260,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     """
     course = _course(args)
     out = Path(args.out) if args.out else course.root / "reports"
-    from evalround import integrity_report
-
     exercises = _exercises(args, course)
     report = scorecard.build_report(course, exercises, out)
     print(scorecard.format_leaderboard(scorecard.leaderboard(report.results)))
-    from evalround import items_report
-
-    items_report.write_items(course, exercises, out)
-    flags_csv, flags = integrity_report.write_integrity(course, exercises, out)
-    still = len(integrity_report.open_flags(course, flags))
     print(f"CSV: {report.csv_path} (per candidate), {report.long_csv_path} (per question)\n"
-          f"scorecards: {report.html_dir}\n"
-          f"shared-answer flags: {still} open ({flags_csv}; details: evalround integrity)")
+          f"scorecards: {report.html_dir}\nitem statistics: {report.items_path}\n"
+          f"shared-answer flags: {report.open_flags} open ({report.integrity_path}; "
+          f"details: evalround integrity)")
     return 0
 
 

@@ -110,10 +110,6 @@ def run_demo(root: Path, exercises: list[Exercise], jobs: int = 2,
     simulate_graders(course, exercises, np.random.default_rng(DEMO_GRADER_SEED))
     calibrations = [calibrate(course, e) for e in exercises if e.manifest.written_questions]
     report = build_report(course, exercises, root / "reports")
-    from evalround.integrity_report import write_integrity
-    from evalround.items_report import write_items
 
-    write_integrity(course, exercises, root / "reports")
-    write_items(course, exercises, root / "reports")
     board = format_leaderboard(leaderboard(report.results))
     return DemoResult(outcomes, records, report, board, calibrations)

@@ -106,6 +106,7 @@ def _page(course: Course, exercise: Exercise, candidate: str,
                         "partial": 0 < f.fraction < 1,
                         "expected": _shown(f.expected), "how": check_explained(spec)}
                        for f, spec in zip(s.fields, q.answers, strict=True)],
+            "diagnoses": record.diagnoses.get(q.id, []),
         })
     gradebook = grades.get(candidate, {})
     earned = checklists.get(candidate, {})

@@ -136,6 +136,23 @@ class IndexHandler(DeskHandler):
         self.page("desk_index.html.j2", grader=grader, exercises=exercises, next=then)
 
 
+def _shared_answers(course: Course, slug: str, cid: str) -> list[str]:
+    """The open shared-answer flags on this submission, from the last integrity report,
+    with the other candidate as a blind code: graders never see a name."""
+    import csv
+
+    from evalround.integrity_report import KIND_WORDS
+
+    path = course.root / "reports" / "integrity.csv"
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r.get("candidate") == cid
+                and r.get("exercise") == slug and r.get("dismissed") != "yes"]
+    return [f"possible shared answer with {blind_code(course.secret, slug, r['other_candidate'])}"
+            f": {KIND_WORDS.get(r['kind'], r['kind'])}" for r in rows]
+
+
 class SubmissionHandler(DeskHandler):
     def _lookup(self, slug: str, code: str) -> tuple[Exercise, str, dict[str, str]]:
         """The exercise, the candidate behind ``code``, and every graded submission."""
@@ -166,7 +183,8 @@ class SubmissionHandler(DeskHandler):
             for q in exercise.manifest.auto_questions:
                 auto.append({"id": q.id, "title": q.title,
                              "points": record.scores.get(q.id, 0.0),
-                             "max": record.max_scores.get(q.id, q.points)})
+                             "max": record.max_scores.get(q.id, q.points),
+                             "diagnoses": record.diagnoses.get(q.id, [])})
         written = []
         for q in exercise.manifest.written_questions:
             mark = marks.get(q.id)
@@ -189,6 +207,7 @@ class SubmissionHandler(DeskHandler):
             title=exercise.manifest.title, auto=auto,
             auto_points=sum(a["points"] for a in auto), auto_max=sum(a["max"] for a in auto),
             failure=record.failure if record else None, written=written, saved=saved,
+            shared=_shared_answers(course, slug, cid),
             xsrf=self.xsrf_form_html(),
             index=BASE + "?" + urlencode({"grader": grader}),
             next=desk_path(slug, nxt) + "?" + urlencode({"grader": grader}) if nxt else None,

@@ -161,6 +161,17 @@ def write_integrity(course: Course, exercises: list[Exercise], out: Path
     return path, flags
 
 
+KIND_WORDS = {"key_match": "answers equal to another candidate's key",
+              "code_similarity": "answer code alike", "text_similarity": "written answers alike"}
+
+
+def flag_line(flag: Flag, with_candidate: bool = False) -> str:
+    """One line for a scorecard or the cohort page; a flag never changes a score."""
+    who = f"{flag.candidate} ({flag.exercise}): " if with_candidate else ""
+    return (f"{who}possible shared answer with {flag.other_candidate}: "
+            f"{KIND_WORDS.get(flag.kind, flag.kind)} ({flag.evidence})")
+
+
 def open_flags(course: Course, flags: list[Flag]) -> list[Flag]:
     """The flags no one has dismissed."""
     said = dismissals(course)

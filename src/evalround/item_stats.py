@@ -9,29 +9,13 @@ and is left out, with the reason, below ``MIN_N`` graded candidates or without s
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 from evalround.exercise import Exercise
+from evalround.item_analysis import MIN_N
+from evalround.item_analysis import corrected_item_total as pearson_rest
 from evalround.results import NOT_SUBMITTED, CandidateResult, share
-
-MIN_N = 5  # fewer graded candidates than this: no correlation
-
-
-def corr(xs: Sequence[float], ys: Sequence[float]) -> float | None:
-    """Pearson correlation, None when undefined (fewer than 3 points or no spread)."""
-    n = len(xs)
-    if n < 3 or n != len(ys):
-        return None
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-    sxx = sum((x - mx) ** 2 for x in xs)
-    syy = sum((y - my) ** 2 for y in ys)
-    if sxx <= 1e-12 or syy <= 1e-12:
-        return None
-    r = sxy / math.sqrt(sxx * syy)
-    return None if math.isnan(r) else max(-1.0, min(1.0, r))
 
 
 def corrected_item_total(pairs: Sequence[tuple[float, float]]
@@ -45,7 +29,7 @@ def corrected_item_total(pairs: Sequence[tuple[float, float]]
         return None, "every candidate scored the same"
     if max(rest) - min(rest) <= 1e-9:
         return None, "the rest of the total has no spread"
-    r = corr(items, rest)
+    r = pearson_rest(items, rest)
     return (r, "") if r is not None else (None, "undefined")
 
 
@@ -83,5 +67,17 @@ def item_analysis(results: Sequence[CandidateResult],
                 "corr_note": why,
             })
         out.append({"slug": slug, "title": titles.get(slug, slug), "items": items,
-                    "submitted": len(rows)})
+                    "submitted": len(rows),
+                    "mistakes": _mistakes(rows)})
     return out
+
+
+def _mistakes(rows: Sequence[CandidateResult]) -> dict[str, list[tuple[str, int]]]:
+    """Per question, how many candidates made each known mistake, most made first."""
+    counts: dict[str, dict[str, int]] = {}
+    for r in rows:
+        for qid, named in r.diagnoses.items():
+            for text in named:
+                counts.setdefault(qid, {}).setdefault(text, 0)
+                counts[qid][text] += 1
+    return {qid: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for qid, c in counts.items()}

@@ -20,7 +20,7 @@ from evalround.item_analysis import (
 )
 
 CSV_COLUMNS = ("exercise", "question", "kind", "max_points", "n", "facility", "sd",
-               "discrimination", "efficiency", "alpha", "flags")
+               "discrimination", "efficiency", "alpha", "flags", "known_mistakes")
 THRESHOLDS = (f"statistics need n >= {MIN_N} candidates graded on every question; "
               f"too hard: facility < {TOO_HARD:.0%}; too easy: facility > {TOO_EASY:.0%}; "
               f"does not discriminate: corrected item-total r < {WEAK_DISCRIMINATION:.2f}")
@@ -40,9 +40,24 @@ def _num(value: float | None, digits: int = 3) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
+def known_mistakes(course: Course, exercise: Exercise) -> dict[str, dict[str, int]]:
+    """Per question, how many graded candidates made each known mistake."""
+    from evalround.grading import load_record
+
+    counts: dict[str, dict[str, int]] = {}
+    for cid in course.assigned(exercise.slug):
+        record = load_record(course, exercise.slug, cid)
+        for qid, named in (record.diagnoses if record else {}).items():
+            for text in named:
+                counts.setdefault(qid, {}).setdefault(text, 0)
+                counts[qid][text] += 1
+    return counts
+
+
 def write_items(course: Course, exercises: list[Exercise], out: Path
                 ) -> tuple[Path, list[ExerciseStats]]:
     stats = [exercise_stats(course, e) for e in exercises]
+    mistakes = {e.slug: known_mistakes(course, e) for e in exercises}
     kinds = {(e.slug, q.id): ("judgement" if q.judgement else q.kind)
              for e in exercises for q in e.manifest.questions}
     out.mkdir(parents=True, exist_ok=True)
@@ -55,7 +70,11 @@ def write_items(course: Course, exercises: list[Exercise], out: Path
                 writer.writerow([ex.exercise, item.question, kinds[(ex.exercise, item.question)],
                                  f"{item.max_points:g}", item.n, _num(item.facility),
                                  _num(item.sd), _num(item.discrimination),
-                                 _num(item.efficiency), _num(ex.alpha), "; ".join(item.flags)])
+                                 _num(item.efficiency), _num(ex.alpha), "; ".join(item.flags),
+                                 "; ".join(f"{text.removeprefix('looks like: ')}: {n}"
+                                           for text, n in sorted(
+                                               mistakes[ex.exercise].get(item.question, {})
+                                               .items(), key=lambda kv: (-kv[1], kv[0])))])
     return path, stats
 
 

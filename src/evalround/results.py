@@ -82,6 +82,10 @@ class CandidateResult:
     kinds: dict[str, str] = field(default_factory=dict)  # question id -> auto | written
     received_at: str = ""  # when the graded version was received (ISO 8601, UTC)
     late: bool = False  # received after the exercise's due date (no penalty applied)
+    # Question id -> the known mistakes its wrong answer matches ("looks like: ...").
+    diagnoses: dict[str, list[str]] = field(default_factory=dict)
+    # Open shared-answer flags on this submission, one line each (evalround integrity).
+    flags: list[str] = field(default_factory=list)
 
     @property
     def graded_max(self) -> float:
@@ -196,6 +200,8 @@ def _result(
         question_status=status_of,
         scored_by=scored_by,
         kinds={q.id: q.kind for q in manifest.questions},
+        diagnoses={q: list(d) for q, d in (record.diagnoses if record else {}).items()
+                   if scored_by.get(q) == BY_EVALROUND},
     )
 
 

@@ -69,6 +69,9 @@ class Report:
     csv_path: Path  # scores.csv, one row per candidate
     long_csv_path: Path  # scores_long.csv, one row per candidate, exercise and question
     html_dir: Path
+    integrity_path: Path | None = None  # integrity.csv, the shared-answer flags
+    items_path: Path | None = None  # items.csv, the item statistics
+    open_flags: int = 0  # shared-answer flags nobody dismissed
 
 
 # -- HTML ----------------------------------------------------------------------------
@@ -394,7 +397,9 @@ def _exercise_view(r: CandidateResult, exercise: Exercise | None, cohort: _Cohor
 
 
 def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exercise],
-                     out_dir: Path, due: dict[str, str] | None = None) -> list[Path]:
+                     out_dir: Path, due: dict[str, str] | None = None,
+                     stats: dict[str, Any] | None = None,
+                     flags: Sequence[str] = ()) -> list[Path]:
     """Write one self-contained HTML scorecard per candidate, then the cohort ``index.html``.
 
     ``due`` gives each exercise's due date as text. Returns the scorecards in candidate
@@ -419,6 +424,16 @@ def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exe
     absent = {c for c, rs in mine.items() if all(r.status == NOT_SUBMITTED for r in rs)}
     overall = _CohortChart(totals, max((row.total_max for row in board), default=0.0), absent)
     items = item_analysis(results, exercises)
+    for ex in items:  # the fuller statistics of item_analysis, where the report has them
+        full = (stats or {}).get(ex["slug"])
+        ex["alpha"] = full.alpha if full else None
+        ex["n_complete"] = full.n if full else None
+        by_q = {i.question: i for i in full.items} if full else {}
+        for q in ex["items"]:
+            st = by_q.get(q["id"])
+            q["efficiency"] = st.efficiency if st else None
+            q["flags"] = "; ".join(st.flags) if st else ""
+            q["mistakes"] = ex["mistakes"].get(q["id"], [])
     means = {(ex["slug"], q["id"]): q["mean_pct"] for ex in items for q in ex["items"]}
     paths: list[Path] = []
     for cid in sorted(totals):
@@ -460,6 +475,7 @@ def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exe
         ],
         unranked=len(unranked),
         items=items,
+        flags=list(flags),
         min_n=MIN_N,
         chart=overall.png() if board else "",
         exercises=[by_slug[s].manifest.title for s in per_exercise if s in by_slug],
@@ -477,11 +493,26 @@ def build_report(course: Course, exercises: list[Exercise], out_dir: Path | None
 
     ``out_dir`` defaults to ``<course>/reports``.
     """
+    from dataclasses import replace
+
+    from evalround.integrity_report import flag_line, open_flags, write_integrity
+    from evalround.items_report import write_items
+
     out = out_dir if out_dir is not None else course.root / "reports"
     results = collect_results(course, exercises)
+    integrity_path, flags = write_integrity(course, exercises, out)
+    still = open_flags(course, flags)
+    mine: dict[tuple[str, str], list[str]] = {}
+    for f in still:
+        mine.setdefault((f.candidate, f.exercise), []).append(flag_line(f))
+    results = [replace(r, flags=mine.get((r.candidate, r.exercise), [])) for r in results]
+    items_path, stats = write_items(course, exercises, out)
     csv_path, long_path = out / WIDE_NAME, out / LONG_NAME
     write_wide_csv(results, csv_path)
     write_long_csv(results, long_path)
     due = {slug: d.text() for slug, d in load_deadlines(course).items()}
-    write_scorecards(results, exercises, out, due)
-    return Report(results=results, csv_path=csv_path, long_csv_path=long_path, html_dir=out)
+    write_scorecards(results, exercises, out, due,
+                     {e.exercise: e for e in stats}, [flag_line(f, True) for f in still])
+    return Report(results=results, csv_path=csv_path, long_csv_path=long_path, html_dir=out,
+                  integrity_path=integrity_path, items_path=items_path,
+                  open_flags=len(still))

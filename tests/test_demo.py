@@ -208,3 +208,25 @@ def test_the_demo_writes_item_statistics_for_every_question(demo):
         assert 0.0 <= float(r["facility"]) <= 1.0
         if r["discrimination"]:
             assert -1.0 <= float(r["discrimination"]) <= 1.0
+
+
+def test_named_mistakes_and_flags_reach_the_reports(demo):
+    """Do the weak candidates' scorecards and scores_long.csv name the known mistakes they
+    made, felix's scorecard and the cohort page flag his shared answers, and items.csv count
+    the mistakes?"""
+    root, result = demo
+    rows = list(csv.DictReader((root / "reports" / "scores_long.csv").open()))
+    named = [r for r in rows if r["diagnosis"]]
+    assert {r["candidate_id"] for r in named} >= {"ben", "chiara"}
+    assert not [r for r in named if r["candidate_id"] == "ada"]
+    assert all(r["diagnosis"].startswith("looks like: ") for r in named)
+    for r in named:  # a named mistake is a wrong answer
+        assert float(r["points"]) < float(r["max_points"])
+    ben = (result.report.html_dir / "candidate-ben.html").read_text()
+    assert 'class="diagnosis small">looks like: ' in ben
+    felix = (result.report.html_dir / "candidate-felix.html").read_text()
+    assert "possible shared answer with ada" in felix
+    index = (result.report.html_dir / "index.html").read_text()
+    assert "felix (" in index and "Shared answers" in index
+    items = list(csv.DictReader((root / "reports" / "items.csv").open()))
+    assert any(r["known_mistakes"] for r in items)

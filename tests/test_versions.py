@@ -68,3 +68,34 @@ def test_the_cli_names_the_flag(tmp_path, capsys):
     assert cli.main(args) == 2
     assert "Pass --new-version" in capsys.readouterr().err
     assert cli.main([*args, "--new-version"]) == 0
+
+
+@pytest.mark.slow
+def test_the_report_keeps_versions_apart(tmp_path):
+    """After a --new-version assignment, does scores_long.csv name each candidate's version,
+    and does the cohort page say the exercise was assigned in two versions?"""
+    import csv
+
+    from evalround.grading import grade
+    from evalround.notebook import fill_answers
+    from evalround.scorecard import build_report
+
+    from helpers import bundle_notebook, submit
+
+    folder, generator = _edited_copy(tmp_path)
+    course = init_course(tmp_path / "course", secret=b"versions")
+    old = load_exercise(folder)
+    assign(course, [old], [Candidate("alice")], progress=False)
+    generator.write_text(generator.read_text().replace("n = 1200", "n = 1500"))
+    new = load_exercise(folder)
+    assign(course, [new], [Candidate("carol")], progress=False, new_version=True)
+    for cid in ("alice", "carol"):
+        key = course.load_variant("template", cid)["key"]
+        submit(course, cid, fill_answers(bundle_notebook(course, cid), new.manifest, key))
+    grade(course, [old], jobs=2, progress=False)
+    report = build_report(course, [new], tmp_path / "reports")
+    rows = list(csv.DictReader(report.long_csv_path.open()))
+    assert {(r["candidate_id"], r["exercise_version"]) for r in rows} == {
+        ("alice", old.version), ("carol", new.version)}
+    index = (tmp_path / "reports" / "index.html").read_text()
+    assert "Exercise versions differ: <code>template</code> was assigned in 2 versions" in index

@@ -7,7 +7,8 @@ is empty while the answer has no points (``pending``, ``changed since marked``),
 ``scored_by`` (autograded, grader, override), ``late`` (yes or empty), ``received_at``,
 ``variant_id``, ``submission_sha256``, ``sandbox``, ``note`` (why a run failed) and
 ``diagnosis`` (the known mistakes a wrong autograded answer matches on the candidate's
-own variant, "looks like: ...", separated by "; ").
+own variant, "looks like: ...", separated by "; ") and ``exercise_version`` (which
+version of the exercise the candidate got; see ``assign --new-version``).
 Summing ``points`` per candidate and exercise gives stock ``nbgrader export``'s score.
 
 ``scores.csv`` has one row per candidate: ``candidate_id``, ``name``, one column per
@@ -32,7 +33,7 @@ WIDE_NAME = "scores.csv"
 LONG_NAME = "scores_long.csv"
 LONG_COLUMNS = ("candidate_id", "exercise", "question", "points", "max_points", "status",
                 "kind", "scored_by", "late", "received_at", "variant_id",
-                "submission_sha256", "sandbox", "note", "diagnosis")
+                "submission_sha256", "sandbox", "note", "diagnosis", "exercise_version")
 
 
 def csv_text(value: str) -> str:
@@ -63,7 +64,7 @@ def write_long_csv(results: Iterable[CandidateResult], path: Path) -> None:
                 r.kinds.get(qid, ""), r.scored_by.get(qid, ""),
                 "yes" if r.late else "", r.received_at, r.variant_id, r.submission_sha256,
                 r.sandbox, csv_text(r.failure or ""),
-                csv_text("; ".join(r.diagnoses.get(qid, []))),
+                csv_text("; ".join(r.diagnoses.get(qid, []))), r.exercise_version,
             ])
     _write(path, LONG_COLUMNS, rows)
 

@@ -86,6 +86,9 @@ class CandidateResult:
     diagnoses: dict[str, list[str]] = field(default_factory=dict)
     # Open shared-answer flags on this submission, one line each (evalround integrity).
     flags: list[str] = field(default_factory=list)
+    # The exercise version the candidate was assigned (a digest of its files); candidates
+    # of different versions had different data and keys and are never ranked together.
+    exercise_version: str = ""
 
     @property
     def graded_max(self) -> float:
@@ -202,6 +205,7 @@ def _result(
         kinds={q.id: q.kind for q in manifest.questions},
         diagnoses={q: list(d) for q, d in (record.diagnoses if record else {}).items()
                    if scored_by.get(q) == BY_EVALROUND},
+        exercise_version=str(variant.get("exercise_version") or ""),
     )
 
 

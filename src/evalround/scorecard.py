@@ -417,9 +417,18 @@ def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exe
     names = {r.candidate: r.name for r in results}
     mine: dict[str, list[CandidateResult]] = {}
     per_exercise: dict[str, list[CandidateResult]] = {}
+    versions: dict[str, set[str]] = {}
+    for r in results:
+        versions.setdefault(r.exercise, set()).add(r.exercise_version)
+
+    def group(r: CandidateResult) -> str:
+        """Candidates of one exercise version are compared with each other only."""
+        return r.exercise if len(versions[r.exercise]) < 2 else \
+            f"{r.exercise}@{r.exercise_version}"
+
     for r in results:
         mine.setdefault(r.candidate, []).append(r)
-        per_exercise.setdefault(r.exercise, []).append(r)
+        per_exercise.setdefault(group(r), []).append(r)
     cohorts = {slug: _Cohort(rs) for slug, rs in per_exercise.items()}
     absent = {c for c, rs in mine.items() if all(r.status == NOT_SUBMITTED for r in rs)}
     overall = _CohortChart(totals, max((row.total_max for row in board), default=0.0), absent)
@@ -439,7 +448,7 @@ def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exe
     for cid in sorted(totals):
         row = rows[cid]
         views = [
-            _exercise_view(r, by_slug.get(r.exercise), cohorts[r.exercise], means,
+            _exercise_view(r, by_slug.get(r.exercise), cohorts[group(r)], means,
                            standing_chart=len(mine[cid]) > 1, due=due.get(r.exercise, ""))
             for r in mine[cid]
         ]
@@ -478,7 +487,9 @@ def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exe
         flags=list(flags),
         min_n=MIN_N,
         chart=overall.png() if board else "",
-        exercises=[by_slug[s].manifest.title for s in per_exercise if s in by_slug],
+        exercises=[by_slug[s].manifest.title for s in versions if s in by_slug],
+        mixed_versions={slug: sorted(v or "unrecorded" for v in vs)
+                        for slug, vs in versions.items() if len(vs) > 1},
     )
     index_path = out_dir / INDEX_NAME
     write_atomic(index_path, index)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_hostile import ATTACKS, WRONG, Attack, _notebook
 
 from evalround.assignment import assign
 from evalround.course import Candidate, init_course
@@ -24,7 +25,6 @@ from evalround.notebook import solution_code
 from evalround.sandbox import Cgroup
 
 from helpers import submit
-from test_hostile import ATTACKS, WRONG, Attack, _notebook
 
 pytestmark = [
     pytest.mark.slow,

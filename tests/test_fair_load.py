@@ -16,6 +16,7 @@ import nbformat
 import pytest
 from test_hostile import ATTACKS, WRONG, Attack, _notebook
 
+from evalround._kernel_runner import SandboxClock
 from evalround.assignment import assign
 from evalround.course import Candidate, init_course
 from evalround.execution import Limits
@@ -107,3 +108,17 @@ def test_each_sandbox_gets_at_most_one_core_and_its_cpu_time_is_counted():
         assert after is not None and after > before
     finally:
         group.close()
+
+
+def test_the_runner_counts_the_cpu_time_of_its_children_not_the_clock():
+    """Does the runner's clock count a child's busy loop, and not a child's sleep?"""
+    clock = SandboxClock(whole_namespace=False)
+    start = clock.cpu()
+    subprocess.run([sys.executable, "-c", "import time; time.sleep(1.5)"], check=True)
+    slept = clock.cpu() - start
+    busy = ("import time\nend = time.process_time() + 1.5\n"
+            "while time.process_time() < end:\n    pass\n")
+    subprocess.run([sys.executable, "-c", busy], check=True)
+    worked = clock.cpu() - start - slept
+    assert worked >= 1.4
+    assert slept < 1.0

@@ -18,6 +18,13 @@ How the answers come back, and why no candidate code can add to them:
    be bounded plain data (``coercion.plain_answers``). A notebook that replaced
    builtins fails, with their names, and a kernel that does not stop when
    interrupted at the cell time limit is ended at once, not at the total limit.
+
+Time limits are budgets of CPU time (``SandboxClock``: every process in the sandbox's
+pid namespace, or the runner's own process tree without a sandbox): a busy machine
+slows a cell but never spends its budget. A cell still running at the wall-clock
+backstop (``backstop_factor`` times its budget) was either idle (asleep, blocked: it
+counts as spent) or starved of CPU (its processes waited for a core for longer than
+its budget): then the run is "not graded: the grading machine was overloaded".
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ import sys
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 import ast
+import asyncio
+import contextlib
 import inspect
 import json
 import os
@@ -123,6 +132,68 @@ class KernelUnresponsive(RuntimeError):
     """The kernel stopped answering: the run is ended now, with this reason."""
 
 
+class MachineOverloaded(RuntimeError):
+    """The wall-clock backstop came while the sandbox waited for a core: no score."""
+
+
+POLL_SECONDS = 0.25
+
+
+class SandboxClock:
+    """CPU time and run-queue waiting of the processes a run is made of.
+
+    ``whole_namespace``: every process in ``/proc`` (inside the sandbox's pid namespace,
+    that is the sandbox: orphans reaped by its init count through ``cutime``); else the
+    runner and its descendants. Times of reaped children count through their parent.
+    """
+
+    def __init__(self, whole_namespace: bool) -> None:
+        self.whole = whole_namespace
+        self.root = os.getpid()
+        self.tick = float(os.sysconf("SC_CLK_TCK"))
+
+    def _stats(self) -> dict[int, list[str]]:
+        stats: dict[int, list[str]] = {}
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                text = Path("/proc", name, "stat").read_text()
+            except OSError:
+                continue
+            stats[int(name)] = text[text.rfind(")") + 2:].split()
+        if self.whole:
+            return stats
+        kept = {self.root}
+        grew = True
+        while grew:
+            grew = False
+            for pid, fields in stats.items():
+                if pid not in kept and len(fields) > 1 and int(fields[1]) in kept:
+                    kept.add(pid)
+                    grew = True
+        return {pid: fields for pid, fields in stats.items() if pid in kept}
+
+    def cpu(self) -> float:
+        """Seconds of CPU used so far (user and system, reaped children included)."""
+        total = 0
+        for fields in self._stats().values():
+            with contextlib.suppress(IndexError, ValueError):
+                total += sum(int(fields[i]) for i in (11, 12, 13, 14))
+        return total / self.tick
+
+    def waited(self) -> float:
+        """Seconds the live processes' threads spent ready to run, waiting for a core."""
+        total = 0
+        for pid in self._stats():
+            with contextlib.suppress(OSError):
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    with contextlib.suppress(OSError, IndexError, ValueError):
+                        total += int(Path(f"/proc/{pid}/task/{task}/schedstat")
+                                     .read_text().split()[1])
+        return total / 1e9
+
+
 RLIMITS = {
     "cpu_seconds": resource.RLIMIT_CPU,
     "memory_bytes": resource.RLIMIT_AS,
@@ -174,8 +245,12 @@ class GradingClient(NotebookClient):
     """Runs the notebook between the guard and the answer read, within an output budget."""
 
     def __init__(self, nb: Any, answer_names: list[str], output_bytes: int,
-                 **kwargs: Any) -> None:
+                 clock: SandboxClock | None = None, total_cpu: float | None = None,
+                 backstop_factor: int = 10, **kwargs: Any) -> None:
         super().__init__(nb, **kwargs)
+        self.clock = clock or SandboxClock(False)
+        self.total_cpu = total_cpu
+        self.backstop_factor = max(1, backstop_factor)
         self.answer_names = answer_names
         self.output_budget = output_bytes
         self.output_limit = output_bytes
@@ -207,13 +282,52 @@ class GradingClient(NotebookClient):
         self._interrupted.add(id(cell))
         return await super()._async_handle_timeout(timeout, cell)
 
+    async def _async_poll_for_reply(
+        self, msg_id: str, cell: Any, timeout: int | None,
+        task_poll_output_msg: asyncio.Future[Any], task_poll_kernel_alive: asyncio.Future[Any],
+    ) -> dict[str, Any]:
+        """Wait for the cell's reply; its time limit is CPU time, not wall-clock time."""
+        assert self.kc is not None
+        budget = float(timeout or self.timeout or 60)
+        cpu0, waited0, wall0 = self.clock.cpu(), self.clock.waited(), time.monotonic()
+        while True:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=POLL_SECONDS))
+            except Empty:
+                await self._async_check_alive()
+                used = self.clock.cpu()
+                if self.total_cpu is not None and used >= self.total_cpu:
+                    raise KernelUnresponsive(
+                        f"the notebook used up its CPU time budget ({self.total_cpu:g} s)"
+                    ) from None
+                spent = used - cpu0 >= budget
+                if not spent and time.monotonic() - wall0 >= budget * self.backstop_factor:
+                    waited = self.clock.waited() - waited0
+                    if waited >= budget:
+                        raise MachineOverloaded(
+                            f"not graded: the grading machine was overloaded (a cell used "
+                            f"{used - cpu0:.1f} s of CPU and waited {waited:.0f} s for a "
+                            f"core in {budget * self.backstop_factor:g} s)") from None
+                    spent = True  # idle that long (asleep, blocked): its time is up
+                if spent:
+                    await self._async_handle_timeout(int(budget), cell)
+                    cpu0, waited0, wall0 = (self.clock.cpu(), self.clock.waited(),
+                                            time.monotonic())
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                with contextlib.suppress(asyncio.TimeoutError, Empty):
+                    await asyncio.wait_for(task_poll_output_msg, self.iopub_timeout)
+                task_poll_kernel_alive.cancel()
+                reply: dict[str, Any] = msg
+                return reply
+
     async def _private(self, code: str, expressions: dict[str, str] | None = None
                        ) -> dict[str, Any]:
         """A silent request of the grader's own: no output, no history, no cell hooks."""
         assert self.kc is not None
         msg_id = self.kc.execute(code, silent=True, store_history=False,
                                  user_expressions=expressions or {}, allow_stdin=False)
-        deadline = time.monotonic() + float(self.timeout or 60)
+        deadline = time.monotonic() + float(self.timeout or 60) * self.backstop_factor
         while True:
             remaining = deadline - time.monotonic()
             try:
@@ -223,7 +337,8 @@ class GradingClient(NotebookClient):
             except Empty:
                 await self._async_check_alive()
                 raise KernelUnresponsive(
-                    f"the kernel did not answer the grader within {self.timeout} s") from None
+                    f"the kernel did not answer the grader within "
+                    f"{float(self.timeout or 60) * self.backstop_factor:g} s") from None
             if msg["parent_header"].get("msg_id") == msg_id:
                 content: dict[str, Any] = msg["content"]
                 return content
@@ -277,7 +392,12 @@ def run(job: dict[str, Any], output: Any) -> dict[str, Any]:
         nb,
         names,
         limit,
+        clock=SandboxClock(bool(job.get("whole_namespace"))),
+        total_cpu=job.get("total_timeout"),
+        backstop_factor=int(job.get("backstop_factor", 10)),
         timeout=job["cell_timeout"],
+        # a kernel slow to start on a busy machine is not the candidate's doing
+        startup_timeout=60 * int(job.get("backstop_factor", 10)),
         kernel_name="python3",
         allow_errors=True,
         interrupt_on_timeout=True,
@@ -286,6 +406,7 @@ def run(job: dict[str, Any], output: Any) -> dict[str, Any]:
         resources={"metadata": {"path": str(Path(job["notebook"]).parent)}},
     )
     failure = None
+    overloaded = False
     start = time.monotonic()
     try:
         client.execute()
@@ -293,6 +414,8 @@ def run(job: dict[str, Any], output: Any) -> dict[str, Any]:
         failure = "the kernel died (the notebook exited or crashed the kernel)"
     except KernelUnresponsive as exc:
         failure = str(exc)
+    except MachineOverloaded as exc:
+        failure, overloaded = str(exc), True
     except Exception as exc:  # nbclient raises many kinds; all are a failed run
         failure = f"execution failed: {type(exc).__name__}: {exc}"[:500]
     answers, replaced = read_reply(client.reply_text, names)
@@ -310,6 +433,7 @@ def run(job: dict[str, Any], output: Any) -> dict[str, Any]:
         "answers": answers or {},
         "failure": failure,
         "output_truncated": truncated,
+        "overloaded": overloaded,
         "seconds": round(time.monotonic() - start, 3),
 
     }

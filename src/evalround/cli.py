@@ -639,9 +639,9 @@ def build_parser() -> argparse.ArgumentParser:
             help="grade even where no sandbox can run (candidate code could then read the "
                  "keys); every such grade is marked unsandboxed")
     parsers["grade"].add_argument("--cell-timeout", type=int, default=Limits.cell_timeout,
-                                  help="seconds a cell may run before it is interrupted")
+                                  help="CPU seconds a cell may use before it is interrupted")
     parsers["grade"].add_argument("--total-timeout", type=int, default=Limits.total_timeout,
-                                  help="seconds a whole notebook may run before it is killed")
+                                  help="CPU seconds a whole notebook may use before it is killed")
     parsers["grade"].add_argument("--force", action="store_true",
                                   help="regrade submissions already graded")
     parsers["grade"].add_argument(

@@ -36,14 +36,26 @@ class ExecutionResult:
     answers: dict[str, Any]
     failure: str | None
     seconds: float
+    # stopped by the wall-clock backstop on a busy machine: not a score, graded again
+    overloaded: bool = False
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on one submission's run."""
+    """Bounds on one submission's run.
 
-    cell_timeout: int = 60
-    total_timeout: int = 600
+    ``cell_timeout`` and ``total_timeout`` are budgets of **CPU time** (seconds), counted
+    over every process in the sandbox: a cell is interrupted when it has used its
+    budget, the notebook is stopped when it has used its own. A busy machine slows a
+    run but never spends its budget. Wall-clock time only backstops them, at
+    ``backstop_factor`` times the budget: a run stopped there on a loaded machine is not
+    graded (``ExecutionResult.overloaded``) and is graded again by the next ``grade``.
+    """
+
+    cell_timeout: int = 60  # CPU seconds per cell
+    total_timeout: int = 600  # CPU seconds per notebook
+    backstop_factor: int = 10  # wall-clock backstop = factor x the CPU budget
+    cpu_cores: float = 1.0  # the sandbox's share of the machine's cores (cgroup quota)
     cpu_seconds: int = 600
     memory_bytes: int = 3 << 30  # address space per process, and the whole sandbox's memory
     processes: int = 96  # processes and threads under the sandbox uid
@@ -70,6 +82,14 @@ class NotebookRunner(Protocol):
 # Thread-count knobs: one submission stays on one core, so a cohort can use them all.
 _QUIET_ENV = {"MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1",
               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+
+
+def machine_overloaded() -> bool:
+    """Whether more work waits for the cores than there are cores (1-minute load)."""
+    try:
+        return os.getloadavg()[0] >= (os.cpu_count() or 1)
+    except OSError:
+        return True
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -99,6 +119,37 @@ class LocalRunner:
     def finish(self, handle: Any) -> None:
         """Release what ``launch`` set up."""
 
+    def cpu_seconds(self, handle: Any) -> float | None:
+        """CPU time the run has used so far, where the grader can count it."""
+        return None
+
+    def _watch(self, proc: subprocess.Popen[bytes], handle: Any, limits: Limits,
+               start: float) -> tuple[str | None, bool]:
+        """Wait for the run: (why it was stopped or None, whether that is no score).
+
+        The runner itself stops a cell or the notebook when its CPU budget is spent;
+        here the grader also kills a run past its CPU budget (with a cell's grace) where
+        it can count it, and any run past the wall-clock backstop.
+        """
+        backstop = limits.total_timeout * limits.backstop_factor
+        while True:
+            try:
+                proc.wait(timeout=0.5)
+                return None, False
+            except subprocess.TimeoutExpired:
+                pass
+            used = self.cpu_seconds(handle)
+            if used is not None and used > limits.total_timeout + limits.cell_timeout:
+                return (f"the notebook used up its CPU time budget ({limits.total_timeout} s)",
+                        False)
+            if time.monotonic() - start >= backstop:
+                cpu = "" if used is None else f" after {used:.0f} s of CPU time"
+                if machine_overloaded():
+                    return (f"not graded: the grading machine was overloaded (the run was "
+                            f"stopped at its {backstop} s wall-clock backstop{cpu})", True)
+                return (f"the notebook did not finish within its {backstop} s wall-clock "
+                        f"backstop{cpu}", False)
+
     def run(
         self, nb: NotebookNode, workdir: Path, answer_names: list[str], limits: Limits
     ) -> ExecutionResult:
@@ -110,11 +161,14 @@ class LocalRunner:
             "answer_names": answer_names,
             "marker": "@@evalround-" + secrets.token_hex(16) + "@@",
             "cell_timeout": limits.cell_timeout,
+            "total_timeout": limits.total_timeout,
+            "backstop_factor": limits.backstop_factor,
             "output_bytes": limits.output_bytes,
         }
         cmd, env, cwd, handle = self.launch(job, workdir, control, limits)
         start = time.monotonic()
         failure: str | None = None
+        overloaded = False
         # To a file, not a pipe: the kernel inherits it, and whatever it writes there is
         # bounded by the file-size limit instead of piling up in the grader's memory.
         log_path = control / "stderr.log"
@@ -123,9 +177,7 @@ class LocalRunner:
                 proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                                         stderr=log, start_new_session=True)
             try:
-                proc.wait(timeout=limits.total_timeout)
-            except subprocess.TimeoutExpired:
-                failure = f"the notebook did not finish within {limits.total_timeout} s"
+                failure, overloaded = self._watch(proc, handle, limits, start)
             finally:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
@@ -143,7 +195,7 @@ class LocalRunner:
             tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
             failure = "the grading process stopped without a result: " + " | ".join(tail)
         if failure is not None:
-            return ExecutionResult(nb, {}, failure, seconds)
+            return ExecutionResult(nb, {}, failure, seconds, overloaded)
         executed_path = control / "executed.ipynb"
         try:
             # The runner caps the outputs it keeps; a larger file did not come from it.
@@ -158,7 +210,8 @@ class LocalRunner:
                                    seconds)
         answers = result.get("answers")
         return ExecutionResult(executed, answers if isinstance(answers, dict) else {},
-                               result.get("failure"), seconds)
+                               result.get("failure"), seconds,
+                               result.get("overloaded") is True)
 
 
 class SandboxRunner(LocalRunner):
@@ -174,7 +227,8 @@ class SandboxRunner(LocalRunner):
             rlimits["processes"] = limits.processes
         job.update(notebook=f"{sandbox.SUBMISSION}/{NOTEBOOK_NAME}",
                    output=f"{sandbox.CONTROL}/executed.ipynb",
-                   result=f"{sandbox.CONTROL}/result.json", rlimits=rlimits, uid=spec.uid)
+                   result=f"{sandbox.CONTROL}/result.json", rlimits=rlimits, uid=spec.uid,
+                   whole_namespace=True)
         _write_private(control / "job.json", json.dumps(job))
         sandbox.prepare_dirs(spec)
         env = {**_QUIET_ENV, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
@@ -184,11 +238,14 @@ class SandboxRunner(LocalRunner):
         argv = [sys.executable, "-m", "evalround._kernel_runner", f"{sandbox.CONTROL}/job.json"]
         cmd = sandbox.bwrap_command(spec, argv, limits.tmp_bytes, env)
         group = sandbox.Cgroup(f"{workdir.name}-{secrets.token_hex(4)}",
-                               limits.memory_bytes, limits.processes)
+                               limits.memory_bytes, limits.processes, limits.cpu_cores)
         return [*group.enter_prefix(), *cmd], {"PATH": "/usr/bin:/bin"}, None, group
 
     def finish(self, handle: Any) -> None:
         handle.close()
+
+    def cpu_seconds(self, handle: Any) -> float | None:
+        return handle.cpu_seconds() if isinstance(handle, sandbox.Cgroup) else None
 
 
 def default_runner(allow_unsandboxed: bool = False) -> NotebookRunner:

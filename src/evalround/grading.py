@@ -374,6 +374,16 @@ def grade(
                     exercise.slug)
                 problems.append(f"{candidate}, {exercise.slug} ({path}): {exc}")
             else:
+                if result.overloaded:
+                    # a busy machine is no score: no record, so the next grade runs it again
+                    shutil.rmtree(job.workdir, ignore_errors=True)
+                    shutil.rmtree(job.workdir.parent / f".{candidate}.control",
+                                  ignore_errors=True)
+                    problems.append(f"{candidate}, {exercise.slug}: not graded: the grading "
+                                    f"machine was overloaded ({str(result.failure)[:200]}); "
+                                    f"the next `evalround grade` grades it again")
+                    bar.update(1)
+                    continue
                 try:
                     records.append(finish(course, job, result, runner.name))
                 except (ValueError, TypeError, KeyError, RecursionError, OSError) as exc:

@@ -5,10 +5,15 @@ control folder (``/control``), a small private ``/tmp``, and read-only copies of
 system libraries, the Python installation and evalround's own package. It sees no
 network, no course folder, no answer key, no gradebook and no other submission.
 
-Limits: wall time (the runner kills the whole sandbox), CPU seconds, address space and
-open files per process, file size, and the process count (``RLIMIT_NPROC`` under a uid
-of its own, and a cgroup where one can be made). ``_kernel_runner`` applies them and
-drops to the sandbox uid before any candidate code runs.
+Limits: CPU time (per cell and per notebook, counted over every process in the
+sandbox; the runner interrupts a cell and the grader kills the sandbox when a budget is
+spent), a wall-clock backstop far above it, CPU seconds, address space and open files
+per process, file size, and the process count (``RLIMIT_NPROC`` under a uid of its own,
+and a cgroup where one can be made). The cgroup also caps the sandbox at its share of
+the cores (one by default: ``cpu.cfs_quota_us`` on cgroup v1, ``cpu.max`` on v2), so a
+submission's busy processes cost its own CPU budget, not a neighbour's time.
+``_kernel_runner`` applies the limits and drops to the sandbox uid before any candidate
+code runs.
 """
 
 from __future__ import annotations
@@ -196,35 +201,70 @@ def _sweep(parent: Path) -> None:
 
 
 class Cgroup:
-    """A cgroup v1 or v2 group bounding the whole sandbox's memory and processes.
+    """A cgroup v1 or v2 group bounding the whole sandbox's memory, processes and cores,
+    and counting its CPU time.
 
     Best effort: where no cgroup can be made (no permission, no controller), the
-    per-process limits still hold. ``enter_prefix`` is a shell prefix that moves the
-    process into the group before it execs bubblewrap.
+    per-process limits still hold and the runner counts CPU time over the sandbox's
+    processes itself. ``enter_prefix`` is a shell prefix that moves the process into
+    the group before it execs bubblewrap.
     """
 
-    def __init__(self, name: str, memory_bytes: int, processes: int) -> None:
+    PERIOD_US = 100_000
+
+    def __init__(self, name: str, memory_bytes: int, processes: int,
+                 cores: float = 1.0) -> None:
         self.paths: list[Path] = []
-        candidates = [
-            (Path("/sys/fs/cgroup/memory"), {"memory.limit_in_bytes": memory_bytes}),
-            (Path("/sys/fs/cgroup/pids"), {"pids.max": processes}),
+        self._usage: tuple[Path, str] | None = None
+        quota = max(1000, int(cores * self.PERIOD_US))
+        root = Path("/sys/fs/cgroup")
+        candidates: list[tuple[Path, dict[str, str]]] = [
+            (root / "memory", {"memory.limit_in_bytes": str(memory_bytes)}),
+            (root / "pids", {"pids.max": str(processes)}),
+            (root / "cpu", {"cpu.cfs_period_us": str(self.PERIOD_US),
+                            "cpu.cfs_quota_us": str(quota)}),
+            (root / "cpuacct", {}),
         ]
-        unified = Path("/sys/fs/cgroup/cgroup.controllers")
-        if unified.exists():
-            candidates = [(Path("/sys/fs/cgroup"), {"memory.max": memory_bytes,
-                                                    "pids.max": processes})]
+        if (root / "cgroup.controllers").exists():
+            candidates = [(root, {"memory.max": str(memory_bytes), "pids.max": str(processes),
+                                  "cpu.max": f"{quota} {self.PERIOD_US}"})]
+        seen: set[Path] = set()
         for base, settings in candidates:
+            if not base.is_dir() or base.resolve() in seen:
+                continue  # cpu and cpuacct are often one hierarchy under two names
+            seen.add(base.resolve())
             _sweep(base / "evalround")
             path = base / "evalround" / name
             try:
                 path.mkdir(parents=True, exist_ok=True)
                 for key, value in settings.items():
-                    (path / key).write_text(str(value))
+                    (path / key).write_text(value)
             except OSError:
                 with contextlib.suppress(OSError):
                     path.rmdir()
                 continue
             self.paths.append(path)
+            if (path / "cpuacct.usage").exists():
+                self._usage = (path / "cpuacct.usage", "v1")
+            elif (path / "cpu.stat").exists() and base == root:
+                self._usage = (path / "cpu.stat", "v2")
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time used by every process that ever ran in the group, or None (no group)."""
+        if self._usage is None:
+            return None
+        path, kind = self._usage
+        try:
+            text = path.read_text()
+            if kind == "v1":
+                return int(text.strip()) / 1e9
+            for line in text.splitlines():
+                key, _, value = line.partition(" ")
+                if key == "usage_usec":
+                    return int(value) / 1e6
+        except (OSError, ValueError):
+            return None
+        return None
 
     def enter_prefix(self) -> list[str]:
         if not self.paths:

@@ -14,11 +14,31 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
+# the five checks every exercise gets, four on its judgement questions, one on fairness
+CHECKS = 10
+
+
+def _persona_lines(out: str) -> dict[str, float]:
+    """persona -> mean autograded points, from the lines validate prints."""
+    return {line.split()[1].rstrip(":"): float(line.split()[2])
+            for line in out.splitlines() if line.startswith("persona ")}
+
+
 def test_triage_eval_passes_validate_on_20_variants(capsys):
+    """Does the flagship pass every check on 20 variants, with strong at full marks, the
+    literal persona at most 60% and each judgement question's truth varying?"""
     code = cli.main(["-q", "validate", "triage-eval", "--variants", "20"])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert out.count("[PASS]") == 5 and "(20 checked)" in out
+    assert out.count("[PASS]") == CHECKS and "[FAIL]" not in out and "(20 checked)" in out
+    auto_max = sum(q.points for q in discover_exercises()["triage-eval"].manifest.auto_questions)
+    personas = _persona_lines(out)
+    assert personas["strong"] == auto_max and personas["blank"] == 0.0
+    assert personas["literal"] <= 0.6 * auto_max
+    assert f"persona strong: {auto_max:.2f} / {auto_max:g} autograded (mean over variants)" in out
+    for line in (x for x in out.splitlines() if x.startswith("judgement ")):
+        assert int(line.split(": ")[1].split()[0]) >= 2, line
+    assert "spread persona literal:" in out
     assert out.rstrip().endswith("all checks passed")
 
 
@@ -31,7 +51,10 @@ def test_every_other_exercise_passes_validate_on_a_few_variants(slug, capsys):
     code = cli.main(["-q", "validate", slug, "--variants", "4", "--seed", "suite"])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert out.count("[PASS]") == 5 and out.rstrip().endswith("all checks passed")
+    assert out.count("[PASS]") == CHECKS and out.rstrip().endswith("all checks passed")
+    auto_max = sum(q.points for q in discover_exercises()[slug].manifest.auto_questions)
+    personas = _persona_lines(out)
+    assert personas["strong"] == auto_max and personas["literal"] <= 0.6 * auto_max
 
 
 def test_a_broken_exercise_fails_validate_and_says_why(tmp_path, capsys):

@@ -66,7 +66,8 @@ def run_on_worker(notebook: str, files: dict[str, bytes], answer_names: list[str
         result = SandboxRunner().run(nbformat.reads(notebook, as_version=4), workdir,
                                      answer_names, limits)
     return {"notebook": nbformat.writes(result.notebook), "answers": result.answers,
-            "failure": result.failure, "seconds": result.seconds, "worker": _here()}
+            "failure": result.failure, "seconds": result.seconds, "worker": _here(),
+            "overloaded": result.overloaded}
 
 
 class DaskRunner:
@@ -128,7 +129,8 @@ class DaskRunner:
         finally:
             future.release()
         return ExecutionResult(nbformat.reads(out["notebook"], as_version=4),
-                               dict(out["answers"]), out["failure"], float(out["seconds"]))
+                               dict(out["answers"]), out["failure"], float(out["seconds"]),
+                               overloaded=bool(out.get("overloaded")))
 
     def close(self) -> None:
         self.client.close()

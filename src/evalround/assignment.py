@@ -15,6 +15,7 @@ import hashlib
 import json
 import multiprocessing
 import shutil
+import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -209,6 +210,9 @@ def assign(
     for exercise in exercises:
         check_version(course, exercise, new_version)
     for exercise in exercises:
+        if progress:
+            print(f"assign: compiling {exercise.slug} (nbgrader generate_assignment)...",
+                  file=sys.stderr, flush=True)
         prepare_exercise(course, exercise)
         if deadline is not None:
             save_deadline(course, exercise.slug, deadline)

@@ -283,3 +283,21 @@ def test_assign_says_what_it_does_before_compiling(tmp_path, capsys):
     compiling = "assign: compiling template (nbgrader generate_assignment)..."
     assert lines[1] == compiling  # before the progress bar over the candidates
     assert any("1/1" in line for line in lines[2:])
+
+
+def test_assign_warns_when_the_take_home_passes_four_hours(tmp_path, monkeypatch, capsys):
+    """Does `assign` warn on stderr, naming the total, when the exercises add up to more
+    than four hours, and stay quiet about it at three?"""
+    from evalround.course import init_course
+
+    init_course(tmp_path / "c")
+    (tmp_path / "cands.csv").write_text("candidate_id\nx1\n")
+    monkeypatch.setattr("evalround.assignment.assign", lambda *a, **k: [])
+    base = ["-q", "assign", "--course", str(tmp_path / "c"), "--candidates",
+            str(tmp_path / "cands.csv"), "--exercises", "triage-eval", "cost-quality"]
+    assert cli.main(base) == 0
+    assert "take-home totals" not in capsys.readouterr().err
+    assert cli.main([*base, "drift"]) == 0
+    err = capsys.readouterr().err
+    assert ("evalround: warning: the take-home totals 4 h 30 min (270 minutes: "
+            "triage-eval 90 min, cost-quality 90 min, drift 90 min), more than 4 hours") in err

@@ -13,7 +13,7 @@ import sys
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from evalround import grading
@@ -126,6 +126,11 @@ def cmd_assign(args: argparse.Namespace) -> int:
         raise ExerciseError("name at least one exercise with --exercises")
     exercises = _exercises(args, course)
     _warn_public_samples(course, exercises)
+    from evalround.bundle import long_take_home_warning
+
+    long = long_take_home_warning([e.manifest for e in exercises])
+    if long:
+        print(f"evalround: warning: {long}", file=sys.stderr)
     deadline = None
     if args.due:
         from evalround.deadline import Deadline, parse_time
@@ -134,7 +139,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
                             args.contact or "")
     elif args.contact:
         raise CourseError("--contact goes with --due: give the due date too")
-    kwargs = {"deadline": deadline} if deadline else {}
+    kwargs: dict[str, Any] = {"deadline": deadline} if deadline else {}
     done = assignment.assign(course, exercises, candidates, progress=not args.quiet,
                              jobs=args.jobs, new_version=args.new_version, **kwargs)
     for a in done:

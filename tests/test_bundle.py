@@ -54,3 +54,93 @@ def test_validate_says_public_checks_passed_and_never_shows_a_value(course, temp
     for value in key.values():
         for text in (f"{value:.3f}", f"{value:.4f}", repr(value)):
             assert text not in blank and text not in filled
+
+
+def test_bundle_files_are_dated_with_the_first_assignment_time(course, template):
+    """Are a bundle's files dated when the exercise was first assigned in the course (not
+    a fixed 2026-01-01), and does assigning again later keep that date and the bytes?"""
+    import json
+    import struct
+    from datetime import datetime, timedelta, timezone
+
+    from evalround.assignment import assign
+    from evalround.course import Candidate, assignment_record_path
+
+    record = json.loads(assignment_record_path(course, "template").read_text())
+    first = datetime.fromisoformat(record["assigned_at"])
+    assert abs(datetime.now(timezone.utc) - first) < timedelta(days=1)
+    path = course.bundle_dir() / "alice.zip"
+    before = path.read_bytes()
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+    assert len(infos) == 5
+    for info in infos:
+        assert info.date_time[:5] == first.timetuple()[:5], info.filename
+        assert info.date_time[5] // 2 == first.second // 2  # the zip keeps 2-second steps
+        tag, size, flags, stamp = struct.unpack("<HHBl", info.extra[:9])
+        assert (tag, size, flags, stamp) == (0x5455, 5, 1, int(first.timestamp()))
+
+    later = first + timedelta(days=3)
+    assign(course, [template], [Candidate("alice", "Alice A"), Candidate("dora")],
+           progress=False, now=later)
+    assert path.read_bytes() == before
+    assert json.loads(assignment_record_path(course, "template").read_text()) == record
+    with zipfile.ZipFile(course.bundle_dir() / "dora.zip") as zf:
+        assert {i.date_time[:5] for i in zf.infolist()} == {first.timetuple()[:5]}
+
+
+def test_the_same_files_and_dates_give_the_same_zip_bytes():
+    """Does zip_bytes give identical bytes for identical inputs, and date each
+    exercise's files with its own time and the top files with the latest?"""
+    from datetime import datetime, timezone
+
+    from evalround.bundle import zip_bytes
+
+    files = {"README.md": b"read me", "a/a.ipynb": b"{}", "b/b.ipynb": b"[]"}
+    dates = {"a": datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc),
+             "b": datetime(2026, 11, 30, 17, 4, 10, tzinfo=timezone.utc)}
+    one = zip_bytes("dana", files, dates)
+    assert one == zip_bytes("dana", dict(reversed(files.items())), dict(dates))
+    assert one != zip_bytes("dana", files, {**dates, "a": datetime(2026, 11, 3,
+                                                                    tzinfo=timezone.utc)})
+    with zipfile.ZipFile(__import__("io").BytesIO(one)) as zf:
+        stamps = {i.filename: i.date_time for i in zf.infolist()}
+    assert stamps == {"dana/README.md": (2026, 11, 30, 17, 4, 10),
+                      "dana/a/a.ipynb": (2026, 11, 2, 8, 0, 0),
+                      "dana/b/b.ipynb": (2026, 11, 30, 17, 4, 10)}
+
+
+def _readme(slugs):
+    from evalround.bundle import BundleExercise, bundle_files
+    from evalround.course import Candidate
+    from evalround.exercise import load_exercise
+
+    repo = Path(__file__).resolve().parents[1]
+    parts = [BundleExercise(load_exercise(repo / "exercises" / s).manifest,
+                            nbformat.v4.new_notebook(), {}) for s in slugs]
+    return bundle_files(Candidate("dana"), parts)["README.md"].decode()
+
+
+def test_the_readme_totals_the_time_of_several_exercises():
+    """Does the bundle README add up the time budgets when several exercises are
+    assigned, and leave the total out for one?"""
+    two = _readme(["triage-eval", "_template"])
+    assert "**In all: 105 minutes (1 h 45 min)** for the 2 exercises." in two
+    assert "In all" not in _readme(["triage-eval"])
+
+
+def test_a_take_home_over_four_hours_warns_the_hiring_team():
+    """Is a take-home of more than four hours named with its total, and four hours not?"""
+    from evalround.bundle import duration_text, long_take_home_warning
+    from evalround.exercise import load_exercise
+
+    repo = Path(__file__).resolve().parents[1]
+    m = {s: load_exercise(repo / "exercises" / s).manifest
+         for s in ("triage-eval", "cost-quality", "drift", "_template")}
+    assert long_take_home_warning([m["triage-eval"], m["cost-quality"]]) is None
+    warning = long_take_home_warning([m["triage-eval"], m["cost-quality"], m["drift"]])
+    assert warning is not None
+    assert warning.startswith("the take-home totals 4 h 30 min (270 minutes: triage-eval "
+                              "90 min, cost-quality 90 min, drift 90 min), more than 4 hours")
+    assert [duration_text(n) for n in (45, 60, 90, 240)] == ["45 min", "1 h", "1 h 30 min",
+                                                             "4 h"]

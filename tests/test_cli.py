@@ -40,7 +40,7 @@ def test_assign_passes_its_arguments_to_the_library(tmp_path, monkeypatch):
                     new_version=new_version)
         return []
 
-    monkeypatch.setattr(cli.assignment, "assign", fake_assign)
+    monkeypatch.setattr("evalround.assignment.assign", fake_assign)
     code = cli.main(["-q", "assign", "--course", str(tmp_path / "c"), "--candidates",
                      str(tmp_path / "cands.csv"), "--exercises", "triage-eval", "--jobs", "3"])
     assert code == 0
@@ -172,7 +172,7 @@ def test_quiet_after_the_command_and_plurals(tmp_path, monkeypatch, capsys):
         return [SimpleNamespace(candidate=candidates[0],
                                 bundle=course.root / "bundles" / "x1.zip")]
 
-    monkeypatch.setattr(cli.assignment, "assign", fake_assign)
+    monkeypatch.setattr("evalround.assignment.assign", fake_assign)
     code = cli.main(["assign", "-q", "--course", str(tmp_path / "c"), "--candidates",
                      str(tmp_path / "cands.csv"), "--exercises", "triage-eval"])
     assert code == 0 and seen == {"progress": False, "new_version": False}
@@ -195,7 +195,7 @@ def test_due_date_reaches_the_library(tmp_path, monkeypatch, capsys):
         seen["deadline"] = deadline
         return []
 
-    monkeypatch.setattr(cli.assignment, "assign", fake_assign)
+    monkeypatch.setattr("evalround.assignment.assign", fake_assign)
     assert cli.main(["assign", "--course", str(tmp_path / "c"), "--candidates",
                      str(tmp_path / "cands.csv"), "--exercises", "triage-eval",
                      "--due", "2026-12-08 17:00", "--timezone", "Europe/Berlin",
@@ -243,3 +243,61 @@ def test_collect_counts_an_identical_resend_apart(course, capsys):
     assert "identical to the version already collected, not taken again" in out[0]
     assert out[-1] == (
         "0 taken, 1 identical to a version already collected (not taken again), 0 rejected")
+
+
+def test_importing_the_cli_loads_no_heavy_library():
+    """Do `evalround --help` and argument errors come before any notebook, nbgrader or
+    data library is imported?"""
+    import subprocess
+    import sys
+
+    heavy = ("pandas", "nbformat", "nbgrader", "numpy", "jupyter_server", "matplotlib")
+    probe = (
+        "import sys, evalround.cli\n"
+        "for argv in (['--help'], ['grade', '--no-such-option'], ['assign', '--help']):\n"
+        "    try:\n"
+        "        evalround.cli.main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert proc.stdout.splitlines()[-1] == "[]", proc.stdout
+    assert "unrecognized arguments: --no-such-option" in proc.stderr
+
+
+def test_assign_says_what_it_does_before_compiling(tmp_path, capsys):
+    """Does `assign` print a line before it loads anything, then one per exercise before
+    nbgrader compiles it?"""
+    from evalround.course import init_course
+
+    init_course(tmp_path / "c")
+    (tmp_path / "cands.csv").write_text("candidate_id\nx1\n")
+    code = cli.main(["--exercises-dir", str(REPO / "exercises"), "assign", "--course",
+                     str(tmp_path / "c"), "--candidates", str(tmp_path / "cands.csv"),
+                     "--exercises", "_template", "--jobs", "1"])
+    assert code == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "assign: reading the course, the candidates and the exercises..."
+    compiling = "assign: compiling template (nbgrader generate_assignment)..."
+    assert lines[1] == compiling  # before the progress bar over the candidates
+    assert any("1/1" in line for line in lines[2:])
+
+
+def test_assign_warns_when_the_take_home_passes_four_hours(tmp_path, monkeypatch, capsys):
+    """Does `assign` warn on stderr, naming the total, when the exercises add up to more
+    than four hours, and stay quiet about it at three?"""
+    from evalround.course import init_course
+
+    init_course(tmp_path / "c")
+    (tmp_path / "cands.csv").write_text("candidate_id\nx1\n")
+    monkeypatch.setattr("evalround.assignment.assign", lambda *a, **k: [])
+    base = ["-q", "assign", "--course", str(tmp_path / "c"), "--candidates",
+            str(tmp_path / "cands.csv"), "--exercises", "triage-eval", "cost-quality"]
+    assert cli.main(base) == 0
+    assert "take-home totals" not in capsys.readouterr().err
+    assert cli.main([*base, "drift"]) == 0
+    err = capsys.readouterr().err
+    assert ("evalround: warning: the take-home totals 4 h 30 min (270 minutes: "
+            "triage-eval 90 min, cost-quality 90 min, drift 90 min), more than 4 hours") in err

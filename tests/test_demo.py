@@ -119,6 +119,48 @@ def test_demo_refuses_to_clear_a_real_course(tmp_path):
         reset_demo_course(tmp_path)
 
 
+KEPT = ("source", "release", "autograded")
+
+
+def test_a_demo_reset_keeps_the_folders_readmes(tmp_path):
+    """Does a reset clear what a demo wrote in source/, release/ and autograded/, and
+    keep the README.md each has in the repository?"""
+    import shutil
+
+    init_course(tmp_path, demo=True)
+    for name in KEPT:
+        shutil.copy(REPO / name / "README.md", tmp_path / name / "README.md")
+        (tmp_path / name / "triage-eval").mkdir()
+        (tmp_path / name / "triage-eval" / "triage-eval.ipynb").write_text("{}")
+        (tmp_path / name / "stray.txt").write_text("made by a run")
+    reset_demo_course(tmp_path)
+    for name in KEPT:
+        assert sorted(p.name for p in (tmp_path / name).iterdir()) == ["README.md"]
+        assert (tmp_path / name / "README.md").read_text() == (
+            REPO / name / "README.md").read_text()
+
+
+@pytest.mark.parametrize("name", KEPT)
+def test_the_repository_keeps_the_folder_and_ignores_what_fills_it(name):
+    """Is source/ (release/, autograded/) in a fresh clone with its README, saying that
+    `make demo` fills it, while what the demo writes there stays out of git?"""
+    import subprocess
+
+    readme = (REPO / name / "README.md").read_text()
+    assert readme.startswith(f"# {name}/") and "`make demo` fills it" in readme
+
+    def ignored(path: str) -> bool:
+        proc = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=REPO,
+                              timeout=60)
+        assert proc.returncode in (0, 1), proc
+        return proc.returncode == 0
+
+    assert not ignored(f"{name}/README.md")
+    for generated in (f"{name}/triage-eval/triage-eval.ipynb", f"{name}/dana/drift",
+                      f"{name}/notes.txt"):
+        assert ignored(generated), generated
+
+
 def test_two_simulated_graders_mark_every_written_answer_blind(demo):
     """rhea and sam mark each non-blank written answer; the gradebook holds their mean."""
     from evalround import nbgrader_adapter

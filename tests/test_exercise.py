@@ -69,7 +69,8 @@ def test_missing_file_is_named(tmp_path: Path):
 def test_compiled_test_cells_hold_public_and_hidden_checks(template):
     nb = compile_source(template.manifest, template.notebook(), "t")
     cell = next(c for c in nb.cells if grade_id(c) == "q1")
-    assert 'public_check("q1_p95_ms"' in cell.source
+    assert 'public_check("Q1", [' in cell.source
+    assert '("q1_p95_ms", globals().get("q1_p95_ms"), "float"' in cell.source
     assert "### BEGIN HIDDEN TESTS" in cell.source
     assert [grade_id(c) for c in nb.cells][:3] == ["scenario", "parameters", "public_checks"]
 

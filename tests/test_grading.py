@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import zipfile
+from datetime import datetime, timezone
 
 import nbformat
 import pytest
@@ -173,13 +174,16 @@ def test_stock_nbgrader_commands_keep_working(course, template):
     assert float(alice["raw_score"]) == 2.0
 
 
+ASSIGNED = datetime(2026, 11, 30, 9, 30, 12, tzinfo=timezone.utc)
+
+
 def test_bundles_are_reproducible_and_hold_no_key(tmp_path, template):
     """Same secret and candidate, two courses: identical zip bytes, and no secrets inside."""
     digests = []
     cohort = [Candidate(f"c{i}") for i in range(5)] + [Candidate("alice")]
     for name, jobs in (("one", 1), ("two", 2)):  # one process, then two worker processes
         course = init_course(tmp_path / name, secret=b"same")
-        done = assign(course, [template], cohort, progress=False, jobs=jobs)
+        done = assign(course, [template], cohort, progress=False, jobs=jobs, now=ASSIGNED)
         digests.append([hashlib.sha256(d.bundle.read_bytes()).hexdigest() for d in done])
         a = done[-1]
     assert digests[0] == digests[1] and len(set(digests[0])) == len(cohort)

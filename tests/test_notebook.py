@@ -177,3 +177,53 @@ def test_graders_copy_leaves_no_link_outside_image_or_tex_from_the_candidate():
     assert outs[3] == {"text/plain": "[output removed: it could run script in a grader's browser]"}
     assert safe.cells[1].outputs[4].metadata == {}
     assert "widgets" not in safe.metadata
+
+
+def _run_public_checks(answers):
+    """Run the released public checks and Q2's check cell (hidden tests stripped, as
+    in the bundle) in one namespace; return (stdout, stderr)."""
+    import contextlib
+    import io
+    import re
+
+    from evalround.exercise import AnswerField
+    from evalround.notebook import PUBLIC_CHECKS_SOURCE, test_cell_source
+
+    fields = (AnswerField("q2_live_accuracy", "float", 0, 1), AnswerField("q2_slice", "str"))
+    cell = re.sub(r"### BEGIN HIDDEN TESTS.*### END HIDDEN TESTS", "",
+                  test_cell_source("q2", "Live accuracy", fields), flags=re.S)
+    namespace = dict(answers)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        exec(PUBLIC_CHECKS_SOURCE, namespace)  # noqa: S102 - the notebook's own code
+        exec(cell, namespace)  # noqa: S102
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("answers", "stderr"),
+    [
+        ({"q2_live_accuracy": None, "q2_slice": None},
+         "Q2: q2_live_accuracy is not answered yet (it is still None); "
+         "q2_slice is not answered yet (it is still None).\n"),
+        ({"q2_live_accuracy": 0.9},
+         "Q2: q2_slice is not answered yet (it is still None).\n"),
+        ({"q2_live_accuracy": "0.9", "q2_slice": "pt"},
+         "Q2: q2_live_accuracy should be a number, not str.\n"),
+        ({"q2_live_accuracy": 1.5, "q2_slice": 3},
+         "Q2: q2_live_accuracy should lie between 0 and 1; "
+         "q2_slice should be text (a str), not int.\n"),
+    ],
+)
+def test_an_unanswered_or_malformed_answer_is_one_line_on_stderr(answers, stderr):
+    """Does a check cell say what is wrong in one line, by name, without raising (so
+    Run All goes on), and keep "public checks passed" for when they did?"""
+    out, err = _run_public_checks(answers)
+    assert err == stderr
+    assert out == ""
+
+
+def test_a_well_formed_answer_passes_the_public_checks_quietly():
+    """Does a well-formed answer print only "public checks passed", nothing on stderr?"""
+    out, err = _run_public_checks({"q2_live_accuracy": 0.9, "q2_slice": "pt"})
+    assert (out, err) == ("Q2: public checks passed.\n", "")

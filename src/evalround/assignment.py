@@ -15,9 +15,11 @@ import hashlib
 import json
 import multiprocessing
 import shutil
+import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -56,8 +58,11 @@ def notebook_name(exercise: str) -> str:
     return f"{exercise}.ipynb"
 
 
-def prepare_exercise(course: Course, exercise: Exercise) -> None:
-    """Compile the exercise into source/ and run nbgrader generate_assignment if needed.
+def prepare_exercise(course: Course, exercise: Exercise, now: datetime | None = None
+                     ) -> datetime:
+    """Compile the exercise into source/ and run nbgrader generate_assignment if needed;
+    return when the exercise was first assigned in the course (``now`` the first time,
+    then as recorded, so its bundles keep their bytes and dates).
 
     Regenerating an assignment rewrites the cells nbgrader stored, so it is refused
     once anyone has been graded on the old version.
@@ -70,10 +75,14 @@ def prepare_exercise(course: Course, exercise: Exercise) -> None:
     digest = hashlib.sha256(raw).hexdigest()
     record = assignment_record_path(course, slug)
     release_nb = course.release_dir(slug) / notebook_name(slug)
-    if record.exists() and release_nb.exists():
-        previous = json.loads(record.read_text())["source_sha256"]
-        if previous == digest:
-            return
+    recorded = json.loads(record.read_text()) if record.exists() else {}
+    first = (datetime.fromisoformat(recorded["assigned_at"]) if "assigned_at" in recorded
+             else (now or datetime.now(timezone.utc)).replace(microsecond=0))
+    if recorded and release_nb.exists():
+        if recorded["source_sha256"] == digest:
+            if "assigned_at" not in recorded:  # a record from before dates were kept
+                write_atomic(record, json.dumps({**recorded, "assigned_at": first.isoformat()}))
+            return first
         if nbgrader_adapter.submission_count(course.root, slug) > 0:
             raise CourseError(
                 f"exercise {slug} changed since it was first assigned in {course.root}, and "
@@ -90,7 +99,9 @@ def prepare_exercise(course: Course, exercise: Exercise) -> None:
         shutil.copytree(defaults, target)
     nbgrader_adapter.generate_assignment(course.root, slug)
     write_atomic(record, json.dumps({"source_sha256": digest, "exercise_id": exercise.manifest.id,
-                                     "folder": str(exercise.folder.resolve())}))
+                                     "folder": str(exercise.folder.resolve()),
+                                     "assigned_at": first.isoformat()}))
+    return first
 
 
 def assigned_versions(course: Course, slug: str) -> dict[str, list[str]]:
@@ -196,6 +207,7 @@ def assign(
     jobs: int = 1,
     new_version: bool = False,
     deadline: Deadline | None = None,
+    now: datetime | None = None,
 ) -> list[Assignment]:
     """Give every candidate a variant of every exercise, and write their bundles.
 
@@ -203,13 +215,19 @@ def assign(
     here, in candidate order. An exercise edited since earlier candidates got it is
     refused unless ``new_version`` (see ``check_version``). A ``deadline`` is recorded
     for every exercise (in the course's records and as the gradebook's duedate) and
-    written into each README.
+    written into each README. Each bundle's files are dated with when their exercise
+    was first assigned in the course (``now``, default the current time, the first
+    time), so assigning again gives the same bytes.
     """
     candidates = list(candidates)
     for exercise in exercises:
         check_version(course, exercise, new_version)
+    dates: dict[str, datetime] = {}
     for exercise in exercises:
-        prepare_exercise(course, exercise)
+        if progress:
+            print(f"assign: compiling {exercise.slug} (nbgrader generate_assignment)...",
+                  file=sys.stderr, flush=True)
+        dates[exercise.slug] = prepare_exercise(course, exercise, now)
         if deadline is not None:
             save_deadline(course, exercise.slug, deadline)
             nbgrader_adapter.set_due_date(course.root, exercise.slug, deadline.due)
@@ -234,6 +252,6 @@ def assign(
                 labels[exercise.slug] = variant.variant_id
             path = write_bundle(course.bundle_dir(), candidate, bundle_files(
                 candidate, parts, deadline.text() if deadline else "",
-                deadline.contact if deadline else ""))
+                deadline.contact if deadline else ""), dates)
             out.append(Assignment(candidate, path, labels))
     return out

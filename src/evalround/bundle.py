@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import jinja2
@@ -34,6 +36,8 @@ ipywidgets>=8
 nbgrader>=0.9
 """
 _ZIP_DATE = (2026, 1, 1, 0, 0, 0)
+# A take-home longer than this is a lot to ask of a candidate: ``assign`` warns.
+LONG_TAKE_HOME_MINUTES = 4 * 60
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("evalround", "templates"),
     keep_trailing_newline=True,
@@ -48,6 +52,28 @@ class BundleExercise:
     manifest: Manifest
     notebook: NotebookNode
     data: Mapping[str, bytes]
+
+
+def duration_text(minutes: int) -> str:
+    """``90`` -> ``1 h 30 min``; ``240`` -> ``4 h``; ``45`` -> ``45 min``."""
+    hours, rest = divmod(minutes, 60)
+    parts = ([f"{hours} h"] if hours else []) + ([f"{rest} min"] if rest or not hours else [])
+    return " ".join(parts)
+
+
+def take_home_minutes(manifests: list[Manifest]) -> int:
+    """The whole take-home's time: the exercises' time budgets added up."""
+    return sum(m.time_budget_minutes for m in manifests)
+
+
+def long_take_home_warning(manifests: list[Manifest]) -> str | None:
+    """A warning for the hiring team when the take-home passes four hours, else None."""
+    total = take_home_minutes(manifests)
+    if total <= LONG_TAKE_HOME_MINUTES:
+        return None
+    each = ", ".join(f"{m.slug} {m.time_budget_minutes} min" for m in manifests)
+    return (f"the take-home totals {duration_text(total)} ({total} minutes: {each}), more "
+            f"than {LONG_TAKE_HOME_MINUTES // 60} hours. Consider assigning fewer exercises.")
 
 
 def bundle_files(candidate: Candidate, exercises: list[BundleExercise], due: str = "",
@@ -68,8 +94,10 @@ def bundle_files(candidate: Candidate, exercises: list[BundleExercise], due: str
         }
         for e in exercises
     ]
-    readme = _ENV.get_template("bundle_README.md.j2").render(candidate=candidate, exercises=rows,
-                                                               due=due, contact=contact)
+    total = take_home_minutes([e.manifest for e in exercises])
+    readme = _ENV.get_template("bundle_README.md.j2").render(
+        candidate=candidate, exercises=rows, due=due, contact=contact,
+        total_minutes=total, total_text=duration_text(total))
     info = {"format": 1, "candidate_id": candidate.id,
             "exercises": [e.manifest.slug for e in exercises]}
     files: dict[str, bytes] = {
@@ -85,19 +113,39 @@ def bundle_files(candidate: Candidate, exercises: list[BundleExercise], due: str
     return files
 
 
-def zip_bytes(top: str, files: Mapping[str, bytes]) -> bytes:
-    """A zip with fixed dates and order, so identical files give identical bytes."""
+def zip_bytes(top: str, files: Mapping[str, bytes],
+              dates: Mapping[str, datetime] | None = None) -> bytes:
+    """A zip with fixed dates and order, so identical files give identical bytes.
+
+    ``dates`` (exercise slug -> when it was first assigned) dates each exercise's files;
+    the files at the top (README, requirements) take the latest of them. Without it,
+    every entry is dated 2026-01-01.
+    """
     buffer = io.BytesIO()
+    latest = max(dates.values()) if dates else None
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in sorted(files):
-            info = zipfile.ZipInfo(f"{top}/{name}", date_time=_ZIP_DATE)
+            when = (dates or {}).get(name.split("/", 1)[0]) if "/" in name else None
+            info = _zip_info(f"{top}/{name}", when or latest)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, files[name])
     return buffer.getvalue()
 
 
-def write_bundle(bundle_dir: Path, candidate: Candidate, files: Mapping[str, bytes]) -> Path:
+def _zip_info(name: str, when: datetime | None) -> zipfile.ZipInfo:
+    """An entry dated ``when``: its UTC time in the zip's own (local, zoneless) field,
+    and the exact instant in the extended-timestamp field unzip tools read."""
+    if when is None:
+        return zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    utc = when.astimezone(timezone.utc)
+    info = zipfile.ZipInfo(name, date_time=utc.timetuple()[:6])
+    info.extra = struct.pack("<HHBl", 0x5455, 5, 1, int(utc.timestamp()))
+    return info
+
+
+def write_bundle(bundle_dir: Path, candidate: Candidate, files: Mapping[str, bytes],
+                 dates: Mapping[str, datetime] | None = None) -> Path:
     path = bundle_dir / f"{candidate.id}.zip"
-    write_atomic(path, zip_bytes(candidate.id, files))
+    write_atomic(path, zip_bytes(candidate.id, files, dates))
     return path

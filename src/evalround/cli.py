@@ -1,4 +1,8 @@
-"""The ``evalround`` command line: argument parsing over the library, nothing more."""
+"""The ``evalround`` command line: argument parsing over the library, nothing more.
+
+Importing it imports no notebook, nbgrader or data library: each command imports
+what it needs when it runs, so ``--help`` and argument errors answer at once.
+"""
 
 from __future__ import annotations
 
@@ -9,38 +13,13 @@ import sys
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from evalround import (
-    assignment,
-    calibration,
-    demo,
-    feedback,
-    grading,
-    rubric,
-    scorecard,
-    store,
-    submission,
-    validation,
-)
-from evalround.course import (
-    Course,
-    CourseError,
-    course_exercise,
-    find_course,
-    init_course,
-    read_candidates,
-)
-from evalround.execution import Limits
-from evalround.exercise import (
-    TEMPLATE_SLUG,
-    Exercise,
-    ExerciseError,
-    default_exercises_dir,
-    discover_exercises,
-    find_exercise,
-)
-from evalround.nbgrader_adapter import NbgraderError
-from evalround.sandbox import SandboxUnavailable
+if TYPE_CHECKING:
+    from evalround import grading
+    from evalround.course import Course
+    from evalround.execution import Limits
+    from evalround.exercise import Exercise
 
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, Handler] = {}
@@ -53,6 +32,8 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 def _course(args: argparse.Namespace) -> Course:
     """The course named by --course, or the one the current folder lies inside."""
+    from evalround.course import find_course
+
     return find_course(Path(args.course))
 
 
@@ -65,6 +46,9 @@ def _exercises(args: argparse.Namespace, course: Course | None = None) -> list[E
     """The exercises named (or the course's), from --exercises-dir, else the course's
     private bank, else the kit's own; an exercise already assigned comes from the folder
     it was assigned from."""
+    from evalround.course import course_exercise
+    from evalround.exercise import ExerciseError, default_exercises_dir, find_exercise
+
     bank = course.bank if course else None
     root = Path(args.exercises_dir) if args.exercises_dir else bank or default_exercises_dir()
     names = args.exercises or (course.assigned_exercises() if course else [])
@@ -97,6 +81,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     (many graders at once), not in the course folder's SQLite files.
     Example: evalround init hiring-2026q4 --db postgresql://grader@db.internal/hiring
     """
+    from evalround import store
+    from evalround.course import init_course
+
     db_url = store.normalize_url(args.db) if args.db else None
     if db_url:
         store.check(db_url)
@@ -121,6 +108,8 @@ def cmd_exercises(args: argparse.Namespace) -> int:
 
     Example: evalround exercises
     """
+    from evalround.exercise import default_exercises_dir, discover_exercises
+
     root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
     for slug, ex in discover_exercises(root).items():
         m = ex.manifest
@@ -137,12 +126,24 @@ def cmd_assign(args: argparse.Namespace) -> int:
     Example: evalround assign --candidates candidates.csv --exercises triage-eval
              --due "2026-12-08 17:00" --timezone Europe/Berlin --contact hiring@example.com
     """
+    if not args.quiet:  # before the libraries load: a line in the first second
+        print("assign: reading the course, the candidates and the exercises...",
+              file=sys.stderr, flush=True)
+    from evalround import assignment
+    from evalround.course import CourseError, read_candidates
+    from evalround.exercise import ExerciseError
+
     course = _course(args)
     candidates = read_candidates(Path(args.candidates))
     if not args.exercises:
         raise ExerciseError("name at least one exercise with --exercises")
     exercises = _exercises(args, course)
     _warn_public_samples(course, exercises)
+    from evalround.bundle import long_take_home_warning
+
+    long = long_take_home_warning([e.manifest for e in exercises])
+    if long:
+        print(f"evalround: warning: {long}", file=sys.stderr)
     deadline = None
     if args.due:
         from evalround.deadline import Deadline, parse_time
@@ -151,7 +152,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
                             args.contact or "")
     elif args.contact:
         raise CourseError("--contact goes with --due: give the due date too")
-    kwargs = {"deadline": deadline} if deadline else {}
+    kwargs: dict[str, Any] = {"deadline": deadline} if deadline else {}
     done = assignment.assign(course, exercises, candidates, progress=not args.quiet,
                              jobs=args.jobs, new_version=args.new_version, **kwargs)
     for a in done:
@@ -169,6 +170,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
     Each file is named <candidate>.zip (or pass --candidate). Earlier versions are kept.
     Example: evalround collect inbox/*.zip
     """
+    from evalround import submission
+
     course = _course(args)
     received = None
     if args.received:
@@ -194,6 +197,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     keys, scoring and the gradebook stay here.
     Example: evalround grade --jobs 2
     """
+    from evalround import grading
+
     course = _course(args)
     notes: list[str] = []
     exercises = _exercises(args, course)
@@ -212,6 +217,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     runner = None
     if args.scheduler:
         if args.unsandboxed:
+            from evalround.sandbox import SandboxUnavailable
+
             raise SandboxUnavailable("--unsandboxed and --scheduler do not go together: "
                                      "cluster workers only ever run the sandbox")
         from evalround.dask_runner import DaskRunner
@@ -222,8 +229,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         records = grading.grade(course, exercises, runner=runner, jobs=jobs,
                                 force=args.force, progress=not args.quiet,
                                 allow_unsandboxed=args.unsandboxed,
-                                limits=Limits(cell_timeout=args.cell_timeout,
-                                              total_timeout=args.total_timeout),
+                                limits=_limits(args),
                                 notes=notes)
     except grading.GradingIncomplete as exc:
         for note in notes:
@@ -243,6 +249,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _limits(args: argparse.Namespace) -> Limits:
+    """The grading limits given on the command line, Limits' defaults for the rest."""
+    from evalround.execution import Limits
+
+    given = {"cell_timeout": args.cell_timeout, "total_timeout": args.total_timeout}
+    return Limits(**{k: v for k, v in given.items() if v is not None})
+
+
 def _print_grades(records: list[grading.GradeRecord], written: dict[str, float]) -> None:
     for r in records:
         note = f"  ({r.failure})" if r.failure else ""
@@ -258,6 +272,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     Example: evalround report --out reports
     """
+    from evalround import scorecard
+
     course = _course(args)
     out = Path(args.out) if args.out else course.root / "reports"
     exercises = _exercises(args, course)
@@ -326,6 +342,9 @@ def cmd_mark(args: argparse.Namespace) -> int:
     Saving again replaces that grader's earlier mark (kept in the rubric history).
     Example: evalround mark triage-eval cand-007 w1 w1-multilingual w1-injection --grader rhea
     """
+    from evalround import rubric
+    from evalround.course import course_exercise
+
     course = _course(args)
     exercise = course_exercise(course, args.exercise)
     scored = rubric.apply_items(course, exercise, args.candidate, args.question, args.grader,
@@ -345,6 +364,9 @@ def cmd_rubric(args: argparse.Namespace) -> int:
     Changing points rescores every answer a grader applied that item to.
     Example: evalround rubric triage-eval --points w1-injection 1
     """
+    from evalround import rubric
+    from evalround.course import course_exercise
+
     course = _course(args)
     exercise = course_exercise(course, args.exercise)
     if args.points:
@@ -380,6 +402,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     Example: evalround calibrate --exercises triage-eval
     """
+    from evalround import calibration
+    from evalround.course import course_exercise
+    from evalround.exercise import ExerciseError
+
     course = _course(args)
     names = args.exercises or course.assigned_exercises()
     if not names:
@@ -398,6 +424,8 @@ def cmd_graders(args: argparse.Namespace) -> int:
     Submissions are named by blind code, as graders saw them.
     Example: evalround graders --course .
     """
+    from evalround import rubric
+
     course = _course(args)
     names = args.exercises or course.assigned_exercises()
     store = rubric.RubricStore(course)
@@ -424,6 +452,7 @@ def cmd_desk(args: argparse.Namespace) -> int:
     Graders open /evalround/desk, say who they are, and apply rubric items blind.
     Example: evalround desk --course . --port 8888
     """
+
     course = _course(args)
     argv = [sys.executable, "-m", "jupyter_server", f"--port={args.port}",
             f"--ServerApp.root_dir={course.root}",
@@ -448,6 +477,9 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     variant only. Turn it on for a course with --enable (off again with --disable).
     Example: evalround feedback --enable && evalround feedback --exercises triage-eval
     """
+    from evalround import feedback
+    from evalround.course import course_exercise
+
     course = _course(args)
     if args.enable or args.disable:
         feedback.set_feedback(course, enabled=bool(args.enable))
@@ -468,11 +500,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     Example: evalround validate triage-eval --variants 20
     """
+    from evalround import validation
+    from evalround.exercise import default_exercises_dir, find_exercise
+
     root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
     exercise = find_exercise(args.exercise, root)
     result = validation.validate_exercise(exercise, args.variants, jobs=args.jobs,
                                           allow_unsandboxed=args.unsandboxed,
-                                          progress=not args.quiet, seed=args.seed)
+                                          progress=not args.quiet,
+                                          seed=args.seed or validation.DEFAULT_SEED)
     print(result.text())
     return 0 if result.passed else 1
 
@@ -485,6 +521,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
     the key, the filled rubric and what was planted. No course is changed.
     Example: evalround preview triage-eval --seed 7 --out preview-triage
     """
+    from evalround.course import CourseError, find_course
+    from evalround.exercise import default_exercises_dir, find_exercise
     from evalround.preview import preview
 
     root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
@@ -511,6 +549,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     Example: evalround demo --course .
     """
+    from evalround import demo
+    from evalround.exercise import default_exercises_dir, discover_exercises, find_exercise
+
     root = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
     exercises = (
         [find_exercise(n, root) for n in args.exercises]
@@ -543,6 +584,13 @@ def cmd_new_exercise(args: argparse.Namespace) -> int:
     import re
 
     import yaml
+
+    from evalround.exercise import (
+        TEMPLATE_SLUG,
+        ExerciseError,
+        default_exercises_dir,
+        find_exercise,
+    )
 
     kit = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
     origin = find_exercise(args.origin, kit).folder if args.origin else kit / TEMPLATE_SLUG
@@ -638,9 +686,10 @@ def build_parser() -> argparse.ArgumentParser:
             "--unsandboxed", action="store_true",
             help="grade even where no sandbox can run (candidate code could then read the "
                  "keys); every such grade is marked unsandboxed")
-    parsers["grade"].add_argument("--cell-timeout", type=int, default=Limits.cell_timeout,
+    # Their defaults (None: Limits' own) are read when grading runs, not at import.
+    parsers["grade"].add_argument("--cell-timeout", type=int,
                                   help="CPU seconds a cell may use before it is interrupted")
-    parsers["grade"].add_argument("--total-timeout", type=int, default=Limits.total_timeout,
+    parsers["grade"].add_argument("--total-timeout", type=int,
                                   help="CPU seconds a whole notebook may use before it is killed")
     parsers["grade"].add_argument("--force", action="store_true",
                                   help="regrade submissions already graded")
@@ -669,7 +718,7 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["validate"].add_argument("exercise", help="exercise slug")
     parsers["validate"].add_argument("--variants", type=int, default=20)
     parsers["validate"].add_argument(
-        "--seed", default=validation.DEFAULT_SEED,
+        "--seed", default=None,
         help="which variants to check: the same seed checks the same ones (default: 1)")
     parsers["new-exercise"].add_argument("slug", help="folder name of the new exercise")
     parsers["new-exercise"].add_argument("--from", dest="origin", metavar="EXERCISE",
@@ -688,6 +737,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The errors a user can cause, reported in one line: (module, class). Only the modules
+# already imported are looked at: an error's class is loaded before it can be raised.
+USER_ERRORS = (
+    ("evalround.course", "CourseError"),
+    ("evalround.exercise", "ExerciseError"),
+    ("evalround.nbgrader_adapter", "NbgraderError"),
+    ("evalround.submission", "SubmissionError"),
+    ("evalround.sandbox", "SandboxUnavailable"),
+    ("evalround.rubric", "RubricError"),
+    ("evalround.store", "DatabaseError"),
+)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    found = tuple(getattr(sys.modules[module], name) for module, name in USER_ERRORS
+                  if module in sys.modules)
+    return (*found, ConnectionError)  # a database or scheduler that does not answer
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from evalround.safe_text import VisibleText, printable
 
@@ -696,9 +764,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout = VisibleText(stdout)  # type: ignore[assignment]
     try:
         return COMMANDS[args.command](args)
-    except (CourseError, ExerciseError, NbgraderError, submission.SubmissionError,
-            SandboxUnavailable, rubric.RubricError, store.DatabaseError,
-            ConnectionError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, _user_errors()):
+            raise
         print(f"evalround: error: {printable(str(exc))}", file=sys.stderr)
         return 2
     finally:

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from evalround import cli
+from evalround.deadline import LatePenalty
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -208,6 +209,15 @@ def test_due_date_reaches_the_library(tmp_path, monkeypatch, capsys):
                      str(tmp_path / "cands.csv"), "--exercises", "triage-eval",
                      "--due", "next friday"]) == 2
     assert "is not a date and time" in capsys.readouterr().err
+    assert cli.main(["assign", "--course", str(tmp_path / "c"), "--candidates",
+                     str(tmp_path / "cands.csv"), "--exercises", "triage-eval",
+                     "--late-penalty", "10%"]) == 2
+    assert "--late-penalty goes with --due" in capsys.readouterr().err
+    assert cli.main(["assign", "--course", str(tmp_path / "c"), "--candidates",
+                     str(tmp_path / "cands.csv"), "--exercises", "triage-eval",
+                     "--due", "2026-12-08 17:00", "--late-penalty", "10%/day"]) == 0
+    assert seen["deadline"].penalty == LatePenalty(10.0, per_day=True)
+    assert "(penalty: 10% of the exercise's points per day late" in capsys.readouterr().out
 
 
 def test_grade_lines_say_the_points_are_autograded_ones(capsys):

@@ -122,7 +122,8 @@ def cmd_assign(args: argparse.Namespace) -> int:
     """Give every candidate a variant of each exercise, and write their bundles.
 
     With --due, the due date goes into nbgrader's gradebook and each bundle's README
-    (with --contact, whom candidates write to); lateness is reported, never penalised.
+    (with --contact, whom candidates write to); lateness is reported, and penalised only
+    with --late-penalty (a share of the points, once or per day late).
     Example: evalround assign --candidates candidates.csv --exercises triage-eval
              --due "2026-12-08 17:00" --timezone Europe/Berlin --contact hiring@example.com
     """
@@ -146,12 +147,14 @@ def cmd_assign(args: argparse.Namespace) -> int:
         print(f"evalround: warning: {long}", file=sys.stderr)
     deadline = None
     if args.due:
-        from evalround.deadline import Deadline, parse_time
+        from evalround.deadline import Deadline, parse_penalty, parse_time
 
         deadline = Deadline(parse_time(args.due, args.timezone), args.timezone,
-                            args.contact or "")
-    elif args.contact:
-        raise CourseError("--contact goes with --due: give the due date too")
+                            args.contact or "",
+                            parse_penalty(args.late_penalty) if args.late_penalty else None)
+    elif args.contact or args.late_penalty:
+        raise CourseError(f"{'--contact' if args.contact else '--late-penalty'} goes with "
+                          f"--due: give the due date too")
     kwargs: dict[str, Any] = {"deadline": deadline} if deadline else {}
     done = assignment.assign(course, exercises, candidates, progress=not args.quiet,
                              jobs=args.jobs, new_version=args.new_version, **kwargs)
@@ -159,7 +162,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
         print(f"{a.candidate.id}: {a.bundle.relative_to(course.root)}")
     print(f"assigned {plural(len(done), 'candidate')}; bundles in {course.bundle_dir()}")
     if deadline:
-        print(f"due {deadline.text()}")
+        print(f"due {deadline.text()} ({deadline.penalty_text()} for late versions)")
     return 0
 
 
@@ -673,6 +676,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "\"2026-12-08 17:00\"")
     parsers["assign"].add_argument("--contact", help="whom candidates write to with questions "
                                                      "(shown in each bundle's README)")
+    parsers["assign"].add_argument(
+        "--late-penalty", metavar="SHARE",
+        help="points a late version loses: a share of the exercise's points, once (10%%) or "
+             "per day late (10%%/day); default: none, lateness is only reported")
     for name in ("assign", "collect"):
         parsers[name].add_argument("--timezone", default="UTC",
                                    help="time zone of --due/--received, such as Europe/Berlin "

@@ -451,6 +451,9 @@ def test_the_desk_keeps_every_tick_and_leads_to_the_unmarked_work(tmp_path: Path
         assert row["alice"].locator(".blank").count() == 0
         assert row["bob"].locator(".blank").inner_text() == "blank: W2"
         assert row["carol"].locator(".blank").inner_text() == "blank: W1, W2"
+        assert row["alice"].locator(".waits").inner_text() == "waiting: W1, W2"
+        assert row["bob"].locator(".waits").inner_text() == "waiting: W1"
+        assert row["carol"].locator(".done").inner_text() == "nothing waits for you"
         assert "2 submissions wait for your marks." in page.inner_text("body")
         page.screenshot(path=str(screenshot_path("desk-list")), full_page=True)
         page.get_by_role("link", name="Show only unmarked work").click()

@@ -314,8 +314,9 @@ class SubmissionHandler(DeskHandler):
             except RubricError as exc:
                 raise web.HTTPError(400, str(exc).replace(cid, code)) from None
             refresh_formgrader(self.settings)
-            self._render(slug, code, grader, saved={"questions": [], "replaced": (
-                replace if scored.replaced else None), "unchanged": False})
+            self._render(slug, code, grader, saved={
+                "questions": [], "replaced": replace if scored.replaced else None,
+                "already": None if scored.replaced else replace, "unchanged": False})
             return
         pressed = self.get_argument("save", "")
         points = {q.id: q.points for q in exercise.manifest.written_questions}
@@ -324,7 +325,8 @@ class SubmissionHandler(DeskHandler):
             if question not in points:
                 raise web.HTTPError(400, f"{slug} has no written question {question!r}")
             items = self.get_arguments(f"item-{question}")
-            comment = self.get_argument(f"comment-{question}", "")
+            # a browser sends a textarea's line ends as CRLF
+            comment = self.get_argument(f"comment-{question}", "").replace("\r\n", "\n")
             if question == pressed or changed_mark(mine.get(question), items, comment):
                 chosen.append((question, items, comment))
         saved = []
@@ -341,7 +343,7 @@ class SubmissionHandler(DeskHandler):
         if saved:
             refresh_formgrader(self.settings)
         self._render(slug, code, grader, saved={"questions": saved, "replaced": None,
-                                                "unchanged": not saved})
+                                                "already": None, "unchanged": not saved})
 
 
 def changed_mark(mark: Mark | None, items: list[str], comment: str) -> bool:

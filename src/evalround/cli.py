@@ -352,7 +352,7 @@ def cmd_mark(args: argparse.Namespace) -> int:
     if scored.conflict:
         print(f"{args.candidate} {exercise.slug} {scored.question}: marks saved; the gradebook "
               f"keeps the score typed by hand")
-        print(f"evalround: warning: {scored.conflict} (--force)", file=sys.stderr)
+        print(f"evalround: warning: {scored.conflict}", file=sys.stderr)
         return 1
     print(f"{args.candidate} {exercise.slug} {scored.question}: {scored.score:g} points in the "
           f"gradebook (graders: {', '.join(scored.graders)})")

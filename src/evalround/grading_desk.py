@@ -16,11 +16,11 @@ question they changed (and the one whose Save they pressed), and writes the resu
 score into nbgrader's gradebook (``rubric.apply_items``); ``desk.js`` asks before the
 page is left with changes unsaved. A score typed into the formgrader by hand is left in
 the gradebook until the grader replaces it (``rubric.rescore`` with ``force``).
+A grader sees neither the candidate's identity nor another grader's marks. Candidate
+text is shown escaped: an answer is data, never markup the grader's browser runs.
 
 The extension also serves MathJax to the formgrader in the same server, which would
 otherwise load it from a CDN (``use_local_mathjax``).
-A grader sees neither the candidate's identity nor another grader's marks. Candidate
-text is shown escaped: an answer is data, never markup the grader's browser runs.
 """
 
 from __future__ import annotations
@@ -278,9 +278,10 @@ class SubmissionHandler(DeskHandler):
         codes = sorted(graded)
         at = codes.index(code)
         for other in codes[at + 1:] + codes[:at]:
-            cid = graded[other]
-            if set(written) - mine.get(cid, set()) and to_mark(
-                    written, blank_answers(course, exercise, cid), mine.get(cid, set())):
+            marked = mine.get(graded[other], set())
+            if set(written) <= marked:  # all marked: no need to read its answers
+                continue
+            if to_mark(written, blank_answers(course, exercise, graded[other]), marked):
                 return other
         return None
 

@@ -392,8 +392,9 @@ def _rescore(course: Course, exercise: Exercise, candidate: str, q: Question, fo
         # (the mean of every grader's) tells one grader what another gave.
         return Scored(slug, candidate, q.id, score, graders, conflict=(
             f"{candidate}/{slug}/{q.id}: the gradebook holds a score typed into the "
-            f"formgrader by hand, so it was left as it is (the marks are saved); apply "
-            f"again with force to replace it with the rubric's score"))
+            f"formgrader by hand, so it was left as it is (the marks are saved); replace "
+            f"it with the rubric's score by `evalround mark ... --force` or the desk's "
+            f"Replace"))
     replaced = by_hand and held.manual_score is not None
     if replaced:
         records.keep_replaced(slug, candidate, q.id, float(held.manual_score or 0.0),

@@ -311,3 +311,16 @@ def test_assign_warns_when_the_take_home_passes_four_hours(tmp_path, monkeypatch
     err = capsys.readouterr().err
     assert ("evalround: warning: the take-home totals 4 h 30 min (270 minutes: "
             "triage-eval 90 min, cost-quality 90 min, drift 90 min), more than 4 hours") in err
+
+
+def test_desk_urls_name_the_address_the_server_listens_on():
+    """Does `evalround desk` print an address for its --ip, with the token, bracketing an
+    IPv6 address, and for every interface both this machine's name and 127.0.0.1?"""
+    import socket
+
+    assert cli.desk_urls("127.0.0.1", 8890, "abc") == [
+        "http://127.0.0.1:8890/evalround/desk?token=abc"]
+    assert cli.desk_urls("::1", 8890, "abc") == ["http://[::1]:8890/evalround/desk?token=abc"]
+    assert cli.desk_urls("0.0.0.0", 8890, "abc") == [
+        f"http://{socket.gethostname()}:8890/evalround/desk?token=abc",
+        "http://127.0.0.1:8890/evalround/desk?token=abc"]

@@ -199,7 +199,7 @@ def test_demo_calibration_reports_every_exercise(demo):
         assert cal.answers == len(MARKED) * len(exercise.manifest.written_questions)
         assert all(r.kappa is None or -1 <= r.kappa <= 1 for r in cal.items)
         assert "kappa" in cal.summary()
-    # the vague items make graders disagree somewhere, and the report lists where
+    # the graders' misreads make them disagree somewhere, and the report lists where
     assert any(r.disagreements for cal in result.calibration for r in cal.items)
 
 

@@ -15,8 +15,10 @@ Each persona opens its own bundle and answers as that kind of candidate would:
 
 Simulated graders (``simulate_graders``) then mark the written answers blind, as two
 people would: each rubric item is earned or not by the persona's written quality, and
-each grader misreads an item now and then, one vague item per question far more often,
-so that ``evalround calibrate`` has real disagreement to find.
+each grader misreads any item now and then, so that ``evalround calibrate`` has real
+disagreement to find. They do not read the rubric's wording: every item is misread
+equally often, so the demo's kappas measure chance (over a handful of answers per item),
+not how clear an item is. Only real graders can show that.
 """
 
 from __future__ import annotations
@@ -221,8 +223,7 @@ GRADERS = ("rhea", "sam")
 WRITTEN_QUALITY = {"strong": 0.9, "literal": 0.3, "misses_calibration": 0.45,
                    "aggregate_only": 0.1,
                    "tamperer": 0.0, "copier": 0.05}
-MISREAD = 0.05  # a grader's chance of misreading a clear item
-MISREAD_VAGUE = 0.35  # ... and the question's vaguest item (its longest criterion)
+MISREAD = 0.05  # a grader's chance of misreading an item (each names one observable thing)
 
 
 def simulate_graders(
@@ -256,13 +257,11 @@ def simulate_graders(
                 text = answers.get(q.id, "").strip()
                 if not text or text == "YOUR ANSWER HERE":
                     continue  # nbgrader already scored the blank answer 0
-                vague = max(items[q.id], key=lambda i: len(i.criterion)).id
                 deserved = {i.id: bool(rng.random() < quality) for i in items[q.id]}
                 for grader in graders:
                     applied = [
                         i.id for i in items[q.id]
-                        if deserved[i.id] != bool(
-                            rng.random() < (MISREAD_VAGUE if i.id == vague else MISREAD))
+                        if deserved[i.id] != bool(rng.random() < MISREAD)
                     ]
                     missing = [i.id for i in items[q.id] if i.id not in applied]
                     comment = (f"Earns {', '.join(applied) or 'no item'}"

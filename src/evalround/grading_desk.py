@@ -32,6 +32,7 @@ from evalround.course import Course, CourseError, course_exercise
 from evalround.deadline import is_late, load_deadlines, received_at
 from evalround.exercise import Exercise, ExerciseError
 from evalround.grading import load_record
+from evalround.notebook import unanswered
 from evalround.resubmission import changed_questions
 from evalround.rubric import (
     DESK,
@@ -193,7 +194,7 @@ class SubmissionHandler(DeskHandler):
             written.append({
                 "id": q.id, "title": q.title, "max": q.points,
                 "answer": answer.strip(),
-                "blank": not answer.strip() or answer.strip() == "YOUR ANSWER HERE",
+                "blank": unanswered(answer),
                 "items": [{"id": i.id, "points": i.points, "text": i.text(key),
                            "applied": i.id in applied} for i in items[q.id]],
                 "comment": mark.comment if mark else "",

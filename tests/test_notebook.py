@@ -99,7 +99,8 @@ def test_injection_is_reproducible_and_leaves_no_paths(pair):
 
 def test_only_the_injected_value_of_each_parameter_shows(pair):
     """Does the candidate see one value per parameter: the injected cell open, the
-    defaults' cell above it collapsed (and still the cell papermill injects after)?"""
+    defaults' cell above it collapsed (and still the cell papermill injects after), and
+    the public checks' code collapsed below?"""
     template, _ = pair
     cells = inject_parameters(template, PARAMS).cells
     params = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
@@ -108,6 +109,12 @@ def test_only_the_injected_value_of_each_parameter_shows(pair):
     assert INJECTED_TAG in cells[params + 1].metadata["tags"]
     assert "budget_ms = 900" in cells[params + 1].source
     assert "jupyter" not in cells[params + 1].metadata
+    # The public checks' helper code is collapsed too; its first line says how to show it.
+    checks = cells[params + 2]
+    assert grade_id(checks) == "public_checks"
+    assert checks.metadata["jupyter"] == {"source_hidden": True}
+    assert checks.source.splitlines()[0] == (
+        "# The public checks' code, collapsed: click the ••• (or the bar to its left) to show it.")
 
 
 def test_graders_copy_shows_candidate_markup_as_text_and_drops_runnable_outputs():

@@ -33,6 +33,7 @@ TEXT_STUB = "YOUR ANSWER HERE"
 _ANSWER_LABEL = re.compile(r"\*\*Your answer to [A-Za-z0-9_]+:\*\*")
 
 PUBLIC_CHECKS_SOURCE = '''\
+# The public checks' code, collapsed: click the ••• (or the bar to its left) to show it.
 # Public checks: they test the type and range of each answer, never its value.
 # Do not edit this cell: it is restored when your submission is graded.
 import collections.abc as _abc
@@ -185,7 +186,9 @@ def compile_source(manifest: Manifest, exercise_nb: NotebookNode, where: str) ->
                 f"the manifest says {q.points:g}"
             )
     if PUBLIC_CHECKS_ID not in by_id:
-        nb.cells.insert(params_index + 1, _locked_code_cell(PUBLIC_CHECKS_SOURCE, PUBLIC_CHECKS_ID))
+        checks = _locked_code_cell(PUBLIC_CHECKS_SOURCE, PUBLIC_CHECKS_ID)
+        checks.metadata["jupyter"] = {"source_hidden": True}  # helper code: one line shows
+        nb.cells.insert(params_index + 1, checks)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []

@@ -87,15 +87,20 @@ class JupyterServer:
 
 @contextlib.contextmanager
 def jupyter(root: Path, workdir: Path, app: str = "jupyter_server",
-            extra: tuple[str, ...] = ()) -> Iterator[JupyterServer]:
+            extra: tuple[str, ...] = (), config_path: Path | None = None
+            ) -> Iterator[JupyterServer]:
     """Serve ``root`` with ``python -m <app>`` on a free loopback port until the block ends.
 
     ``app`` is ``jupyter_server`` (formgrader and evalround's pages) or ``jupyterlab``
-    (the candidate's JupyterLab). The server's log is ``workdir/server.log``.
+    (the candidate's JupyterLab). ``config_path`` is read first for settings
+    (``JUPYTER_CONFIG_PATH``), as a candidate's environment reads its ``etc/jupyter``.
+    The server's log is ``workdir/server.log``.
     """
     port = free_port()
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(workdir / "runtime"),
            "JUPYTER_CONFIG_DIR": str(workdir / "jupyter-config")}
+    if config_path is not None:
+        env["JUPYTER_CONFIG_PATH"] = str(config_path)
     log_path = workdir / "server.log"
     workdir.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:

@@ -73,7 +73,7 @@ def test_bundle_files_are_dated_with_the_first_assignment_time(course, template)
     before = path.read_bytes()
     with zipfile.ZipFile(path) as zf:
         infos = zf.infolist()
-    assert len(infos) == 5
+    assert len(infos) == 7  # README, requirements, bundle.json, 2 settings, notebook, data
     for info in infos:
         assert info.date_time[:5] == first.timetuple()[:5], info.filename
         assert info.date_time[5] // 2 == first.second // 2  # the zip keeps 2-second steps
@@ -144,3 +144,48 @@ def test_a_take_home_over_four_hours_warns_the_hiring_team():
                               "90 min, cost-quality 90 min, drift 90 min), more than 4 hours")
     assert [duration_text(n) for n in (45, 60, 90, 240)] == ["45 min", "1 h", "1 h 30 min",
                                                              "4 h"]
+
+
+def _nbgrader_lab_plugins() -> set[str]:
+    """The plugin ids of the nbgrader labextension installed here (its built JavaScript)."""
+    import re
+
+    from jupyter_core.paths import jupyter_path
+
+    found: set[str] = set()
+    for root in jupyter_path("labextensions"):
+        for js in (Path(root) / "@jupyter" / "nbgrader" / "static").glob("*.js"):
+            found |= set(re.findall(r'"(@jupyter/nbgrader:[a-z-]+)"', js.read_text()))
+    return found
+
+
+def test_the_bundle_hides_nbgraders_instructor_tools_and_keeps_validate(course):
+    """Does the bundle carry JupyterLab settings, where the candidate's .venv reads them,
+    that disable every plugin of the installed nbgrader labextension but Validate, and
+    switch off its instructor server extensions but Validate's?"""
+    import json
+
+    from evalround.bundle import INSTRUCTOR_LABEXTENSIONS, JUPYTER_CONFIG_DIR
+    from evalround.simulation import read_bundle
+
+    files = read_bundle(course.bundle_dir() / "alice.zip")
+    page = json.loads(files[f"{JUPYTER_CONFIG_DIR}/labconfig/page_config.json"])
+    plugins = _nbgrader_lab_plugins()
+    assert "@jupyter/nbgrader:validate-assignment" in plugins
+    disabled = {p for p, off in page["disabledExtensions"].items() if off}
+    assert disabled == set(INSTRUCTOR_LABEXTENSIONS)
+    assert disabled == plugins - {"@jupyter/nbgrader:validate-assignment"}
+    server = json.loads(files[f"{JUPYTER_CONFIG_DIR}/jupyter_server_config.json"])
+    assert server["ServerApp"]["jpserver_extensions"] == {
+        "nbgrader.server_extensions.formgrader": False,
+        "nbgrader.server_extensions.assignment_list": False,
+        "nbgrader.server_extensions.course_list": False,
+        "nbgrader.server_extensions.validate_assignment": True,
+    }
+    # ... which are the server extensions nbgrader's own install enables.
+    installed = Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.d" / "nbgrader.json"
+    assert set(server["ServerApp"]["jpserver_extensions"]) == set(
+        json.loads(installed.read_text())["ServerApp"]["jpserver_extensions"])
+    readme = " ".join(files["README.md"].decode().split())
+    assert "`JUPYTER_CONFIG_PATH` set to that `.venv/etc/jupyter` folder" in readme
+    assert "leaving out `.venv`" in readme

@@ -8,9 +8,11 @@ import pytest
 from evalround.assignment import release_notebook
 from evalround.notebook import (
     INJECTED_TAG,
+    answer_body,
     grade_id,
     inject_parameters,
     rebuild_for_grading,
+    unanswered,
 )
 
 from helpers import bundle_notebook
@@ -93,6 +95,26 @@ def test_injection_is_reproducible_and_leaves_no_paths(pair):
     two = nbformat.writes(inject_parameters(template, PARAMS))
     assert one == two
     assert '"papermill": {' not in one and "/tmp" not in one
+
+
+def test_only_the_injected_value_of_each_parameter_shows(pair):
+    """Does the candidate see one value per parameter: the injected cell open, the
+    defaults' cell above it collapsed (and still the cell papermill injects after), and
+    the public checks' code collapsed below?"""
+    template, _ = pair
+    cells = inject_parameters(template, PARAMS).cells
+    params = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
+    assert cells[params].metadata["jupyter"] == {"source_hidden": True}
+    assert "budget_ms = 1000" in cells[params].source
+    assert INJECTED_TAG in cells[params + 1].metadata["tags"]
+    assert "budget_ms = 900" in cells[params + 1].source
+    assert "jupyter" not in cells[params + 1].metadata
+    # The public checks' helper code is collapsed too; its first line says how to show it.
+    checks = cells[params + 2]
+    assert grade_id(checks) == "public_checks"
+    assert checks.metadata["jupyter"] == {"source_hidden": True}
+    assert checks.source.splitlines()[0] == (
+        "# The public checks' code, collapsed: click the ••• (or the bar to its left) to show it.")
 
 
 def test_graders_copy_shows_candidate_markup_as_text_and_drops_runnable_outputs():
@@ -227,3 +249,36 @@ def test_a_well_formed_answer_passes_the_public_checks_quietly():
     """Does a well-formed answer print only "public checks passed", nothing on stderr?"""
     out, err = _run_public_checks({"q2_live_accuracy": 0.9, "q2_slice": "pt"})
     assert (out, err) == ("Q2: public checks passed.\n", "")
+
+
+def test_a_blank_written_answer_names_its_question(course, template, tmp_path):
+    """Does each blank written answer say which question it is, in the release copy,
+    and does nbgrader's Validate (run on the candidate's bundle) list it by that name?"""
+    from nbgrader.validator import Validator
+
+    from evalround.simulation import read_bundle
+
+    written = [q.id for q in template.manifest.written_questions]
+    released = _by_id(release_notebook(course, "template"))
+    for qid in written:
+        assert released[qid].source == f"**Your answer to {qid.upper()}:**\nYOUR ANSWER HERE"
+    for name, data in read_bundle(course.bundle_dir() / "alice.zip").items():
+        (tmp_path / "bundle" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "bundle" / name).write_bytes(data)
+    failed = Validator().validate(str(tmp_path / "bundle" / "template" / "template.ipynb"))
+    blank = [f["source"] for f in failed["failed"]
+             if f["raw_error"] == "You did not provide a response."]
+    assert blank == [f"**Your answer to {qid.upper()}:**\nYOUR ANSWER HERE" for qid in written]
+
+
+@pytest.mark.parametrize(
+    ("text", "blank"),
+    [("", True), ("YOUR ANSWER HERE", True), ("**Your answer to W2:**\nYOUR ANSWER HERE", True),
+     ("  **Your answer to W2:**  \n\n", True), ("**Your answer to W2:**\nThe tail.", False),
+     ("The tail.", False), ("YOUR ANSWER HERE, and the tail.", False)],
+)
+def test_a_blank_written_answer_is_told_from_a_written_one(text, blank):
+    """Is a written answer blank when it is empty or the stub, with or without its label,
+    and is its label dropped from what the candidate wrote?"""
+    assert unanswered(text) is blank
+    assert "Your answer to" not in answer_body(text)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.error
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import pytest
 from playwright.sync_api import expect
 
 from evalround.assignment import assign
+from evalround.bundle import INSTRUCTOR_LABEXTENSIONS, JUPYTER_CONFIG_DIR
 from evalround.course import Candidate, init_course
 from evalround.exercise import Exercise, load_exercise
 from evalround.notebook import fill_answers
@@ -37,6 +39,8 @@ REPO = Path(__file__).resolve().parents[1]
 CID = "dana"
 # triage-eval: the flagship; cost-quality: sliders that redraw plots and text.
 SLUGS = ("triage-eval", "cost-quality")
+# drift too: its query reader prints multi-line queries.
+ASSIGNED = (*SLUGS, "drift")
 SCENARIO = {
     "triage-eval": ("Triage eval: should the router ship next week?",
                     "Auto-triage v2.", "design the eval that should gate this launch"),
@@ -84,7 +88,7 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> Bundles:
     """One candidate's real bundle, unzipped twice: as received, and answered."""
     root = tmp_path_factory.mktemp("ui-candidate")
     course = init_course(root / "course", secret=b"ui-candidate-secret")
-    exercises = {slug: load_exercise(REPO / "exercises" / slug) for slug in SLUGS}
+    exercises = {slug: load_exercise(REPO / "exercises" / slug) for slug in ASSIGNED}
     assign(course, list(exercises.values()), [Candidate(CID, "Dana D")], progress=False)
     served = root / "served"
     for copy in ("received", "solved"):
@@ -110,7 +114,11 @@ def lab(bundles: Bundles, tmp_path_factory: pytest.TempPathFactory
                 {"fetchNews": "false", "checkForUpdates": False})
     _write_json(settings / "docmanager-extension" / "plugin.jupyterlab-settings",
                 {"autosave": False})
-    with jupyter(bundles.root, work, app="jupyterlab") as server:
+    # The bundle's own JupyterLab settings, read as the candidate's .venv reads them.
+    # window.jupyterapp lets a test run code in the open notebook's kernel.
+    with jupyter(bundles.root, work, app="jupyterlab",
+                 extra=("--LabApp.expose_app_in_browser=True",),
+                 config_path=bundles.root / "received" / CID / JUPYTER_CONFIG_DIR) as server:
         yield server
 
 
@@ -157,7 +165,7 @@ def _cell(bundles: Bundles, panel: Any, slug: str, grade_id: str) -> Any:
     """A cell by its nbgrader id. (Not by its code: CodeMirror drops the lines it
     does not show.)"""
     cells = panel.locator(".jp-Notebook .jp-Cell")
-    assert cells.count() == len(bundles.cells(slug))
+    expect(cells).to_have_count(len(bundles.cells(slug)))  # all laid out, also off screen
     return cells.nth(bundles.cell_index(slug, grade_id))
 
 
@@ -177,6 +185,49 @@ def _loaded_images(locator: Any) -> list[int]:
     widths: list[int] = locator.locator(".jp-RenderedImage img").evaluate_all(
         "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
     return widths
+
+
+# Runs code in the open notebook's kernel, as the candidate's next cell would; its stdout.
+KERNEL_RUN_JS = """async code => {
+    const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+    const future = kernel.requestExecute({code, store_history: false});
+    let out = '';
+    future.onIOPub = m => {
+        if (m.header.msg_type === 'stream') { out += m.content.text; }
+        if (m.header.msg_type === 'error') { out += m.content.traceback.join('\\n'); }
+    };
+    await future.done;
+    return out;
+}"""
+# The drawn boxes of the visible tick labels of every axis of a figure, and the pairs that
+# intersect (the check tests/exercises/test_cost_quality.py makes outside the browser).
+OVERLAPS_PY = """
+import json as _json
+import matplotlib.pyplot as _plt
+def _overlapping_labels(fig):
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    pairs, count = [], 0
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            labels = [t for t in axis.get_ticklabels(which="both")
+                      if t.get_visible() and t.get_text().strip()]
+            count += len(labels)
+            boxes = [t.get_window_extent(renderer) for t in labels]
+            pairs += [(labels[i].get_text(), labels[j].get_text())
+                      for i in range(len(labels)) for j in range(i + 1, len(labels))
+                      if boxes[i].overlaps(boxes[j])]
+    return pairs, count
+_shown, _plt.show = _plt.show, (lambda *a, **k: None)
+_result = {}
+for _budget in (500, 2500, 6000):
+    for _log_x in (True, False):
+        explore_latency(_budget, _log_x)
+        _result[f"{_budget} {_log_x}"] = _overlapping_labels(_plt.gcf())
+        _plt.close("all")
+_plt.show = _shown
+print(_json.dumps(_result))
+"""
 
 
 def _validate(page: Any, panel: Any) -> Any:
@@ -213,6 +264,45 @@ def test_the_bundle_opens_on_its_scenario(bundles, lab, page, slug):
     assert set(_prompts(page)) == {"[ ]:"}
     assert panel.locator(".jp-Toolbar").get_by_role("button", name="Validate").is_visible()
     page.screenshot(path=screenshot_path(f"candidate-{slug}-opened"))
+
+
+def test_nbgraders_instructor_tools_are_hidden_and_validate_is_kept(bundles, lab, page):
+    """With the bundle's JupyterLab settings, does the candidate see nbgrader's Validate
+    button but no Create Assignment panel, no Nbgrader menu (formgrader, assignment and
+    course lists) and no formgrader page?"""
+    panel = _open(page, lab, bundles.blank("triage-eval"))
+    config = page.evaluate(
+        "() => JSON.parse(document.getElementById('jupyter-config-data').textContent)")
+    # nbgrader's labextension is installed and loaded: its Validate button is there.
+    assert "@jupyter/nbgrader" in [e["name"] for e in config["federated_extensions"]]
+    expect(panel.locator(".jp-Toolbar").get_by_role("button", name="Validate")).to_be_visible()
+    assert set(INSTRUCTOR_LABEXTENSIONS) <= set(config["disabledExtensions"])
+    assert "@jupyter/nbgrader:validate-assignment" not in config["disabledExtensions"]
+    menubar = page.get_by_role("menubar")
+    expect(menubar.get_by_role("menuitem", name="Run", exact=True)).to_be_visible()
+    expect(menubar.get_by_role("menuitem", name="Nbgrader")).to_have_count(0)
+    expect(page.locator("#jp-mainmenu-nbgrader")).to_have_count(0)
+    right = page.locator(".jp-SideBar.jp-mod-right")
+    expect(right.get_by_role("tab")).not_to_have_count(0)  # the sidebar is drawn
+    expect(right.get_by_role("tab", name="Create Assignment")).to_have_count(0)
+    expect(page.locator("#nbgrader-create_assignemnt")).to_have_count(0)  # nbgrader's id
+    page.screenshot(path=screenshot_path("candidate-no-instructor-tools"))
+    # The command palette, which lists every command, offers none of them either.
+    page.keyboard.press("Control+Shift+C")
+    palette = page.locator(".lm-CommandPalette")
+    expect(palette.locator(".lm-CommandPalette-item").first).to_be_attached()
+    headers = [h.lower() for h in palette.locator(".lm-CommandPalette-header").all_inner_texts()]
+    assert "notebook operations" in headers and "nbgrader" not in headers
+    labels = palette.locator(".lm-CommandPalette-itemLabel").all_text_contents()
+    for tool in ("Formgrader", "Formgrader (local)", "Create assignment", "Assignment List",
+                 "Course List"):
+        assert tool not in labels
+    page.screenshot(path=screenshot_path("candidate-no-instructor-tools-palette"))
+    page.keyboard.press("Escape")
+    # The formgrader's server extension is off too: its page is not served.
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        lab.get("/formgrader")
+    assert missing.value.code == 404
 
 
 def test_run_all_on_the_fresh_bundle_renders_triage_evals_explorer(bundles, lab, page):
@@ -278,6 +368,129 @@ def test_run_all_on_the_fresh_bundle_renders_cost_qualitys_sliders(bundles, lab,
     assert all(w > 0 for w in _loaded_images(output))
     page.screenshot(path=screenshot_path("candidate-cost-quality-explorer-slider-moved"))
 
+    # The log-scale latency plot: tick labels clear of each other, as drawn by the
+    # candidate's own kernel, at the lowest, the default and the highest budget.
+    latency = images.nth(1)
+    _scroll_to_top(latency)
+    latency.screenshot(path=screenshot_path("candidate-cost-quality-latency-plot"))
+    drawn = json.loads(page.evaluate(KERNEL_RUN_JS, OVERLAPS_PY).strip().splitlines()[-1])
+    assert len(drawn) == 6
+    for setting, (pairs, count) in drawn.items():
+        assert count >= 6, setting  # labels were drawn on both axes
+        assert pairs == [], setting
+
+
+def test_cost_qualitys_cost_formula_renders_as_a_formula(bundles, lab, page):
+    """Does cost-quality's cost formula render as a block of text with every "+" and
+    bracket, and do no list items or emphasis come out of its formulas?"""
+    slug = "cost-quality"
+    panel = _open(page, lab, bundles.blank(slug))
+    q1 = _cell(bundles, panel, slug, "q1_doc")
+    _scroll_to_top(q1)
+    formula = q1.locator("pre")
+    expect(formula).to_have_count(1)
+    text = formula.inner_text()
+    for line in ("cost (USD) = ( input_usd_per_mtok × ( uncached_input_tokens",
+                 "+ cache_write_multiplier × cache_write_input_tokens",
+                 "+ cache_read_multiplier × cache_read_input_tokens )",
+                 "+ output_usd_per_mtok × output_tokens ) / 1 000 000"):
+        assert line in text, line
+    items = q1.locator("li").all_inner_texts()
+    assert [i.split(":")[0] for i in items] == [
+        "q1_cost_per_1k_tasks_standard", "q1_cost_per_1k_tasks_premium"]
+    _scroll_to_top(q1)  # again: the cells above it have been drawn at their real height
+    expect(formula).to_be_in_viewport()
+    page.screenshot(path=screenshot_path("candidate-cost-quality-q1-formula"))
+    # Every markdown cell, rendered on screen: list items and emphasis are words, not parts
+    # of a formula.
+    cells = panel.locator(".jp-Notebook .jp-Cell")
+    for index, source in enumerate(bundles.cells(slug)):
+        if source.cell_type != "markdown":
+            continue
+        cells.nth(index).scroll_into_view_if_needed()
+        cell = cells.nth(index).locator(".jp-RenderedMarkdown")
+        expect(cell).to_have_count(1)
+        for item in cell.locator("li").all_text_contents():
+            assert not re.match(r"\s*[×=+*/)(−]", item), item
+        for emphasis in cell.locator("em, strong").all_text_contents():
+            assert not set("×=+/<>Σ·*−") & set(emphasis), emphasis
+
+
+@pytest.mark.parametrize("slug", ASSIGNED)
+def test_explorer_and_default_parameters_are_collapsed(bundles, lab, page, slug):
+    """Does the explorer cell open with its helper code collapsed, one line above it
+    saying how to show it, and does each parameter show one value (the injected one, the
+    defaults' cell collapsed)? The public checks' helper code is collapsed too."""
+    panel = _open(page, lab, bundles.blank(slug))
+    params = _cell(bundles, panel, slug, "parameters")
+    injected = panel.locator(".jp-Notebook .jp-Cell").nth(
+        bundles.cell_index(slug, "parameters") + 1)
+    explore = _cell(bundles, panel, slug, "explore")
+    checks = _cell(bundles, panel, slug, "public_checks")
+    for collapsed in (params, checks, explore):
+        expect(collapsed.locator(".jp-InputPlaceholder")).to_be_visible()
+        expect(collapsed.locator(".jp-InputArea-editor")).to_be_hidden()
+    expect(injected.locator(".jp-InputArea-editor")).to_be_visible()
+    names = [c for c in bundles.cells(slug)
+             if c.metadata.get("nbgrader", {}).get("grade_id") == "parameters"][0].source
+    for name in re.findall(r"^(\w+)\s*=", names, flags=re.M):
+        assert f"{name} = " in _text(injected), name  # CodeMirror: one div per line
+    assert "click the •••" in _text(checks.locator(".jp-InputPlaceholder"))
+    _scroll_to_top(params)
+    page.screenshot(path=screenshot_path(f"candidate-{slug}-parameters-one-value"))
+    doc = _cell(bundles, panel, slug, "explore_doc")
+    doc.scroll_into_view_if_needed()
+    expect(doc.locator(".jp-RenderedMarkdown")).to_contain_text("click")
+    how = [p for p in doc.locator(".jp-RenderedMarkdown p").all_inner_texts()
+           if "collapsed" in p or "hidden" in p]
+    assert len(how) == 1 and "click" in how[0], how
+    _scroll_to_top(explore)
+    page.screenshot(path=screenshot_path(f"candidate-{slug}-explorer-collapsed"))
+
+
+def test_drifts_query_reader_separates_multi_line_queries(bundles, lab, page):
+    """After Run All on drift's fresh bundle, does the query reader print each query as
+    its own block (a rule between blocks, a header line, the query indented), so that the
+    lines of a multi-line query stay together and apart from the next?"""
+    slug = "drift"
+    panel = _open(page, lab, bundles.blank(slug))
+    prompts = _run_all(page)
+    _assert_ran_to_the_end(bundles, slug, panel, prompts)
+    output = _cell(bundles, panel, slug, "explore").locator(".jp-Cell-outputArea")
+    expect(output.locator(".widget-dropdown")).to_have_count(2)  # language, client
+    # A seed whose sample (the reader's first language, this week, 8 queries) holds a
+    # multi-line query, typed into the reader's seed box as a candidate would.
+    seed = page.evaluate(KERNEL_RUN_JS, """
+_monday = stamp.dt.normalize() - pd.to_timedelta(stamp.dt.day_of_week, unit="D")
+_week = logs[(_monday == sorted(_monday.unique())[-1])
+             & (logs["language"] == sorted(logs["language"].unique())[0])]
+print(next(s for s in range(1, 1000)
+           if _week.sample(min(8, len(_week)), random_state=s)["query"].str.contains("\\n").any()))
+""").strip()
+    assert seed.isdigit(), seed
+    before = _text(output)
+    box = output.locator(".widget-text input")
+    box.fill(seed)
+    box.press("Enter")
+    page.wait_for_function(
+        "([e, before]) => e.textContent !== before && e.textContent.includes('logged requests')",
+        arg=[output.element_handle(), before])
+    reader = _text(output.locator(".jp-OutputArea-output").last)
+    rule = "─" * 78
+    blocks = reader.split(rule)
+    records = [b.strip("\n") for b in blocks[1:-1]]
+    assert blocks[-1].strip() == "" and len(records) == 8, reader  # how_many=8
+    multi_line = 0
+    for record in records:
+        header, *query = record.splitlines()
+        assert re.match(r"\S+ · \S+.* · .* · \d+ tokens$", header), header
+        lines = [line for line in query if line.strip()]
+        assert lines and all(line.startswith("    ") for line in lines), record
+        multi_line += len(lines) > 1
+    output.locator(".jp-OutputArea-output").last.scroll_into_view_if_needed()
+    page.screenshot(path=screenshot_path("candidate-drift-query-reader"))
+    assert multi_line >= 1, reader  # the sample holds multi-line queries to separate
+
 
 def test_validate_on_a_blank_notebook_lists_the_failing_public_checks(bundles, lab, page):
     slug = "triage-eval"
@@ -295,6 +508,12 @@ def test_validate_on_a_blank_notebook_lists_the_failing_public_checks(bundles, l
         assert f'print("{label}: public checks passed.")' in text
         assert f"{label}: {q.answers[0].name} is not answered yet" in text
     assert text.count("You did not provide a response.") == len(manifest.written_questions)
+    # Each blank written answer by name (W1, W2, ...), not "YOUR ANSWER HERE" n times.
+    blank = [pre.inner_text().strip() for pre in message.locator("pre").all()]
+    named = [blank[i - 1] for i, t in enumerate(blank)
+             if t == "You did not provide a response."]
+    assert named == [f"**Your answer to {q.id.upper()}:**\nYOUR ANSWER HERE"
+                     for q in manifest.written_questions]
     # Only the public checks: nothing of the hidden checks reaches the candidate.
     for hidden in ("HIDDEN TESTS", "stock_check", "evalround.scoring"):
         assert hidden not in text
@@ -313,6 +532,8 @@ def test_validate_on_a_blank_notebook_lists_the_failing_public_checks(bundles, l
     last.evaluate("e => e.scrollIntoView({block: 'end'})")
     expect(last).to_have_text("You did not provide a response.")
     expect(last).to_be_in_viewport()
+    last_written = manifest.written_questions[-1].id.upper()
+    expect(message.get_by_text(f"**Your answer to {last_written}:**")).to_be_in_viewport()
     page.screenshot(path=screenshot_path("candidate-triage-eval-validate-blank-end"))
     _close(dialog)
 

@@ -1,7 +1,8 @@
 """Candidate bundles: one self-contained zip per candidate. Pure, except ``write_bundle``.
 
 A bundle holds the variant notebooks, their data, a README with the time budgets and
-how to submit, and the requirements. It holds no part of evalround, no generator,
+how to submit, the requirements, and JupyterLab settings that hide nbgrader's
+instructor tools. It holds no part of evalround, no generator,
 no reference answers and no hidden parameter.
 """
 
@@ -35,6 +36,24 @@ ipywidgets>=8
 # Optional: nbgrader adds a Validate button that runs the public checks.
 nbgrader>=0.9
 """
+# The candidate needs nbgrader's Validate button only: its instructor tools (the Create
+# Assignment panel, the Nbgrader menu with the formgrader, the exchange's assignment and
+# course lists) are switched off where JupyterLab reads its settings in the environment
+# the README has the candidate create, `.venv` in the bundle folder (its sys.prefix).
+JUPYTER_CONFIG_DIR = ".venv/etc/jupyter"
+INSTRUCTOR_LABEXTENSIONS = (
+    "@jupyter/nbgrader:menu",
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:assignment-list",
+    "@jupyter/nbgrader:course-list",
+)
+INSTRUCTOR_SERVER_EXTENSIONS = (
+    "nbgrader.server_extensions.formgrader",
+    "nbgrader.server_extensions.assignment_list",
+    "nbgrader.server_extensions.course_list",
+)
+VALIDATE_SERVER_EXTENSION = "nbgrader.server_extensions.validate_assignment"
 _ZIP_DATE = (2026, 1, 1, 0, 0, 0)
 # A take-home longer than this is a lot to ask of a candidate: ``assign`` warns.
 LONG_TAKE_HOME_MINUTES = 4 * 60
@@ -76,6 +95,22 @@ def long_take_home_warning(manifests: list[Manifest]) -> str | None:
             f"than {LONG_TAKE_HOME_MINUTES // 60} hours. Consider assigning fewer exercises.")
 
 
+def candidate_jupyter_config() -> dict[str, bytes]:
+    """The bundle's JupyterLab settings, by path inside the bundle: nbgrader's instructor
+    labextensions disabled (``labconfig/page_config.json``, as ``jupyter labextension
+    disable`` writes it) and its instructor server extensions off, Validate kept."""
+    page_config = {"disabledExtensions": {ext: True for ext in INSTRUCTOR_LABEXTENSIONS}}
+    server = {"ServerApp": {"jpserver_extensions": {
+        **{ext: False for ext in INSTRUCTOR_SERVER_EXTENSIONS},
+        VALIDATE_SERVER_EXTENSION: True}}}
+    return {
+        f"{JUPYTER_CONFIG_DIR}/labconfig/page_config.json":
+            (json.dumps(page_config, indent=2) + "\n").encode(),
+        f"{JUPYTER_CONFIG_DIR}/jupyter_server_config.json":
+            (json.dumps(server, indent=2) + "\n").encode(),
+    }
+
+
 def bundle_files(candidate: Candidate, exercises: list[BundleExercise], due: str = "",
                  contact: str = "", late_penalty: str = "") -> dict[str, bytes]:
     """Path inside the bundle -> bytes. The same inputs give the same bytes.
@@ -106,6 +141,7 @@ def bundle_files(candidate: Candidate, exercises: list[BundleExercise], due: str
         "README.md": readme.encode(),
         "requirements.txt": REQUIREMENTS.encode(),
         BUNDLE_INFO: (json.dumps(info, indent=1) + "\n").encode(),
+        **candidate_jupyter_config(),
     }
     for e in exercises:
         slug = e.manifest.slug

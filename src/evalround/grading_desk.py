@@ -40,6 +40,7 @@ from evalround.course import Course, CourseError, course_exercise
 from evalround.deadline import is_late, load_deadlines, received_at
 from evalround.exercise import Exercise, ExerciseError
 from evalround.grading import load_record
+from evalround.notebook import unanswered
 from evalround.resubmission import changed_questions
 from evalround.rubric import (
     DESK,
@@ -167,9 +168,9 @@ class IndexHandler(DeskHandler):
 
 
 def is_blank(answer: str) -> bool:
-    """Whether a written answer was left as it came: empty, or nbgrader's stub."""
-    text = answer.strip()
-    return not text or text == "YOUR ANSWER HERE"
+    """Whether a written answer was left as it came: empty, or nbgrader's stub (with or
+    without the label that names its question)."""
+    return unanswered(answer)
 
 
 def blank_answers(course: Course, exercise: Exercise, cid: str) -> list[str]:

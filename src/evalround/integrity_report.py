@@ -21,7 +21,7 @@ from evalround.assignment import notebook_name
 from evalround.course import Course, CourseError
 from evalround.exercise import Exercise
 from evalround.integrity import KINDS, Flag, code_similarity, key_matches, text_similarity
-from evalround.notebook import answer_cell_sources, grade_id
+from evalround.notebook import answer_body, answer_cell_sources, grade_id, unanswered
 
 CSV_COLUMNS = ("candidate", "exercise", "kind", "other_candidate", "evidence", "strength",
                "dismissed", "dismissed_reason")
@@ -109,8 +109,8 @@ def _answer_code(nb: nbformat.NotebookNode, exercise: Exercise) -> list[str]:
 
 def _prose(nb: nbformat.NotebookNode, exercise: Exercise) -> str:
     wanted = {q.id for q in exercise.manifest.written_questions}
-    return "\n".join(c.source for c in nb.cells if grade_id(c) in wanted
-                     and c.cell_type == "markdown" and c.source.strip() != "YOUR ANSWER HERE")
+    return "\n".join(answer_body(c.source) for c in nb.cells if grade_id(c) in wanted
+                     and c.cell_type == "markdown" and not unanswered(c.source))
 
 
 def exercise_flags(course: Course, exercise: Exercise) -> list[Flag]:

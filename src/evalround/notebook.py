@@ -27,8 +27,13 @@ from evalround.exercise import AnswerField, ExerciseError, Manifest
 PUBLIC_CHECKS_ID = "public_checks"
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
+# nbgrader's ClearSolutions.text_stub in every course (course.NBGRADER_CONFIG): what a
+# written answer cell reads in the release copy, under the line naming its question.
+TEXT_STUB = "YOUR ANSWER HERE"
+_ANSWER_LABEL = re.compile(r"\*\*Your answer to [A-Za-z0-9_]+:\*\*")
 
 PUBLIC_CHECKS_SOURCE = '''\
+# The public checks' code, collapsed: click the ••• (or the bar to its left) to show it.
 # Public checks: they test the type and range of each answer, never its value.
 # Do not edit this cell: it is restored when your submission is graded.
 import collections.abc as _abc
@@ -174,18 +179,56 @@ def compile_source(manifest: Manifest, exercise_nb: NotebookNode, where: str) ->
             meta = _nbgrader(cell)
             if not (meta.get("solution") and meta.get("grade")):
                 raise ExerciseError(f"{where}: cell {q.id} must be solution and grade")
+            cell.source = written_answer_source(q.id, _source_text(cell))
         if float(meta.get("points", -1)) != q.points:
             raise ExerciseError(
                 f"{where}: cell {q.id} is worth {meta.get('points')} points, "
                 f"the manifest says {q.points:g}"
             )
     if PUBLIC_CHECKS_ID not in by_id:
-        nb.cells.insert(params_index + 1, _locked_code_cell(PUBLIC_CHECKS_SOURCE, PUBLIC_CHECKS_ID))
+        checks = _locked_code_cell(PUBLIC_CHECKS_SOURCE, PUBLIC_CHECKS_ID)
+        checks.metadata["jupyter"] = {"source_hidden": True}  # helper code: one line shows
+        nb.cells.insert(params_index + 1, checks)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
     return normalise(nb)
+
+
+def answer_label(question_id: str) -> str:
+    """The line above a written answer's stub: ``**Your answer to W2:**``."""
+    return f"**Your answer to {question_id.upper()}:**"
+
+
+def written_answer_source(question_id: str, authored: str) -> str:
+    """A written answer cell of the source notebook: the line naming its question, then
+    the author's text as the solution region.
+
+    nbgrader's release keeps the line and puts its stub in place of the region, so each
+    blank answer reads ``**Your answer to W2:**`` / ``YOUR ANSWER HERE``, and nbgrader's
+    Validate, which lists a blank answer by its cell's text, names the question.
+    """
+    label = answer_label(question_id)
+    body = authored.strip()
+    if body.startswith(label):
+        return authored
+    if "BEGIN SOLUTION" not in body:
+        body = f"### BEGIN SOLUTION\n{body}\n### END SOLUTION"
+    return f"{label}\n{body}"
+
+
+def answer_body(text: str) -> str:
+    """A written answer without the line naming its question (if the candidate kept it)."""
+    lines = text.strip().splitlines()
+    if lines and _ANSWER_LABEL.fullmatch(lines[0].strip()):
+        lines = lines[1:]
+    return "\n".join(lines).strip()
+
+
+def unanswered(text: str) -> bool:
+    """Is a written answer blank: empty, or nbgrader's stub, with or without its label?"""
+    return answer_body(text) in ("", TEXT_STUB)
 
 
 def normalise(nb: NotebookNode) -> NotebookNode:
@@ -218,6 +261,10 @@ def inject_parameters(nb: NotebookNode, parameters: Mapping[str, Any]) -> Notebo
                 "# Editing them changes nothing at grading: they are re-injected.\n"
                 + cell.source
             )
+        elif PARAMETERS_TAG in _tags(cell):
+            # One visible value per parameter: the defaults above the injected values
+            # are collapsed (metadata only: nbgrader's checksum and papermill ignore it).
+            cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
     return normalise(injected)
 
 

@@ -38,7 +38,7 @@ from evalround.assignment import notebook_name
 from evalround.bundle import zip_bytes
 from evalround.course import Candidate, Course, CourseError, write_atomic
 from evalround.exercise import Exercise
-from evalround.notebook import INJECTED_TAG, PARAMETERS_TAG, fill_answers, grade_id
+from evalround.notebook import INJECTED_TAG, PARAMETERS_TAG, fill_answers, grade_id, unanswered
 from evalround.variant import read_data_file
 
 PERSONAS = ("strong", "literal", "misses_calibration", "aggregate_only", "blank", "tamperer",
@@ -254,8 +254,7 @@ def simulate_graders(
             except CourseError:  # not submitted or not graded: nothing to mark
                 continue
             for q in exercise.manifest.written_questions:
-                text = answers.get(q.id, "").strip()
-                if not text or text == "YOUR ANSWER HERE":
+                if unanswered(answers.get(q.id, "")):
                     continue  # nbgrader already scored the blank answer 0
                 deserved = {i.id: bool(rng.random() < quality) for i in items[q.id]}
                 for grader in graders:

@@ -38,6 +38,7 @@ from evalround.course import (
 from evalround.deadline import Deadline, save_deadline
 from evalround.exercise import Exercise, load_exercise
 from evalround.notebook import compile_source, inject_parameters
+from evalround.recorded_variant import recorded_variant
 from evalround.variant import AnswerKey, Variant, VariantData, build_variant
 
 
@@ -142,7 +143,12 @@ def release_notebook(course: Course, exercise: str) -> NotebookNode:
 def variant_for(
     course: Course, exercise: Exercise, candidate_id: str
 ) -> tuple[Variant, VariantData, AnswerKey]:
-    """The candidate's variant, checked against what was recorded when it was assigned."""
+    """The candidate's variant, checked against what was recorded when it was assigned:
+    read back from the record and the bundle when a rebuild would give the same bytes
+    (``recorded_variant``), else rebuilt."""
+    recorded = recorded_variant(course, exercise, candidate_id)
+    if recorded is not None:
+        return recorded
     variant, data, key = build_variant(exercise, course.secret, candidate_id)
     check_against_record(course, variant, data, key)
     return variant, data, key

@@ -53,9 +53,9 @@ def _load() -> str:
     return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def _cpu() -> float:
-    """CPU seconds of this process (every thread)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+def _cpu(who: int = resource.RUSAGE_SELF) -> float:
+    """CPU seconds of this process (every thread), or of its ended children."""
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -94,12 +94,14 @@ def main() -> None:
             cands = [Candidate(f"c{i:03d}") for i in range(args.candidates)]
             print(f" before assign: {_load()}", flush=True)
             start, cpu0 = time.perf_counter(), _cpu()
+            children0 = _cpu(resource.RUSAGE_CHILDREN)
             assign(course, exercises, cands, progress=False, jobs=args.jobs)
             seconds = time.perf_counter() - start
             print(f"assign {args.candidates} candidates x {len(exercises)} exercises: "
                   f"{seconds:.1f} s")
-            print(f"  ({args.jobs} worker processes; the parent used {_cpu() - cpu0:.1f} s "
-                  f"of CPU; {_load()})", flush=True)
+            print(f"  ({args.jobs} worker processes; CPU used: the workers "
+                  f"{_cpu(resource.RUSAGE_CHILDREN) - children0:.1f} s, the parent "
+                  f"{_cpu() - cpu0:.1f} s; {_load()})", flush=True)
             for exercise in exercises:
                 run_time(course, exercise, cands[0].id, args.repeats, Path(tmp))
         cohort(course, triage, cands[: args.cohort], args.jobs, args.repeats, Path(tmp),

@@ -99,7 +99,7 @@ def main() -> None:
             seconds = time.perf_counter() - start
             print(f"assign {args.candidates} candidates x {len(exercises)} exercises: "
                   f"{seconds:.1f} s")
-            print(f"  ({args.jobs} worker processes; CPU used: the workers "
+            print(f"  ({args.jobs} worker processes; CPU used: child processes (the workers) "
                   f"{_cpu(resource.RUSAGE_CHILDREN) - children0:.1f} s, the parent "
                   f"{_cpu() - cpu0:.1f} s; {_load()})", flush=True)
             for exercise in exercises:

@@ -59,11 +59,21 @@ def _cpu(who: int = resource.RUSAGE_SELF) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _bare(notebook: str, workdir: str) -> None:
-    """Bare nbclient: run one notebook in its folder, nothing else (a worker process)."""
-    nb = nbformat.read(notebook, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": workdir}}).execute()
+def _bare(notebook: str, workdir: str) -> int:
+    """Bare nbclient: run one notebook in its folder, nothing else (a worker process).
+
+    A kernel that dies before it answers (seen on a crowded machine) is started again,
+    at most twice; returns how many times that happened (the bench prints it)."""
+    for attempt in range(3):
+        nb = nbformat.read(notebook, as_version=4)
+        try:
+            NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                           resources={"metadata": {"path": workdir}}).execute()
+            return attempt
+        except RuntimeError:
+            if attempt == 2:
+                raise
+    return 3
 
 
 def _warm(_: int) -> None:
@@ -164,6 +174,7 @@ def cohort(course: Course, exercise: Exercise, cands: list[Candidate], jobs: int
         folders.append(str(bare_dir))
 
     ours, bare, cpu, ours_scores = [], [], [], {}
+    restarts = 0
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         list(pool.map(_warm, range(jobs)))  # worker start-up is not nbclient's cost
         for _ in range(repeats):
@@ -174,7 +185,7 @@ def cohort(course: Course, exercise: Exercise, cands: list[Candidate], jobs: int
             cpu.append(_cpu() - cpu0)
             ours_scores = {r.candidate: r.scores for r in records}
             start = time.perf_counter()
-            list(pool.map(_bare, paths, folders))
+            restarts += sum(pool.map(_bare, paths, folders))
             bare.append(time.perf_counter() - start)
     load = _load()
 
@@ -197,7 +208,8 @@ def cohort(course: Course, exercise: Exercise, cands: list[Candidate], jobs: int
     print(f"  (cohort of {len(cands)} {slug} submissions: {', '.join(personas)}; "
           f"{total:g} points in all, identical scores to stock: {same}; evalround grade "
           f"({runner.name}, {jobs} at once) {', '.join(f'{s:.1f}' for s in ours)} s, bare "
-          f"nbclient ({jobs} at once) {', '.join(f'{s:.1f}' for s in bare)} s, alternately; "
+          f"nbclient ({jobs} at once) {', '.join(f'{s:.1f}' for s in bare)} s, alternately "
+          f"(bare kernels that died at start and were started again: {restarts}); "
           f"stock sequential autograde {stock:.1f} s; the grader process used "
           f"{min(cpu) / len(cands):.2f} s of CPU per submission; {load})", flush=True)
     if dask:

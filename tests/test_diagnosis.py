@@ -29,6 +29,25 @@ def test_every_known_mistake_is_named_on_its_own_variant(slug):
             assert (qid, name) in named, f"{name} is not named on {qid}"
 
 
+@pytest.mark.parametrize("slug", sorted(EXERCISES))
+def test_diagnosing_only_the_lost_questions_names_what_the_whole_diagnosis_names_there(slug):
+    """Limited to some questions (grading passes those that lost points), does diagnose
+    name exactly what the full diagnosis names on them, for every persona?"""
+    exercise = EXERCISES[slug]
+    variant, data, key = build_variant(exercise, b"diagnosis", "cand-2")
+    frames, public = data.frames(), dict(variant.injected_parameters)
+    questions = [q.id for q in exercise.manifest.auto_questions]
+    checked = 0
+    for wrong in exercise.personas.values():
+        answers = exercise.approach(frames, public, tuple(wrong))
+        full = diagnose(exercise, frames, public, key.values, answers)
+        for some in (set(questions[::2]), set(questions[1::2]), {d.question for d in full}):
+            assert diagnose(exercise, frames, public, key.values, answers, questions=some) \
+                == [d for d in full if d.question in some]
+            checked += len(full)
+    assert checked > 0
+
+
 def test_a_wrong_answer_no_mistake_gives_is_named_nothing(template):
     """A wrong number that no known approach gives is wrong, but not diagnosed."""
     variant, data, key = build_variant(template, b"diagnosis", "cand-1")

@@ -88,7 +88,8 @@ def test_a_loaded_machine_gives_every_submission_the_same_score(tmp_path, templa
 
 
 def test_each_sandbox_gets_at_most_one_core_and_its_cpu_time_is_counted():
-    """Does a sandbox's cgroup cap it at one core and count the CPU time it used?"""
+    """Does a sandbox's cgroup cap it at one core, weigh as one ordinary process (at the
+    top of its hierarchy, not under a parent all sandboxes share) and count its CPU time?"""
     group = Cgroup(f"test-{os.getpid()}", 1 << 30, 32)
     try:
         cpu = [p for p in group.paths if (p / "cpu.cfs_quota_us").exists()
@@ -100,6 +101,12 @@ def test_each_sandbox_gets_at_most_one_core_and_its_cpu_time_is_counted():
         else:
             assert (cpu[0] / "cpu.cfs_quota_us").read_text().strip() == "100000"
             assert (cpu[0] / "cpu.cfs_period_us").read_text().strip() == "100000"
+        # beside other processes' groups, with an ordinary process's weight: under a
+        # shared parent every sandbox of the machine together would weigh as one process
+        assert cpu[0].parent.resolve() in {Path("/sys/fs/cgroup/cpu").resolve(),
+                                           Path("/sys/fs/cgroup").resolve()}
+        if (cpu[0] / "cpu.shares").exists():
+            assert (cpu[0] / "cpu.shares").read_text().strip() == "1024"
         before = group.cpu_seconds()
         assert before is not None
         code = "x = 0\nfor i in range(3_000_000):\n    x += i\n"

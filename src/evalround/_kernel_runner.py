@@ -35,6 +35,14 @@ import sys
 # installed: a second of start-up per submission, for a URI format check the runner
 # never makes. Without it, jsonschema skips that one format.
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+# It also imports a library for each other string format it can check, for checks
+# nbformat never asks for: the runner process (only it, never a process that imports
+# this module) goes without them and starts ~0.1 s sooner.
+FORMAT_LIBRARIES = ("rfc3987", "rfc3986_validator", "rfc3339_validator", "fqdn", "idna",
+                    "webcolors", "jsonpointer", "uri_template", "isoduration")
+if __name__ == "__main__":
+    for _name in FORMAT_LIBRARIES:
+        sys.modules.setdefault(_name, None)  # type: ignore[arg-type]
 
 import ast
 import asyncio

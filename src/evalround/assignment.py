@@ -38,6 +38,7 @@ from evalround.course import (
 from evalround.deadline import Deadline, save_deadline
 from evalround.exercise import Exercise, load_exercise
 from evalround.notebook import compile_source, inject_parameters
+from evalround.recorded_variant import recorded_variant
 from evalround.variant import AnswerKey, Variant, VariantData, build_variant
 
 
@@ -142,7 +143,12 @@ def release_notebook(course: Course, exercise: str) -> NotebookNode:
 def variant_for(
     course: Course, exercise: Exercise, candidate_id: str
 ) -> tuple[Variant, VariantData, AnswerKey]:
-    """The candidate's variant, checked against what was recorded when it was assigned."""
+    """The candidate's variant, checked against what was recorded when it was assigned:
+    read back from the record and the bundle when a rebuild would give the same bytes
+    (``recorded_variant``), else rebuilt."""
+    recorded = recorded_variant(course, exercise, candidate_id)
+    if recorded is not None:
+        return recorded
     variant, data, key = build_variant(exercise, course.secret, candidate_id)
     check_against_record(course, variant, data, key)
     return variant, data, key
@@ -177,7 +183,8 @@ def _build_in_worker(folder: str, secret: bytes, candidate_id: str
 @contextlib.contextmanager
 def _variants(course: Course, exercises: list[Exercise], candidates: list[Candidate],
               jobs: int) -> Iterator[Iterator[tuple[Variant, VariantData, AnswerKey]]]:
-    """Every (candidate, exercise) variant, in that order; ``jobs`` processes build them.
+    """Every (candidate, exercise) variant, in that order; ``jobs`` processes build them,
+    starting at once (an exception in the caller's block cancels what has not started).
 
     The workers start before any progress bar or other thread does. Where the platform
     can fork, they fork; elsewhere they are spawned, which re-imports the caller's main
@@ -190,13 +197,19 @@ def _variants(course: Course, exercises: list[Exercise], candidates: list[Candid
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        yield pool.map(
+        # Submitted at once: the workers build while the caller compiles the exercises.
+        built = pool.map(
             _build_in_worker,
             [str(e.folder) for _, e in pairs],
             [course.secret] * len(pairs),
             [cid for cid, _ in pairs],
             chunksize=2,
         )
+        try:
+            yield built
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # a refusal need not wait for all
+            raise
 
 
 def assign(
@@ -223,21 +236,23 @@ def assign(
     for exercise in exercises:
         check_version(course, exercise, new_version)
     dates: dict[str, datetime] = {}
-    for exercise in exercises:
-        if progress:
-            print(f"assign: compiling {exercise.slug} (nbgrader generate_assignment)...",
-                  file=sys.stderr, flush=True)
-        dates[exercise.slug] = prepare_exercise(course, exercise, now)
-        if deadline is not None:
-            save_deadline(course, exercise.slug, deadline)
-            nbgrader_adapter.set_due_date(course.root, exercise.slug, deadline.due)
-    releases = {e.slug: release_notebook(course, e.slug) for e in exercises}
-    known = course.candidates()
-    known.update({c.id: c for c in candidates})
-    course.save_candidates(known)
-    nbgrader_adapter.ensure_students(course.root, {c.id: c.first_last for c in candidates})
     out: list[Assignment] = []
+    # The variants are built in worker processes while nbgrader compiles the exercises
+    # here: neither needs the other until the bundles are written.
     with _variants(course, exercises, candidates, jobs) as built:
+        for exercise in exercises:
+            if progress:
+                print(f"assign: compiling {exercise.slug} (nbgrader generate_assignment)...",
+                      file=sys.stderr, flush=True)
+            dates[exercise.slug] = prepare_exercise(course, exercise, now)
+            if deadline is not None:
+                save_deadline(course, exercise.slug, deadline)
+                nbgrader_adapter.set_due_date(course.root, exercise.slug, deadline.due)
+        releases = {e.slug: release_notebook(course, e.slug) for e in exercises}
+        known = course.candidates()
+        known.update({c.id: c for c in candidates})
+        course.save_candidates(known)
+        nbgrader_adapter.ensure_students(course.root, {c.id: c.first_last for c in candidates})
         bar = tqdm(candidates, desc="assign", unit="candidate", disable=not progress)
         for candidate in bar:
             parts: list[BundleExercise] = []

@@ -8,7 +8,7 @@ gold-set accuracy used instead of live".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,15 +37,20 @@ def _matches(spec: Any, expected: Any, given: Any) -> bool:
 
 
 def diagnose(exercise: Exercise, frames: Frames, public: dict[str, Any],
-             key: Mapping[str, Any], answers: Mapping[str, Any]) -> list[Diagnosis]:
+             key: Mapping[str, Any], answers: Mapping[str, Any],
+             questions: Collection[str] | None = None) -> list[Diagnosis]:
     """Every known mistake the candidate's wrong answers match, per question.
 
     A mistake matches a question when every field it changes there is wrong against the
-    key and equals the mistake's value; fields it leaves alone do not count."""
+    key and equals the mistake's value; fields it leaves alone do not count. With
+    ``questions``, only those (the ones that lost points): a mistake that loses none of
+    them is not even computed."""
     specs = {f.name: f for f in exercise.manifest.answer_fields}
     owner = {f.name: q.id for q in exercise.manifest.auto_questions for f in q.answers}
     found = []
     for name, approach in exercise.wrong_approaches.items():
+        if questions is not None and not set(approach.loses) & set(questions):
+            continue
         try:
             wrong = approach.fn(frames, public)
         except Exception:  # an author's mistake function that fails names nothing
@@ -55,7 +60,7 @@ def diagnose(exercise: Exercise, frames: Frames, public: dict[str, Any],
             if field in specs and not _matches(specs[field], key[field], value):
                 by_question.setdefault(owner[field], []).append(field)
         for qid, fields in by_question.items():
-            if qid not in approach.loses:
+            if qid not in approach.loses or questions is not None and qid not in questions:
                 continue
             if all(not _matches(specs[f], key[f], answers.get(f))
                    and _matches(specs[f], wrong[f], answers.get(f)) for f in fields):

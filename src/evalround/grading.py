@@ -137,7 +137,8 @@ def diagnoses_for(job: GradingJob, answers: dict[str, Any],
     if not lost or job.data is None or job.public is None:
         return {}
     found: dict[str, list[str]] = {}
-    for d in diagnose(job.exercise, job.data.frames(), job.public, job.key.values, answers):
+    for d in diagnose(job.exercise, job.data.frames(), job.public, job.key.values, answers,
+                      questions=lost):
         if d.question in lost and d.text() not in found.get(d.question, []):
             found.setdefault(d.question, []).append(d.text())
     return found

@@ -186,23 +186,32 @@ def prepare_dirs(spec: SandboxSpec) -> None:
 
 
 _swept: set[Path] = set()
+GROUP_PREFIX = "evalround-"
 
 
-def _sweep(parent: Path) -> None:
-    """Remove groups a killed grader left behind (empty, and older than a minute)."""
+def _sweep(base: Path) -> None:
+    """Remove groups a killed grader left behind (empty, and older than a minute), and
+    the ones kept under ``evalround/`` before each group sat at the top of its hierarchy."""
     with _slot_lock:
-        if parent in _swept or not parent.is_dir():
+        if base in _swept:
             return
-        _swept.add(parent)
-    for child in parent.iterdir():
-        with contextlib.suppress(OSError):
-            if child.is_dir() and time.time() - child.stat().st_mtime > 60:
-                child.rmdir()
+        _swept.add(base)
+    legacy = base / "evalround"
+    with contextlib.suppress(OSError):
+        old = list(legacy.iterdir()) if legacy.is_dir() else []
+        for child in [*base.glob(GROUP_PREFIX + "*"), *old]:
+            with contextlib.suppress(OSError):
+                if child.is_dir() and time.time() - child.stat().st_mtime > 60:
+                    child.rmdir()
 
 
 class Cgroup:
     """A cgroup v1 or v2 group bounding the whole sandbox's memory, processes and cores,
     and counting its CPU time.
+
+    Each group sits at the top of its hierarchy (``evalround-NAME``), so under
+    contention a sandbox gets the share of one ordinary process (``cpu.shares`` 1024 on
+    v1, ``cpu.weight`` 100 on v2), as a kernel outside any sandbox would.
 
     Best effort: where no cgroup can be made (no permission, no controller), the
     per-process limits still hold and the runner counts CPU time over the sandbox's
@@ -233,8 +242,12 @@ class Cgroup:
             if not base.is_dir() or base.resolve() in seen:
                 continue  # cpu and cpuacct are often one hierarchy under two names
             seen.add(base.resolve())
-            _sweep(base / "evalround")
-            path = base / "evalround" / name
+            _sweep(base)
+            # At the top of the hierarchy, beside every other process's group: each
+            # sandbox then weighs as one process does. Under a shared parent, all the
+            # sandboxes together would weigh as one, and a busy machine would give a
+            # whole cohort the CPU share of a single process.
+            path = base / (GROUP_PREFIX + name)
             try:
                 path.mkdir(parents=True, exist_ok=True)
                 for key, value in settings.items():

@@ -158,6 +158,23 @@ def build_variant(
     return variant, data, key
 
 
+def sampled_variant(exercise: Exercise, secret: bytes, candidate_id: str) -> Variant:
+    """The candidate's parameters alone, without generating data: what ``build_variant``
+    gives when the generator leaves the sampled parameters as they are."""
+    manifest = exercise.manifest
+    seed = derive_seed(secret, manifest.id, candidate_id)
+    params = exercise.sample_parameters(np.random.default_rng(seed))
+    return Variant(
+        exercise_id=manifest.id,
+        exercise_slug=manifest.slug,
+        candidate_id=candidate_id,
+        variant_id=derive_variant_id(secret, manifest.id, candidate_id),
+        seed=seed,
+        public=_jsonable(params["public"]),
+        hidden=_jsonable(params["hidden"]),
+    )
+
+
 def answer_key(exercise: Exercise, data: VariantData, variant: Variant) -> AnswerKey:
     """The key, computed from the bytes the candidate gets, as the candidate would parse them."""
     values = exercise.reference(data.frames(), dict(variant.injected_parameters))

@@ -105,7 +105,9 @@ def run_demo(root: Path, exercises: list[Exercise], jobs: int = 2,
              allow_unsandboxed: bool = False) -> DemoResult:
     runner = runner or default_runner(allow_unsandboxed)  # refuse before doing any work
     reset_demo_course(root)
-    course = init_course(root, secret=DEMO_SECRET, demo=True)
+    # blind, as `evalround init` makes a course: the cohort's ids are first names
+    course = init_course(root, secret=DEMO_SECRET, demo=True, blind=True,
+                         graders_per_answer=2)
     candidates = [who.candidate for who in DEMO_COHORT]
     assign(course, exercises, candidates, progress=progress, jobs=jobs)
     inbox = root / "inbox"

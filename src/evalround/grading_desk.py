@@ -57,6 +57,20 @@ PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'unsafe-inline'
 DESK_JS = Path(__file__).parent / "templates" / "desk.js"
 
 
+def behind_hub() -> bool:
+    """Whether this server is a JupyterHub single-user server (the hub sets its API
+    token in the environment of every server it spawns)."""
+    return bool(os.environ.get("JUPYTERHUB_API_TOKEN"))
+
+
+def hub_user(user: Any) -> str | None:
+    """The hub user name of a request's authenticated user, if the hub vouched for one."""
+    hub = getattr(user, "hub_user", None)
+    if isinstance(hub, dict) and isinstance(hub.get("name"), str):
+        return str(hub["name"])
+    return None
+
+
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("evalround", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined,
@@ -74,9 +88,17 @@ class DeskHandler(JupyterHandler):  # type: ignore[misc]
         return Course(Path(root).expanduser())
 
     def grader(self) -> str | None:
-        name = self.get_argument("grader", "").strip()
-        if not name:
-            return None
+        """Who is grading: behind JupyterHub the hub user this server authenticated (a
+        typed name counts for nothing there); running alone, the name the grader gave."""
+        if behind_hub():
+            name = hub_user(self.current_user)
+            if not name:
+                raise web.HTTPError(403, "this desk runs behind JupyterHub, and the request "
+                                         "has no hub user: log in to the hub to grade")
+        else:
+            name = self.get_argument("grader", "").strip()
+            if not name:
+                return None
         try:
             return check_grader(name)
         except RubricError as exc:
@@ -84,7 +106,7 @@ class DeskHandler(JupyterHandler):  # type: ignore[misc]
 
     def page(self, template: str, **context: Any) -> None:
         html = self.settings["evalround_env"].get_template(template).render(
-            base=self.base_url.rstrip("/"), **context)
+            base=self.base_url.rstrip("/"), from_hub=behind_hub(), **context)
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Content-Security-Policy", PAGE_POLICY)
         self.finish(html)
@@ -245,7 +267,8 @@ class SubmissionHandler(DeskHandler):
         # The conflict message names the candidate; the blind grader gets it without.
         conflict = scored.conflict.replace(cid, code) if scored.conflict else None
         self._render(slug, code, grader, saved={"question": question, "score": mine,
-                                                "conflict": conflict})
+                                                "conflict": conflict,
+                                                "waiting": scored.waiting})
 
 
 class ScriptHandler(JupyterHandler):  # type: ignore[misc]

@@ -269,7 +269,7 @@ def collect_results(course: Course, exercises: list[Exercise]) -> list[Candidate
         records = {cid: load_record(course, slug, cid) for cid in assigned}
         gradebook: dict[str, dict[str, nbgrader_adapter.GradebookGrade]] = {}
         if any(r is not None for r in records.values()):
-            gradebook = nbgrader_adapter.grades(course.root, slug, slug)
+            gradebook = course.by_candidate(nbgrader_adapter.grades(course.root, slug, slug))
         marks: dict[str, list[Mark]] = {}
         items: dict[str, list[RubricItem]] = {}
         if manifest.written_questions and (course.records / STORE_NAME).exists():

@@ -355,8 +355,8 @@ def cmd_mark(args: argparse.Namespace) -> int:
                                 args.items, args.comment or "", force=args.force)
     if scored.waiting:
         print(f"{args.candidate} {exercise.slug} {scored.question}: marked; the gradebook gets "
-              f"its score once {scored.waiting} more grader"
-              f"{'s' if scored.waiting != 1 else ''} mark it")
+              f"its score once {scored.waiting} more "
+              f"{'grader marks' if scored.waiting == 1 else 'graders mark'} it")
         return 0
     print(f"{args.candidate} {exercise.slug} {scored.question}: {scored.score:g} points in the "
           f"gradebook (graders: {', '.join(scored.graders)})")

@@ -13,6 +13,9 @@ Saving a question stores the grader's applied items and comment in the rubric st
 and writes the resulting score into nbgrader's gradebook (``rubric.apply_items``).
 A grader sees neither the candidate's identity nor another grader's marks. Candidate
 text is shown escaped: an answer is data, never markup the grader's browser runs.
+
+Who is grading: behind JupyterHub (docs/jupyterhub.md), the hub user the server
+authenticated, whatever a form says; running alone, the name a grader gives once.
 """
 
 from __future__ import annotations

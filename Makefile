@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# JupyterHub's proxy, from the npm registry (graders on a hub: docs/jupyterhub.md)
+PROXY_PREFIX := $(VENV)/node
 # The browser tests drive Debian's Chromium (scripts/system-packages.sh); Playwright
 # must never fetch a browser build of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
@@ -14,6 +16,7 @@ $(STAMP): pyproject.toml scripts/system-packages.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	npm install --silent --no-audit --no-fund --prefix $(PROXY_PREFIX) configurable-http-proxy@5
 	touch $(STAMP)
 
 install: $(STAMP)

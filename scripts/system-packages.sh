@@ -3,7 +3,8 @@
 # Debian's Chromium with its driver, which the browser tests drive through Playwright
 # (Playwright never downloads a browser of its own: see PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD
 # in the Makefile); and Debian's PostgreSQL server, which the tests of a course on
-# PostgreSQL (`evalround init --db`) start in a temporary folder (tests/pg.py). Installed
+# PostgreSQL (`evalround init --db`) start in a temporary folder (tests/pg.py); and
+# Node.js with npm, which the Makefile installs JupyterHub's proxy with. Installed
 # with Debian's apt when missing (as root, or with passwordless sudo).
 # Elsewhere it says what to install and goes on: grading then refuses to run
 # candidates' code until a sandbox is there (or the operator passes --unsandboxed).
@@ -15,6 +16,9 @@ command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 # The server binaries (initdb, pg_ctl) live in /usr/lib/postgresql/<version>/bin.
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+# Node.js and npm: the Makefile installs JupyterHub's proxy (configurable-http-proxy) with npm.
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(uname -s)" != Linux ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -133,7 +133,7 @@ def test_demo_on_postgresql_then_a_dask_regrade_gives_the_same_scores(
     engine.dispose()
     assert count["submitted_assignment"] == len(DEMO_COHORT)
     assert count["marks"] > 0
-    book = nbgrader_adapter.grades(root, "template", "template")
+    book = course.by_candidate(nbgrader_adapter.grades(root, "template", "template"))
     for cid, record in local.items():
         assert record is not None
         assert book[cid]["q1"].auto_score == pytest.approx(record.scores["q1"]), cid

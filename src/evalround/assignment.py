@@ -252,7 +252,9 @@ def assign(
         known = course.candidates()
         known.update({c.id: c for c in candidates})
         course.save_candidates(known)
-        nbgrader_adapter.ensure_students(course.root, {c.id: c.first_last for c in candidates})
+        # a blind course's gradebook holds codes, with no name or email
+        nbgrader_adapter.ensure_students(course.root, {
+            course.student_id(c.id): {} if course.blind else c.first_last for c in candidates})
         bar = tqdm(candidates, desc="assign", unit="candidate", disable=not progress)
         for candidate in bar:
             parts: list[BundleExercise] = []

@@ -78,7 +78,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     """Create a course folder: a stock nbgrader course plus evalround's records.
 
     With --db, the gradebook and evalround's records live in that PostgreSQL database
-    (many graders at once), not in the course folder's SQLite files.
+    (many graders at once), not in the course folder's SQLite files. Blind by default:
+    graders see candidates only as codes, in the formgrader too (--no-blind: names).
     Example: evalround init hiring-2026q4 --db postgresql://grader@db.internal/hiring
     """
     from evalround import store
@@ -91,14 +92,17 @@ def cmd_init(args: argparse.Namespace) -> int:
             raise store.DatabaseError(
                 f"the database {store.shown(db_url)} already holds a course's grades; give "
                 f"each course a database of its own")
-    course = init_course(Path(args.path), db_url=db_url)
+    course = init_course(Path(args.path), db_url=db_url, blind=not args.no_blind,
+                         graders_per_answer=args.graders_per_answer)
     if db_url:
         store.prepare(course.root)
     if args.bank:
         course.set_bank(Path(args.bank))
         print(f"exercises come from the bank {course.bank}")
     where = f"; gradebook and records in {store.shown(db_url)}" if db_url else ""
-    print(f"course ready at {course.root}{where}")
+    how = "blind (graders see codes, not candidates)" if course.blind else "not blind"
+    print(f"course ready at {course.root}{where}; grading is {how}, "
+          f"{plural(course.graders_per_answer, 'grader')} per written answer")
     return 0
 
 
@@ -352,6 +356,11 @@ def cmd_mark(args: argparse.Namespace) -> int:
     exercise = course_exercise(course, args.exercise)
     scored = rubric.apply_items(course, exercise, args.candidate, args.question, args.grader,
                                 args.items, args.comment or "", force=args.force)
+    if scored.waiting:
+        print(f"{args.candidate} {exercise.slug} {scored.question}: marked; the gradebook gets "
+              f"its score once {scored.waiting} more "
+              f"{'grader marks' if scored.waiting == 1 else 'graders mark'} it")
+        return 0
     if scored.conflict:
         print(f"{args.candidate} {exercise.slug} {scored.question}: marks saved; the gradebook "
               f"keeps the score typed by hand")
@@ -508,6 +517,26 @@ def cmd_desk(args: argparse.Namespace) -> int:
     # goes in its environment, not its command line, which other users can read.
     os.chdir(course.root)
     os.execve(sys.executable, argv, {**os.environ, "JUPYTER_TOKEN": token})
+
+
+@command
+def cmd_hub_config(args: argparse.Namespace) -> int:
+    """Write a jupyterhub_config.py for the course's graders (see docs/jupyterhub.md).
+
+    Each grader logs in to the hub and grades in the formgrader and the desk of their own
+    server, over the shared course folder, under their hub name.
+    Example: evalround hub-config --graders rhea sam --admins lee --url http://0.0.0.0:8000
+    """
+    from evalround.course import CourseError, write_atomic
+    from evalround.hub import CONFIG_NAME, hub_config
+
+    course = _course(args)
+    out = Path(args.out) if args.out else course.root / CONFIG_NAME
+    if out.exists() and not args.force:
+        raise CourseError(f"{out} already exists; pass --force to replace it")
+    write_atomic(out, hub_config(course, args.graders, args.admins or (), args.url, out))
+    print(f"wrote {out}; start the hub with: jupyterhub -f {out}")
+    return 0
 
 
 @command
@@ -683,8 +712,15 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["init"].add_argument("--db", metavar="URL",
                                  help="PostgreSQL database for the gradebook and evalround's "
                                       "records (default: SQLite files in the course folder)")
+    parsers["init"].add_argument("--no-blind", action="store_true",
+                                 help="graders see candidates' ids and names (in the "
+                                      "formgrader); default: blind codes only")
+    parsers["init"].add_argument("--graders-per-answer", type=int, default=1, metavar="N",
+                                 help="graders who mark each written answer before its score "
+                                      "goes into the gradebook, where all graders see it "
+                                      "(default: 1)")
     for name in ("assign", "collect", "grade", "report", "demo", "mark", "rubric", "calibrate",
-                 "desk", "feedback", "integrity", "items", "graders"):
+                 "desk", "feedback", "integrity", "items", "graders", "hub-config"):
         parsers[name].add_argument("--course", default=".",
                                    help="course folder (default: the one . lies in)")
     for name in ("assign", "grade", "report", "demo", "calibrate", "feedback", "integrity",
@@ -762,6 +798,15 @@ def build_parser() -> argparse.ArgumentParser:
                                  "machine only; 0.0.0.0: every interface)")
     parsers["desk"].add_argument("--port", type=int, default=8888,
                                  help="the port to listen on (default: 8888)")
+    parsers["hub-config"].add_argument("--graders", nargs="+", required=True,
+                                       help="the graders' hub user names")
+    parsers["hub-config"].add_argument("--admins", nargs="+", help="hub admins' user names")
+    parsers["hub-config"].add_argument("--url", default="http://127.0.0.1:8000",
+                                       help="where the hub listens (default: %(default)s)")
+    parsers["hub-config"].add_argument("--out", help="where to write it (default: "
+                                                     "COURSE/jupyterhub_config.py)")
+    parsers["hub-config"].add_argument("--force", action="store_true",
+                                       help="replace an existing file")
     parsers["desk"].add_argument("--no-browser", action="store_true")
     parsers["report"].add_argument("--out", help="output folder (default: COURSE/reports)")
     parsers["validate"].add_argument("exercise", help="exercise slug")

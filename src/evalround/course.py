@@ -12,11 +12,20 @@ Layout (nbgrader's own folders are untouched in meaning)::
     .evalround/grades/<exercise>/<candidate>.json       answers, scores, key used
     .evalround/grades/<exercise>/<candidate>.changed.json   marks of an earlier version
     .evalround/deadlines.json       each exercise's due date, time zone and contact
+    .evalround/grading.json         how graders work: blind or not, graders per answer
+
+A blind course (``evalround init``'s default) names each candidate in nbgrader's
+gradebook and folders (``submitted/``, ``autograded/``) by a code derived from the
+course secret (``C-3F9A0C1B``), with no name or email, so the formgrader shows graders
+no one's identity; evalround's own records keep the candidate's id, and ``student_id``
+/ ``candidate_of`` translate at the gradebook's edge.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -31,6 +40,7 @@ from evalround.variant import AnswerKey, Variant
 
 RECORDS = ".evalround"
 CANDIDATE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+GRADING_FILE = "grading.json"
 
 NBGRADER_CONFIG = '''\
 # nbgrader configuration for an evalround course. Stock nbgrader commands and the
@@ -39,6 +49,9 @@ import os
 
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {course_id!r}
+# The course is this folder, from wherever nbgrader runs (a grader's server on a hub
+# starts in their home folder and finds this file on JUPYTER_CONFIG_PATH).
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 # evalround does not use nbgrader's exchange; keep it inside the course so that stock
 # commands and the formgrader do not complain about /usr/local/share/nbgrader.
 c.Exchange.root = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".evalround",
@@ -194,6 +207,60 @@ class Course:
     def is_demo(self) -> bool:
         return (self.records / "demo").exists()
 
+    # -- how graders work ----------------------------------------------------------
+
+    def _grading(self) -> dict[str, Any]:
+        path = self.records / GRADING_FILE
+        if not path.exists():
+            return {}
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise CourseError(f"{path}: not valid JSON ({exc})") from None
+        if not isinstance(raw, dict):
+            raise CourseError(f"{path}: expected an object such as {{\"blind\": true}}")
+        return raw
+
+    @property
+    def blind(self) -> bool:
+        """Whether graders see candidates only as codes, in the formgrader too (set when
+        the course is made: ``.evalround/grading.json``; a course made before has none)."""
+        return bool(self._grading().get("blind", False))
+
+    @property
+    def graders_per_answer(self) -> int:
+        """How many graders mark each written answer before its score goes into the
+        gradebook, where every grader can see it (1: at the first grader's save)."""
+        value = self._grading().get("graders_per_answer", 1)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise CourseError(f"{self.records / GRADING_FILE}: graders_per_answer must be a "
+                              f"whole number of at least 1, not {value!r}")
+        return value
+
+    def student_id(self, candidate: str) -> str:
+        """The candidate's id in nbgrader's gradebook and folders: a blind code in a
+        blind course, else the candidate id itself."""
+        if not self.blind:
+            return candidate
+        digest = hmac.new(self.secret, f"student:{candidate}".encode(), hashlib.sha256)
+        return "C-" + digest.hexdigest()[:8].upper()
+
+    def candidate_of(self, student: str) -> str:
+        """The candidate behind a gradebook student id (the inverse of ``student_id``)."""
+        if not self.blind:
+            return student
+        for cid in self.candidates():
+            if self.student_id(cid) == student:
+                return cid
+        raise CourseError(f"gradebook student {student} is no candidate of {self.root}")
+
+    def by_candidate(self, rows: dict[str, Any]) -> dict[str, Any]:
+        """A mapping keyed by gradebook student id, keyed by candidate id instead."""
+        if not self.blind:
+            return rows
+        known = {self.student_id(cid): cid for cid in self.candidates()}
+        return {known.get(student, student): value for student, value in rows.items()}
+
     def source_dir(self, exercise: str) -> Path:
         return self.root / "source" / exercise
 
@@ -201,10 +268,10 @@ class Course:
         return self.root / "release" / exercise
 
     def submitted_dir(self, candidate: str, exercise: str) -> Path:
-        return self.root / "submitted" / candidate / exercise
+        return self.root / "submitted" / self.student_id(candidate) / exercise
 
     def autograded_dir(self, candidate: str, exercise: str) -> Path:
-        return self.root / "autograded" / candidate / exercise
+        return self.root / "autograded" / self.student_id(candidate) / exercise
 
     def bundle_dir(self) -> Path:
         return self.root / "bundles"
@@ -289,12 +356,16 @@ def find_course(start: Path) -> Course:
 
 
 def init_course(root: Path, secret: bytes | None = None, course_id: str | None = None,
-                demo: bool = False, db_url: str | None = None) -> Course:
+                demo: bool = False, db_url: str | None = None, blind: bool = False,
+                graders_per_answer: int = 1) -> Course:
     """Create (or reuse) a course folder. An existing secret is never replaced.
 
     nbgrader's ``course_id`` is the folder's name unless given. ``db_url`` puts the
     gradebook and evalround's records in that database (see ``evalround.store``); an
-    existing course's database is never changed.
+    existing course's database is never changed. ``blind`` (``evalround init``'s default)
+    names candidates in the gradebook by code (see ``Course.student_id``);
+    ``graders_per_answer`` is how many graders mark each written answer before its score
+    reaches the gradebook. Both are kept in ``.evalround/grading.json``, chosen once.
     """
     root.mkdir(parents=True, exist_ok=True)
     enclosing = enclosing_course(root.resolve().parent)
@@ -308,7 +379,8 @@ def init_course(root: Path, secret: bytes | None = None, course_id: str | None =
     records.mkdir(exist_ok=True)
     (records / "exchange").mkdir(exist_ok=True)  # nbgrader's exchange, unused but checked
     secret_path = records / "secret"
-    if not secret_path.exists():
+    existed = secret_path.exists()
+    if not existed:
         value = secret if secret is not None else secrets.token_bytes(32)
         write_atomic(secret_path, value.hex() + "\n")
         secret_path.chmod(0o600)
@@ -317,6 +389,17 @@ def init_course(root: Path, secret: bytes | None = None, course_id: str | None =
             f"{root} already has a different course secret; variants would change. "
             f"Use a new folder."
         )
+    grading = records / GRADING_FILE
+    wanted = {"blind": blind, "graders_per_answer": graders_per_answer}
+    if graders_per_answer < 1:
+        raise CourseError(f"graders per answer must be at least 1, not {graders_per_answer}")
+    # A course made before courses chose stays as it was: not blind, one grader per answer.
+    if not grading.exists() and not existed:
+        write_atomic(grading, json.dumps(wanted, indent=1) + "\n")
+    elif grading.exists() and json.loads(grading.read_text(encoding="utf-8")) != wanted:
+        raise CourseError(
+            f"{grading} already says {grading.read_text(encoding='utf-8').strip()}; how a "
+            f"course is graded (blind, graders per answer) is chosen once, when it is made")
     if demo:
         (records / "demo").write_text("this course was made by `evalround demo`\n")
     config = root / "nbgrader_config.py"

@@ -14,7 +14,7 @@ import numpy as np
 
 from evalround.assignment import assign
 from evalround.calibration import Calibration, calibrate
-from evalround.course import RECORDS, CourseError, init_course
+from evalround.course import GRADING_FILE, RECORDS, CourseError, init_course
 from evalround.execution import NotebookRunner, default_runner
 from evalround.exercise import Exercise
 from evalround.grading import GradeRecord, grade
@@ -52,7 +52,7 @@ def reset_demo_course(root: Path) -> None:
     demo = (records / "demo").exists()
     url = _server_url(root)
     fresh = (url is not None and records.exists()
-             and {p.name for p in records.iterdir()} <= {"secret", "exchange"})
+             and {p.name for p in records.iterdir()} <= {"secret", "exchange", GRADING_FILE})
     if records.exists() and not demo and not fresh:
         raise CourseError(
             f"{root} holds a real course (no {RECORDS}/demo marker); the demo will not "
@@ -105,7 +105,9 @@ def run_demo(root: Path, exercises: list[Exercise], jobs: int = 2,
              allow_unsandboxed: bool = False) -> DemoResult:
     runner = runner or default_runner(allow_unsandboxed)  # refuse before doing any work
     reset_demo_course(root)
-    course = init_course(root, secret=DEMO_SECRET, demo=True)
+    # blind, as `evalround init` makes a course: the cohort's ids are first names
+    course = init_course(root, secret=DEMO_SECRET, demo=True, blind=True,
+                         graders_per_answer=2)
     candidates = [who.candidate for who in DEMO_COHORT]
     assign(course, exercises, candidates, progress=progress, jobs=jobs)
     inbox = root / "inbox"

@@ -81,7 +81,7 @@ Marks = tuple[dict[str, dict[str, nbgrader_adapter.GradebookGrade]],
 def _course_marks(course: Course, exercise: Exercise) -> Marks:
     """What every page of ``exercise`` reads: the gradebook, the checklists, the items."""
     slug = exercise.slug
-    return (nbgrader_adapter.grades(course.root, slug, slug),
+    return (course.by_candidate(nbgrader_adapter.grades(course.root, slug, slug)),
             course_checklists(course, exercise), current_items(course, exercise))
 
 

@@ -227,8 +227,8 @@ def finish(course: Course, job: GradingJob, result: ExecutionResult, sandbox: st
     )
     path = course.grade_path(slug, job.candidate)
     write_atomic(pending_path(path), json.dumps(asdict(record), indent=1))
-    nbgrader_adapter.record_autograde(course.root, slug, job.candidate, slug, record.scores,
-                                      graded, _parse_stamp(stamp))
+    nbgrader_adapter.record_autograde(course.root, slug, course.student_id(job.candidate), slug,
+                                      record.scores, graded, _parse_stamp(stamp))
     record_late_penalty(course, record)
     commit_record(path)
     shutil.rmtree(job.workdir, ignore_errors=True)
@@ -254,7 +254,7 @@ def _write_gradebook(course: Course, record: GradeRecord) -> None:
     graded = nbformat.read(out_dir / notebook_name(slug), as_version=4)
     stamp_file = out_dir / "timestamp.txt"
     stamp = stamp_file.read_text().strip() if stamp_file.exists() else ""
-    nbgrader_adapter.record_autograde(course.root, slug, record.candidate, slug,
+    nbgrader_adapter.record_autograde(course.root, slug, course.student_id(record.candidate), slug,
                                       record.scores, graded, _parse_stamp(stamp))
     record_late_penalty(course, record)
 
@@ -270,7 +270,7 @@ def record_late_penalty(course: Course, record: GradeRecord) -> float:
                           nbgrader_adapter.max_score(course.root, record.exercise,
                                                      record.exercise))
     nbgrader_adapter.set_late_penalty(course.root, record.exercise, record.exercise,
-                                      record.candidate, points)
+                                      course.student_id(record.candidate), points)
     return points
 
 
@@ -299,7 +299,7 @@ def reconcile(course: Course, exercises: list[Exercise]) -> list[str]:
                 continue
             done.append(f"{half.candidate}, {slug}: finished the grade a crash left "
                         f"half written (gradebook and grade record now agree)")
-        rows = nbgrader_adapter.grades(course.root, slug, slug)
+        rows = course.by_candidate(nbgrader_adapter.grades(course.root, slug, slug))
         for candidate in sorted(set(rows) | set(course.assigned(slug))):
             record = load_record(course, slug, candidate)
             cells = rows.get(candidate, {})

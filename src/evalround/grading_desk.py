@@ -21,6 +21,9 @@ text is shown escaped: an answer is data, never markup the grader's browser runs
 
 The extension also serves MathJax to the formgrader in the same server, which would
 otherwise load it from a CDN (``use_local_mathjax``).
+
+Who is grading: behind JupyterHub (docs/jupyterhub.md), the hub user the server
+authenticated, whatever a form says; running alone, the name a grader gives once.
 """
 
 from __future__ import annotations
@@ -72,6 +75,20 @@ FORMGRADER_MATHJAX = Path(__file__).parent / "templates" / "formgrader_mathjax.h
 MATHJAX = "/evalround/mathjax"
 
 
+def behind_hub() -> bool:
+    """Whether this server is a JupyterHub single-user server (the hub sets its API
+    token in the environment of every server it spawns)."""
+    return bool(os.environ.get("JUPYTERHUB_API_TOKEN"))
+
+
+def hub_user(user: Any) -> str | None:
+    """The hub user name of a request's authenticated user, if the hub vouched for one."""
+    hub = getattr(user, "hub_user", None)
+    if isinstance(hub, dict) and isinstance(hub.get("name"), str):
+        return str(hub["name"])
+    return None
+
+
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("evalround", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined,
@@ -89,9 +106,17 @@ class DeskHandler(JupyterHandler):  # type: ignore[misc]
         return Course(Path(root).expanduser())
 
     def grader(self) -> str | None:
-        name = self.get_argument("grader", "").strip()
-        if not name:
-            return None
+        """Who is grading: behind JupyterHub the hub user this server authenticated (a
+        typed name counts for nothing there); running alone, the name the grader gave."""
+        if behind_hub():
+            name = hub_user(self.current_user)
+            if not name:
+                raise web.HTTPError(403, "this desk runs behind JupyterHub, and the request "
+                                         "has no hub user: log in to the hub to grade")
+        else:
+            name = self.get_argument("grader", "").strip()
+            if not name:
+                return None
         try:
             return check_grader(name)
         except RubricError as exc:
@@ -99,7 +124,7 @@ class DeskHandler(JupyterHandler):  # type: ignore[misc]
 
     def page(self, template: str, **context: Any) -> None:
         html = self.settings["evalround_env"].get_template(template).render(
-            base=self.base_url.rstrip("/"), **context)
+            base=self.base_url.rstrip("/"), from_hub=behind_hub(), **context)
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Content-Security-Policy", PAGE_POLICY)
         self.finish(html)
@@ -340,6 +365,7 @@ class SubmissionHandler(DeskHandler):
                 raise web.HTTPError(400, str(exc).replace(cid, code)) from None
             # The grader's own score only: the gradebook's is the mean of every grader's.
             saved.append({"question": question, "conflict": bool(scored.conflict),
+                          "waiting": scored.waiting,
                           "score": mark_score(current_items(course, exercise)[question],
                                               items, points[question])})
         if saved:

@@ -30,7 +30,7 @@ def exercise_stats(course: Course, exercise: Exercise) -> ExerciseStats:
     """Item statistics of one exercise over its graded candidates (pending ones left out)."""
     slug = exercise.slug
     questions = exercise.manifest.questions
-    book = nbgrader_adapter.grades(course.root, slug, slug)
+    book = course.by_candidate(nbgrader_adapter.grades(course.root, slug, slug))
     points = {cid: {q.id: (cells[q.id].score if q.id in cells else None) for q in questions}
               for cid, cells in book.items()}
     return analyse(slug, {q.id: q.points for q in questions}, points)

@@ -34,7 +34,8 @@ def retire_marks(course: Course, exercise: str, candidate: str, marked_sha256: s
     """
     retired = RubricStore(course).retire(exercise, candidate) if (
         course.records / STORE_NAME).exists() else []
-    cleared = nbgrader_adapter.clear_manual_scores(course.root, exercise, exercise, candidate)
+    cleared = nbgrader_adapter.clear_manual_scores(course.root, exercise, exercise,
+                                                   course.student_id(candidate))
     questions: dict[str, dict[str, Any]] = {}
     for qid, grade in cleared.items():
         questions[qid] = {"score": grade.manual_score, "comment": grade.comment or "",

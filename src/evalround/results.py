@@ -273,8 +273,9 @@ def collect_results(course: Course, exercises: list[Exercise]) -> list[Candidate
         gradebook: dict[str, dict[str, nbgrader_adapter.GradebookGrade]] = {}
         penalties: dict[str, float] = {}
         if any(r is not None for r in records.values()):
-            gradebook = nbgrader_adapter.grades(course.root, slug, slug)
-            penalties = nbgrader_adapter.late_penalties(course.root, slug, slug)
+            gradebook = course.by_candidate(nbgrader_adapter.grades(course.root, slug, slug))
+            penalties = course.by_candidate(
+                nbgrader_adapter.late_penalties(course.root, slug, slug))
         marks: dict[str, list[Mark]] = {}
         items: dict[str, list[RubricItem]] = {}
         if manifest.written_questions and (course.records / STORE_NAME).exists():

@@ -12,10 +12,13 @@ course's database (``evalround.store``: ``.evalround/rubric.sqlite`` by default)
 
 A written answer's score is the sum of the applied items' points, clipped to the
 question's points. When several graders mark the same answer (calibration), the
-gradebook gets the mean of their scores. That score is written into nbgrader's
-gradebook as the cell's manual score, so the formgrader and stock ``nbgrader export``
-show the same totals. A manual score someone typed into the formgrader by hand is
-never replaced silently: ``RubricConflict`` names it, unless the caller forces it.
+gradebook gets the mean of their scores, and only once as many graders as the course
+wants per answer (``Course.graders_per_answer``) have marked it, so that no grader sees
+another's score or comment in the formgrader before giving their own. That score is
+written into nbgrader's gradebook as the cell's manual score, so the formgrader and
+stock ``nbgrader export`` show the same totals. A manual score someone typed into the
+formgrader by hand is never replaced silently: ``RubricConflict`` names it, unless the
+caller forces it.
 
 The pure part (items, scores, blind codes) is at the top; the store and the gradebook
 writes are below it.
@@ -308,6 +311,7 @@ class Scored:
     graders: tuple[str, ...]
     conflict: str | None = None  # why the gradebook was left as it was
     replaced: bool = False  # a score typed by hand gave way (forced; kept in the records)
+    waiting: int = 0  # graders still to mark before the score goes into the gradebook
 
 
 def _question(exercise: Exercise, question: str) -> Question:
@@ -348,8 +352,8 @@ def _by_hand(manual: float | None, last_written: float | None) -> bool:
 def typed_by_hand(course: Course, exercise: Exercise, candidate: str, question: str) -> bool:
     """Whether the gradebook holds a score for this answer that someone typed into the
     formgrader by hand (one evalround did not write), which a rubric save leaves alone."""
-    held = nbgrader_adapter.grade(course.root, exercise.slug, exercise.slug, candidate,
-                                  question)
+    held = nbgrader_adapter.grade(course.root, exercise.slug, exercise.slug,
+                                  course.student_id(candidate), question)
     return held is not None and _by_hand(
         held.manual_score, RubricStore(course).written(exercise.slug, candidate, question))
 
@@ -381,11 +385,17 @@ def _rescore(course: Course, exercise: Exercise, candidate: str, q: Question, fo
         raise RubricError(f"{candidate}/{slug}/{q.id}: no grader has applied rubric items yet")
     score = consensus([mark_score(items, m.items, q.points) for m in marks])
     graders = tuple(m.grader for m in marks)
-    held = nbgrader_adapter.grade(course.root, slug, slug, candidate, q.id)
+    student = course.student_id(candidate)
+    held = nbgrader_adapter.grade(course.root, slug, slug, student, q.id)
     if held is None:
         raise RubricError(
             f"{candidate}/{slug}: no graded submission in the gradebook; run `evalround grade`"
         )
+    wanted = course.graders_per_answer
+    if len(marks) < wanted and records.written(slug, candidate, q.id) is None:
+        # Every grader sees the gradebook (the formgrader shows its score and comment): it
+        # gets nothing until the graders this course wants have each marked independently.
+        return Scored(slug, candidate, q.id, score, graders, waiting=wanted - len(marks))
     by_hand = _by_hand(held.manual_score, records.written(slug, candidate, q.id))
     if by_hand and not force:
         # Says nothing of the graders: neither the score typed by hand nor the rubric's
@@ -399,7 +409,7 @@ def _rescore(course: Course, exercise: Exercise, candidate: str, q: Question, fo
     if replaced:
         records.keep_replaced(slug, candidate, q.id, float(held.manual_score or 0.0),
                               held.comment or "", forced_by)
-    nbgrader_adapter.set_manual_score(course.root, slug, slug, candidate, q.id, score,
+    nbgrader_adapter.set_manual_score(course.root, slug, slug, student, q.id, score,
                                       comment=_comment_text(marks))
     records.set_written(slug, candidate, q.id, score)
     return Scored(slug, candidate, q.id, score, graders, replaced=replaced)

@@ -49,10 +49,11 @@ WRONG_APPROACHES = {
     ),
 }
 
-# strong: every answer right. weak: the mean as p95. literal: every stated definition
-# right, but the judgement question answered with its obvious reading (the busiest region).
+# Simulated candidates for validate and the demo. strong: every answer right. literal:
+# every stated definition right, but the judgement question answered with its obvious
+# reading (the busiest region). aggregate_only: looks at the whole product only.
 PERSONAS = {
     "strong": (),
-    "weak": ("mean_instead_of_p95",),
     "literal": ("busiest_region",),
+    "aggregate_only": ("mean_instead_of_p95", "busiest_region"),
 }

@@ -5,8 +5,10 @@ hidden ones (what is planted). ``generate`` turns them into data frames. Both ta
 random generator explicitly and write nothing.
 
 The judgement question (Q2) needs a truth that varies across variants and an obvious
-reading that is wrong in every one: here the tail sits in one region, a different one
-per variant, and never in the busiest region.
+reading that is wrong in every one: here the heavy tail sits in one region, a different
+one per variant, and never in the busiest region. The data should look like a real
+week: each region has its own typical latency and a light tail of its own (retries,
+cold starts), so the slow region stands out by how much, not by being the only one.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ def sample_parameters(rng: np.random.Generator) -> dict[str, dict[str, Any]]:
         "hidden": {
             "shares": [round(float(s), 4) for s in shares],
             "slow_region": REGIONS[slow],
-            "median_ms": float(rng.uniform(350, 450)),
+            "median_ms": [round(float(m), 1) for m in rng.uniform(330, 470, len(REGIONS))],
+            "background_tail_share": float(rng.uniform(0.01, 0.03)),
+            "background_tail_scale_ms": float(rng.uniform(250, 450)),
             "tail_share": float(rng.uniform(0.35, 0.55)),
             "tail_scale_ms": float(rng.uniform(1200, 2400)),
         },
@@ -48,15 +52,19 @@ def generate(rng: np.random.Generator, params: dict[str, Any]) -> dict[str, pd.D
     shares = np.array(hidden["shares"]) / np.sum(hidden["shares"])
     region = rng.choice(len(REGIONS), size=n, p=shares)
     slow = np.array(REGIONS)[region] == hidden["slow_region"]
-    body = rng.lognormal(np.log(hidden["median_ms"]), 0.2, n)
+    body = rng.lognormal(np.log(np.array(hidden["median_ms"])[region]), 0.2, n)
+    background = rng.random(n) < hidden["background_tail_share"]
     tail = slow & (rng.random(n) < hidden["tail_share"])
-    latency = body + tail * rng.exponential(hidden["tail_scale_ms"], n)
+    latency = (body + background * rng.exponential(hidden["background_tail_scale_ms"], n)
+               + tail * rng.exponential(hidden["tail_scale_ms"], n))
     start = pd.Timestamp("2026-10-05T00:00:00Z")
     seconds = np.sort(rng.uniform(0, 7 * 86400, n))
     frame = pd.DataFrame(
         {
             "request_id": [f"req_{i:05d}" for i in range(n)],
-            "timestamp": [(start + pd.Timedelta(seconds=float(s))).isoformat() for s in seconds],
+            # Millisecond timestamps, as a request log writes them.
+            "timestamp": (start + pd.to_timedelta(np.round(seconds, 3), unit="s"))
+            .strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z",
             "region": np.array(REGIONS)[region],
             "latency_ms": np.round(latency, 1),
         }
@@ -65,5 +73,5 @@ def generate(rng: np.random.Generator, params: dict[str, Any]) -> dict[str, pd.D
 
 
 def planted(params: dict[str, Any]) -> dict[str, float]:
-    """How strongly the slow region stands out: its share of the tail draws."""
+    """How strongly the slow region stands out: the share of its requests in its tail."""
     return {"tail_share": params["hidden"]["tail_share"]}

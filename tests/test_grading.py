@@ -56,7 +56,8 @@ def test_reference_full_blank_zero_and_gradebook_rows(course, template):
     assert records["alice"].scores == {"q1": 2.0, "q2": 2.0}
     assert records["bob"].scores == {"q1": 0.0, "q2": 0.0}
     rows = nbgrader_adapter.grades(course.root, "template", "template")
-    assert rows["alice"]["q1"].auto_score == 2.0
+    assert rows["alice"]["q1"].auto_score == rows["alice"]["q2"].auto_score == 2.0
+    assert rows["bob"]["q2"].auto_score == 0.0
     assert rows["alice"]["w1"].auto_score is None  # answered: waits for a grader
     assert rows["bob"]["w1"].auto_score == 0.0  # left blank: zero, as nbgrader does
     graded = nbformat.read(course.autograded_dir("alice", "template") / "template.ipynb", 4)
@@ -237,12 +238,14 @@ def test_scores_match_stock_nbgrader_autograde_given_the_same_key(course, templa
                                          values))
     (ours,) = grade(course, [template], progress=False)
     assert ours.scores["q1"] == pytest.approx(4 / 3, abs=1e-3)
+    assert ours.scores["q2"] == 2.0  # the judgement question's one answer is right
     nbgrader_adapter.write_stock_key(course.root, "template", template.raw_manifest(),
                                      key.values, data.files)
     nbgrader_adapter.run_stock_app(course.root, ["autograde", "template", "--student",
                                                  "alice", "--force"])
-    stock = nbgrader_adapter.grades(course.root, "template", "template")["alice"]["q1"]
-    assert stock.auto_score == pytest.approx(ours.scores["q1"], abs=1e-9)
+    stock = nbgrader_adapter.grades(course.root, "template", "template")["alice"]
+    assert stock["q1"].auto_score == pytest.approx(ours.scores["q1"], abs=1e-9)
+    assert stock["q2"].auto_score == ours.scores["q2"]
 
 
 def test_stock_autograde_without_a_key_scores_the_hidden_check_zero(course, template):

@@ -112,11 +112,12 @@ def test_stock_nbgrader_export_and_formgrader_api_show_the_rubric_totals(graded:
     nbgrader_adapter.run_stock_app(graded.root, ["export", "--to=grades.csv"])
     with (graded.root / "grades.csv").open() as fh:
         rows = {r["student_id"]: r for r in csv.DictReader(fh)}
-    # alice: q1 autograded 2 of 2, w1 by rubric 1 -> 3; bob: q1 0, w1 2 -> 2; carol: blank 0
+    # alice: q1 and q2 autograded 2 of 2 each, w1 by rubric 1 -> 5; bob: q1 and q2 0, w1 2
+    # -> 2; carol: blank 0
     assert {cid: float(r["score"]) for cid, r in rows.items()} == {
-        "alice": 3.0, "bob": 2.0, "carol": 0.0}
+        "alice": 5.0, "bob": 2.0, "carol": 0.0}
     assert {cid: float(r["max_score"]) for cid, r in rows.items()} == {
-        "alice": 4.0, "bob": 4.0, "carol": 4.0}
+        "alice": 6.0, "bob": 6.0, "carol": 6.0}
 
 
 def test_a_score_typed_into_the_formgrader_is_never_replaced_silently(graded: Course, template):

@@ -53,13 +53,15 @@ def test_grader_applies_rubric_items_and_the_score_lands_in_the_gradebook(
         rows = server.json("/formgrader/api/submitted_notebooks/template/template")
         alice = next(r for r in rows if r["student"] == "alice")
         assert (alice["code_score"], alice["written_score"], alice["needs_manual_grade"]) == (
-            2.0, 0.0, True)
+            4.0, 0.0, True)  # q1 and q2 right
 
         # 1. the formgrader: autograded result and the rubric with this variant's numbers
         offline_mathjax(page)
         server.login(page)
         page.goto(server.base + f"/formgrader/submissions/{alice['id']}/")
-        page.get_by_text("Hidden checks (evalround): 2 / 2 points").wait_for()
+        # one per autograded question (q1, q2)
+        page.get_by_text("Hidden checks (evalround): 2 / 2 points").first.wait_for()
+        assert page.get_by_text("Hidden checks (evalround): 2 / 2 points").count() == 2
         page.get_by_text("Rubric for W1").wait_for()
         assert p95 in page.inner_text("body")
         # the candidate's markup and outputs are shown, never run, in the grader's browser
@@ -97,7 +99,7 @@ def test_grader_applies_rubric_items_and_the_score_lands_in_the_gradebook(
         assert (held.manual_score, held.comment) == (1.0, "Names the tail; no users.")
         rows = server.json("/formgrader/api/submitted_notebooks/template/template")
         alice = next(r for r in rows if r["student"] == "alice")
-        assert (alice["score"], alice["needs_manual_grade"]) == (3.0, False)
+        assert (alice["score"], alice["needs_manual_grade"]) == (5.0, False)
         page.goto(server.base + f"/formgrader/submissions/{alice['id']}/")
         score_box = page.locator("input.score#w1")
         score_box.wait_for()
@@ -241,7 +243,7 @@ def test_a_hostile_submission_runs_no_script_and_calls_no_outside_host(
     next(c for c in nb.cells if grade_id(c) == "q1_answer").source += HOSTILE_OUTPUTS
     submit(course, "alice", nb)
     (record,) = grade(course, [template], progress=False)
-    assert record.scores == {"q1": 2.0}
+    assert record.scores == {"q1": 2.0, "q2": 2.0}
     # A markdown cell of the kit's own (not the candidate's), to prove MathJax typesets.
     graded = course.autograded_dir("alice", "template") / "template.ipynb"
     copy = nbformat.read(graded, as_version=4)
@@ -257,7 +259,7 @@ def test_a_hostile_submission_runs_no_script_and_calls_no_outside_host(
         formgrader = server.base + f"/formgrader/submissions/{alice['id']}/"
 
         def formgrader_ready() -> None:
-            page.get_by_text("Hidden checks (evalround): 2 / 2 points").wait_for()
+            page.get_by_text("Hidden checks (evalround): 2 / 2 points").first.wait_for()
             _settle_mathjax(page)
 
         page.goto(formgrader)

@@ -98,6 +98,9 @@ def test_a_broken_exercise_fails_validate_and_says_why(tmp_path, capsys):
     assert "[FAIL] reference solution scores full marks (2 checked)" in lines
     assert any(line.strip().startswith("- variant-000: 3.3333 of 4 points (off on {'q1'")
                for line in lines), out
-    assert "[FAIL] wrong approaches lose their points (2 checked)" in lines
+    # two wrong approaches on each of the two variants; only the broken one fails
+    assert "[FAIL] wrong approaches lose their points (4 checked)" in lines
+    assert any("mean_instead_of_p95 keeps full marks on q1" in line for line in lines), out
+    assert not any("busiest_region keeps full marks" in line for line in lines), out
     assert "[PASS] blank submission scores zero (2 checked)" in lines
     assert lines[-1] == "FAILED"

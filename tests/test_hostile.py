@@ -30,7 +30,7 @@ from evalround.assignment import assign
 from evalround.course import Candidate, Course, init_course
 from evalround.execution import Limits
 from evalround.exercise import Exercise
-from evalround.grading import GradeRecord, grade
+from evalround.grading import GradeRecord, GradingIncomplete, grade
 from evalround.notebook import PARAMETERS_TAG, grade_id, solution_code
 from evalround.sandbox import probe
 
@@ -470,8 +470,20 @@ def graded(tmp_path_factory, template: Exercise, listener
     for attack in ATTACKS:
         submit(course, attack.name, _notebook(course, attack.name, attack, solutions))
     limits = Limits(cell_timeout=10, total_timeout=40)
-    records = grade(course, [template], limits=limits, jobs=2, progress=False)
-    return course, {r.candidate: r for r in records}
+    by_candidate: dict[str, GradeRecord] = {}
+    # A run stopped on an overloaded machine is no score: the next grade runs it again.
+    for _ in range(3):
+        try:
+            records = grade(course, [template], limits=limits, jobs=2, progress=False)
+        except GradingIncomplete as exc:
+            assert all("not graded: the grading machine was overloaded" in p
+                       for p in exc.problems), exc.problems
+            records = exc.records
+        by_candidate.update({r.candidate: r for r in records})
+        if len(by_candidate) == len(ATTACKS):
+            break
+    assert sorted(by_candidate) == sorted(names), "still overloaded after three grades"
+    return course, by_candidate
 
 
 def test_the_sandbox_runs_here():

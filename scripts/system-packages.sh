@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # System packages evalround needs beyond Python: bubblewrap, the grading sandbox;
-# Debian's Chromium with its driver, which the browser tests drive through Playwright,
-# and Debian's MathJax 2, which they serve in place of the CDN's copy
+# Debian's Chromium with its driver, which the browser tests drive through Playwright
 # (Playwright never downloads a browser of its own: see PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD
 # in the Makefile); and Debian's PostgreSQL server, which the tests of a course on
 # PostgreSQL (`evalround init --db`) start in a temporary folder (tests/pg.py). Installed
@@ -14,7 +13,6 @@ need=()
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
-[ -f /usr/share/javascript/mathjax/MathJax.js ] || need+=(libjs-mathjax)
 # The server binaries (initdb, pg_ctl) live in /usr/lib/postgresql/<version>/bin.
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 [ ${#need[@]} -eq 0 ] && exit 0

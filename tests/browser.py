@@ -126,22 +126,6 @@ def jupyter(root: Path, workdir: Path, app: str = "jupyter_server",
                 proc.wait()
 
 
-# The formgrader loads MathJax from a CDN, and its page script stops (no scores shown)
-# when MathJax is missing. This machine has no network: answer with a stand-in that has
-# the calls the formgrader makes, so its own code runs as it does for a grader online.
-MATHJAX_STUB = """
-window.MathJax = {Hub: {Config: function () {}, Queue: function () {},
-  Register: {StartupHook: function () {}},
-  Startup: {signal: {Interest: function (f) { setTimeout(function () { f("End"); }, 0); }}}}};
-"""
-
-
-def offline_mathjax(page: Any) -> None:
-    page.route("https://cdnjs.cloudflare.com/ajax/libs/mathjax/**",
-               lambda route: route.fulfill(status=200, body=MATHJAX_STUB,
-                                           content_type="application/javascript"))
-
-
 @contextlib.contextmanager
 def chromium(viewport: tuple[int, int] = (1400, 1000)) -> Iterator[Any]:
     """A Playwright page in Debian's headless Chromium, closed when the block ends."""
@@ -163,44 +147,18 @@ def chromium(viewport: tuple[int, int] = (1400, 1000)) -> Iterator[Any]:
             browser.close()
 
 
-# Debian's MathJax 2 (libjs-mathjax), served in place of the CDN copy the formgrader
-# asks for, so that the page typesets TeX as it does for a grader online.
-DEBIAN_MATHJAX = Path("/usr/share/javascript/mathjax")
-MATHJAX_CDN = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/"
-# What the CDN's latest.js does, without asking the CDN which version is newest.
-LATEST_JS = """
-(function () {
-  var script = document.createElement("script");
-  script.src = "MATHJAX_CDNMathJax.js?config=TeX-AMS_CHTML-full,Safe";
-  document.head.appendChild(script);
-})();
-""".replace("MATHJAX_CDN", MATHJAX_CDN)
-
-
 def guard_requests(page: Any, local: str) -> list[str]:
-    """Serve ``local`` and Debian's MathJax; refuse every other request, and list it.
+    """Let the page reach ``local`` only; refuse every other request, and list it.
 
     The returned list fills as the page runs: anything in it is a request that would
-    have left the machine (a tracking image, a link to an outside page...)."""
-    if not (DEBIAN_MATHJAX / "MathJax.js").exists():
-        raise RuntimeError(f"{DEBIAN_MATHJAX} is missing: run `make install` "
-                           "(scripts/system-packages.sh installs Debian's libjs-mathjax)")
+    have left the machine (a CDN's script, a tracking image, a link to an outside page...).
+    """
     outside: list[str] = []
 
     def handle(route: Any) -> None:
         url = route.request.url
-        if url.startswith(local):
+        if url.startswith(local + "/") or url == local:
             route.continue_()
-        elif url.startswith(MATHJAX_CDN):
-            rest = url[len(MATHJAX_CDN):].split("?")[0]
-            if rest == "latest.js":
-                route.fulfill(status=200, body=LATEST_JS, content_type="text/javascript")
-                return
-            file = (DEBIAN_MATHJAX / rest).resolve()
-            if file.is_file() and file.is_relative_to(DEBIAN_MATHJAX.resolve()):
-                route.fulfill(status=200, path=str(file))
-            else:
-                route.fulfill(status=404, body="")
         else:
             outside.append(url)
             route.abort()

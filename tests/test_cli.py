@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from evalround import cli
+from evalround.deadline import LatePenalty
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -208,6 +209,15 @@ def test_due_date_reaches_the_library(tmp_path, monkeypatch, capsys):
                      str(tmp_path / "cands.csv"), "--exercises", "triage-eval",
                      "--due", "next friday"]) == 2
     assert "is not a date and time" in capsys.readouterr().err
+    assert cli.main(["assign", "--course", str(tmp_path / "c"), "--candidates",
+                     str(tmp_path / "cands.csv"), "--exercises", "triage-eval",
+                     "--late-penalty", "10%"]) == 2
+    assert "--late-penalty goes with --due" in capsys.readouterr().err
+    assert cli.main(["assign", "--course", str(tmp_path / "c"), "--candidates",
+                     str(tmp_path / "cands.csv"), "--exercises", "triage-eval",
+                     "--due", "2026-12-08 17:00", "--late-penalty", "10%/day"]) == 0
+    assert seen["deadline"].penalty == LatePenalty(10.0, per_day=True)
+    assert "(penalty: 10% of the exercise's points per day late" in capsys.readouterr().out
 
 
 def test_grade_lines_say_the_points_are_autograded_ones(capsys):
@@ -301,3 +311,16 @@ def test_assign_warns_when_the_take_home_passes_four_hours(tmp_path, monkeypatch
     err = capsys.readouterr().err
     assert ("evalround: warning: the take-home totals 4 h 30 min (270 minutes: "
             "triage-eval 90 min, cost-quality 90 min, drift 90 min), more than 4 hours") in err
+
+
+def test_desk_urls_name_the_address_the_server_listens_on():
+    """Does `evalround desk` print an address for its --ip, with the token, bracketing an
+    IPv6 address, and for every interface both this machine's name and 127.0.0.1?"""
+    import socket
+
+    assert cli.desk_urls("127.0.0.1", 8890, "abc") == [
+        "http://127.0.0.1:8890/evalround/desk?token=abc"]
+    assert cli.desk_urls("::1", 8890, "abc") == ["http://[::1]:8890/evalround/desk?token=abc"]
+    assert cli.desk_urls("0.0.0.0", 8890, "abc") == [
+        f"http://{socket.gethostname()}:8890/evalround/desk?token=abc",
+        "http://127.0.0.1:8890/evalround/desk?token=abc"]

@@ -125,12 +125,45 @@ def test_a_score_typed_into_the_formgrader_is_never_replaced_silently(graded: Co
     apply_items(graded, template, "bob", "w1", "rhea", ["w1-tail"])
     nbgrader_adapter.set_manual_score(graded.root, "template", "template", "bob", "w1", 0.25)
     scored = apply_items(graded, template, "bob", "w1", "sam", ["w1-tail", "w1-users"])
-    assert scored.conflict is not None and "0.25 points, typed into the formgrader" in (
+    assert scored.conflict is not None and "typed into the formgrader by hand" in (
         scored.conflict)
+    # nothing about the graders: neither the score typed by hand nor the rubric's mean
+    assert "0.25" not in scored.conflict and "1.5" not in scored.conflict
     assert _manual(graded, "bob") == 0.25  # left as it was
     assert [m.grader for m in RubricStore(graded).marks("template", "bob")] == ["rhea", "sam"]
-    assert rescore(graded, template, "bob", "w1", force=True).score == 1.5
+    assert RubricStore(graded).replaced("template") == []
+    forced = rescore(graded, template, "bob", "w1", force=True, forced_by="sam")
+    assert (forced.score, forced.replaced) == (1.5, True)
     assert _manual(graded, "bob") == 1.5
+    # the score typed by hand is kept, not lost
+    (kept,) = RubricStore(graded).replaced("template")
+    assert (kept["candidate"], kept["question"], kept["score"], kept["replaced_by"]) == (
+        "bob", "w1", 0.25, "sam")
+    assert rescore(graded, template, "bob", "w1").replaced is False  # ours now: no conflict
+
+
+def test_cli_mark_force_replaces_a_score_typed_by_hand(graded: Course, capsys):
+    """Does `evalround mark` say the gradebook kept a score typed by hand (exit 1, no
+    number of anyone's), and does --force replace it and keep the old one?"""
+    root = str(graded.root)
+    assert main(["mark", "template", "bob", "w1", "w1-tail", "--grader", "rhea",
+                 "--course", root]) == 0
+    nbgrader_adapter.set_manual_score(graded.root, "template", "template", "bob", "w1", 0.25)
+    capsys.readouterr()
+    assert main(["mark", "template", "bob", "w1", "w1-tail", "w1-users", "--grader", "sam",
+                 "--course", root]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ("bob template w1: marks saved; the gradebook keeps the score "
+                            "typed by hand\n")
+    assert "typed into the formgrader by hand" in captured.err and "--force" in captured.err
+    assert "0.25" not in captured.err + captured.out and "rhea" not in captured.err
+    assert _manual(graded, "bob") == 0.25
+    assert main(["mark", "template", "bob", "w1", "w1-tail", "w1-users", "--grader", "sam",
+                 "--force", "--course", root]) == 0
+    out = capsys.readouterr().out
+    assert "replaced a score typed into the formgrader by hand" in out
+    assert _manual(graded, "bob") == 1.5
+    assert [r["score"] for r in RubricStore(graded).replaced("template")] == [0.25]
 
 
 def test_bad_marks_are_refused_with_the_reason(graded: Course, template):

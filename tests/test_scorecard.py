@@ -172,13 +172,14 @@ def test_wide_csv_has_one_row_per_candidate(course: Course, exercise: Exercise,
     scorecard.write_wide_csv(scorecard.collect_results(course, [exercise]), path)
     header, rows = _read(path)
     assert header == ["candidate_id", "name", "template.q1", "template.q2", "template.w1",
-                      "template.total", "total", "max_points", "graded_max", "status", "late"]
+                      "template.total", "total", "max_points", "graded_max", "status", "late",
+                      "late_penalty"]
     by = {r["candidate_id"]: r for r in rows}
     assert list(by) == ["alice", "bob", "carol", "dave", "erin"]
     assert by["alice"] == {"candidate_id": "alice", "name": "Alice Smith", "template.q1": "2",
                            "template.q2": "2", "template.w1": "2", "template.total": "6",
                            "total": "6", "max_points": "6", "graded_max": "6",
-                           "status": "graded", "late": ""}
+                           "status": "graded", "late": "", "late_penalty": ""}
     assert (by["bob"]["template.q2"], by["bob"]["template.w1"], by["bob"]["total"],
             by["bob"]["graded_max"], by["bob"]["status"]) == ("0", "", "1", "4", "pending")
     assert (by["carol"]["template.w1"], by["carol"]["name"]) == ("0", XSS)

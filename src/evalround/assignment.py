@@ -252,6 +252,7 @@ def assign(
                 labels[exercise.slug] = variant.variant_id
             path = write_bundle(course.bundle_dir(), candidate, bundle_files(
                 candidate, parts, deadline.text() if deadline else "",
-                deadline.contact if deadline else ""), dates)
+                deadline.contact if deadline else "",
+                deadline.penalty.text() if deadline and deadline.penalty else ""), dates)
             out.append(Assignment(candidate, path, labels))
     return out

@@ -77,10 +77,11 @@ def long_take_home_warning(manifests: list[Manifest]) -> str | None:
 
 
 def bundle_files(candidate: Candidate, exercises: list[BundleExercise], due: str = "",
-                 contact: str = "") -> dict[str, bytes]:
+                 contact: str = "", late_penalty: str = "") -> dict[str, bytes]:
     """Path inside the bundle -> bytes. The same inputs give the same bytes.
 
-    ``due`` (the due date as text) and ``contact`` go into the README when given.
+    ``due`` (the due date as text), ``contact`` and ``late_penalty`` (what a late version
+    loses, in words) go into the README when given.
     """
     rows = [
         {
@@ -97,6 +98,7 @@ def bundle_files(candidate: Candidate, exercises: list[BundleExercise], due: str
     total = take_home_minutes([e.manifest for e in exercises])
     readme = _ENV.get_template("bundle_README.md.j2").render(
         candidate=candidate, exercises=rows, due=due, contact=contact,
+        late_penalty=late_penalty,
         total_minutes=total, total_text=duration_text(total))
     info = {"format": 1, "candidate_id": candidate.id,
             "exercises": [e.manifest.slug for e in exercises]}

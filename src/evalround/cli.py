@@ -122,7 +122,8 @@ def cmd_assign(args: argparse.Namespace) -> int:
     """Give every candidate a variant of each exercise, and write their bundles.
 
     With --due, the due date goes into nbgrader's gradebook and each bundle's README
-    (with --contact, whom candidates write to); lateness is reported, never penalised.
+    (with --contact, whom candidates write to); lateness is reported, and penalised only
+    with --late-penalty (a share of the points, once or per day late).
     Example: evalround assign --candidates candidates.csv --exercises triage-eval
              --due "2026-12-08 17:00" --timezone Europe/Berlin --contact hiring@example.com
     """
@@ -146,12 +147,14 @@ def cmd_assign(args: argparse.Namespace) -> int:
         print(f"evalround: warning: {long}", file=sys.stderr)
     deadline = None
     if args.due:
-        from evalround.deadline import Deadline, parse_time
+        from evalround.deadline import Deadline, parse_penalty, parse_time
 
         deadline = Deadline(parse_time(args.due, args.timezone), args.timezone,
-                            args.contact or "")
-    elif args.contact:
-        raise CourseError("--contact goes with --due: give the due date too")
+                            args.contact or "",
+                            parse_penalty(args.late_penalty) if args.late_penalty else None)
+    elif args.contact or args.late_penalty:
+        raise CourseError(f"{'--contact' if args.contact else '--late-penalty'} goes with "
+                          f"--due: give the due date too")
     kwargs: dict[str, Any] = {"deadline": deadline} if deadline else {}
     done = assignment.assign(course, exercises, candidates, progress=not args.quiet,
                              jobs=args.jobs, new_version=args.new_version, **kwargs)
@@ -159,7 +162,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
         print(f"{a.candidate.id}: {a.bundle.relative_to(course.root)}")
     print(f"assigned {plural(len(done), 'candidate')}; bundles in {course.bundle_dir()}")
     if deadline:
-        print(f"due {deadline.text()}")
+        print(f"due {deadline.text()} ({deadline.penalty_text()} for late versions)")
     return 0
 
 
@@ -349,11 +352,16 @@ def cmd_mark(args: argparse.Namespace) -> int:
     exercise = course_exercise(course, args.exercise)
     scored = rubric.apply_items(course, exercise, args.candidate, args.question, args.grader,
                                 args.items, args.comment or "", force=args.force)
-    print(f"{args.candidate} {exercise.slug} {scored.question}: {scored.score:g} points in the "
-          f"gradebook (graders: {', '.join(scored.graders)})")
     if scored.conflict:
+        print(f"{args.candidate} {exercise.slug} {scored.question}: marks saved; the gradebook "
+              f"keeps the score typed by hand")
         print(f"evalround: warning: {scored.conflict}", file=sys.stderr)
         return 1
+    print(f"{args.candidate} {exercise.slug} {scored.question}: {scored.score:g} points in the "
+          f"gradebook (graders: {', '.join(scored.graders)})")
+    if scored.replaced:
+        print("  replaced a score typed into the formgrader by hand (kept in the course's "
+              "records)")
     return 0
 
 
@@ -445,16 +453,45 @@ def cmd_graders(args: argparse.Namespace) -> int:
     return 0
 
 
+def desk_urls(ip: str, port: int, token: str) -> list[str]:
+    """The addresses that open the grading desk, logged in by the server's ``token``."""
+    import socket
+
+    path = f"/evalround/desk?token={token}"
+    if ip in ("", "0.0.0.0", "::"):  # every interface: by this machine's name, and here
+        return [f"http://{socket.gethostname()}:{port}{path}", f"http://127.0.0.1:{port}{path}"]
+    host = f"[{ip}]" if ":" in ip else ip
+    return [f"http://{host}:{port}{path}"]
+
+
+def _desk_token() -> str:
+    """The server's token: the operator's (``JUPYTER_TOKEN`` or ``JUPYTER_TOKEN_FILE``,
+    as Jupyter reads them), else a fresh random one."""
+    import secrets
+
+    if os.environ.get("JUPYTER_TOKEN"):
+        return os.environ["JUPYTER_TOKEN"]
+    if os.environ.get("JUPYTER_TOKEN_FILE"):
+        return Path(os.environ["JUPYTER_TOKEN_FILE"]).read_text().strip()
+    return secrets.token_hex(24)
+
+
 @command
 def cmd_desk(args: argparse.Namespace) -> int:
     """Serve the grading desk and nbgrader's formgrader over the course folder.
 
-    Graders open /evalround/desk, say who they are, and apply rubric items blind.
-    Example: evalround desk --course . --port 8888
+    Prints the address to open: it carries the server's token, so it logs the browser
+    in. Graders say who they are there and apply rubric items blind. The server listens
+    on --ip (default 127.0.0.1, this machine only; 0.0.0.0 for every interface) and
+    --port, and stops with an error if that port is taken.
+    Example: evalround desk --course . --ip 127.0.0.1 --port 8888
     """
 
     course = _course(args)
-    argv = [sys.executable, "-m", "jupyter_server", f"--port={args.port}",
+    token = _desk_token()
+    argv = [sys.executable, "-m", "jupyter_server", f"--ip={args.ip}", f"--port={args.port}",
+            # the printed address names this port: never move to another one silently
+            "--ServerApp.port_retries=0",
             f"--ServerApp.root_dir={course.root}",
             "--ServerApp.jpserver_extensions", "evalround.grading_desk=True",
             "--ServerApp.default_url=/evalround/desk"]
@@ -462,11 +499,15 @@ def cmd_desk(args: argparse.Namespace) -> int:
         argv.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # Jupyter refuses root unless told; the grader chose it
-    print(f"grading desk: http://localhost:{args.port}/evalround/desk "
-          f"(formgrader at /formgrader); stop with Ctrl-C", flush=True)
-    # Become the server (no child left behind when this process is stopped).
+    urls = desk_urls(args.ip, args.port, token)
+    print(f"grading desk: {urls[0]}", flush=True)
+    for url in urls[1:]:
+        print(f"          or: {url}", flush=True)
+    print("(formgrader at /formgrader); stop with Ctrl-C", flush=True)
+    # Become the server (no child left behind when this process is stopped). The token
+    # goes in its environment, not its command line, which other users can read.
     os.chdir(course.root)
-    os.execv(sys.executable, argv)
+    os.execve(sys.executable, argv, {**os.environ, "JUPYTER_TOKEN": token})
 
 
 @command
@@ -673,6 +714,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "\"2026-12-08 17:00\"")
     parsers["assign"].add_argument("--contact", help="whom candidates write to with questions "
                                                      "(shown in each bundle's README)")
+    parsers["assign"].add_argument(
+        "--late-penalty", metavar="SHARE",
+        help="points a late version loses: a share of the exercise's points, once (10%%) or "
+             "per day late (10%%/day); default: none, lateness is only reported")
     for name in ("assign", "collect"):
         parsers[name].add_argument("--timezone", default="UTC",
                                    help="time zone of --due/--received, such as Europe/Berlin "
@@ -712,7 +757,11 @@ def build_parser() -> argparse.ArgumentParser:
     switch = parsers["feedback"].add_mutually_exclusive_group()
     switch.add_argument("--enable", action="store_true", help="turn feedback on")
     switch.add_argument("--disable", action="store_true", help="turn feedback off")
-    parsers["desk"].add_argument("--port", type=int, default=8888)
+    parsers["desk"].add_argument("--ip", default="127.0.0.1",
+                                 help="the address to listen on (default: 127.0.0.1, this "
+                                 "machine only; 0.0.0.0: every interface)")
+    parsers["desk"].add_argument("--port", type=int, default=8888,
+                                 help="the port to listen on (default: 8888)")
     parsers["desk"].add_argument("--no-browser", action="store_true")
     parsers["report"].add_argument("--out", help="output folder (default: COURSE/reports)")
     parsers["validate"].add_argument("exercise", help="exercise slug")

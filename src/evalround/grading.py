@@ -32,6 +32,7 @@ from evalround import nbgrader_adapter
 from evalround.assignment import notebook_name, release_notebook, variant_for
 from evalround.coercion import plain_answers
 from evalround.course import Course, CourseError, write_atomic
+from evalround.deadline import late_penalty, load_deadlines, received_at
 from evalround.diagnosis import diagnose
 from evalround.execution import ExecutionResult, Limits, NotebookRunner, default_runner
 from evalround.exercise import Exercise
@@ -227,6 +228,7 @@ def finish(course: Course, job: GradingJob, result: ExecutionResult, sandbox: st
     write_atomic(pending_path(path), json.dumps(asdict(record), indent=1))
     nbgrader_adapter.record_autograde(course.root, slug, job.candidate, slug, record.scores,
                                       graded, _parse_stamp(stamp))
+    record_late_penalty(course, record)
     commit_record(path)
     shutil.rmtree(job.workdir, ignore_errors=True)
     shutil.rmtree(job.workdir.parent / f".{job.candidate}.control", ignore_errors=True)
@@ -253,6 +255,22 @@ def _write_gradebook(course: Course, record: GradeRecord) -> None:
     stamp = stamp_file.read_text().strip() if stamp_file.exists() else ""
     nbgrader_adapter.record_autograde(course.root, slug, record.candidate, slug,
                                       record.scores, graded, _parse_stamp(stamp))
+    record_late_penalty(course, record)
+
+
+def record_late_penalty(course: Course, record: GradeRecord) -> float:
+    """Give the graded version the late penalty the hiring team configured (none unless
+    they did), in nbgrader's gradebook where stock export reads it; return it."""
+    deadline = load_deadlines(course).get(record.exercise)
+    if deadline is None or deadline.penalty is None:
+        return 0.0
+    when = received_at(course, record.candidate, record.exercise, record.submission_sha256)
+    points = late_penalty(when, deadline,
+                          nbgrader_adapter.max_score(course.root, record.exercise,
+                                                     record.exercise))
+    nbgrader_adapter.set_late_penalty(course.root, record.exercise, record.exercise,
+                                      record.candidate, points)
+    return points
 
 
 def reconcile(course: Course, exercises: list[Exercise]) -> list[str]:

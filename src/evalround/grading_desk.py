@@ -4,15 +4,23 @@ A Jupyter server extension, served next to nbgrader's formgrader by the same ser
 (``evalround desk`` starts one; any ``jupyter lab`` with this extension enabled works
 too). Pages, under ``/evalround/desk``:
 
-- the list of graded submissions, each under a blind code, and which ones this grader
-  has marked;
+- the list of graded submissions, each under a blind code, with its autograded score,
+  its blank answers and which answers this grader has marked (``?unmarked=1``: only
+  those with an answer still waiting for them);
 - one submission: its autograded scores, each written answer, and that question's
-  rubric items filled with the candidate's own variant numbers, as checkboxes.
+  rubric items filled with the candidate's own variant numbers, as checkboxes, in one
+  form, and a link to the next submission waiting for this grader.
 
-Saving a question stores the grader's applied items and comment in the rubric store,
-and writes the resulting score into nbgrader's gradebook (``rubric.apply_items``).
+Saving stores the grader's applied items and comment in the rubric store for every
+question they changed (and the one whose Save they pressed), and writes the resulting
+score into nbgrader's gradebook (``rubric.apply_items``); ``desk.js`` asks before the
+page is left with changes unsaved. A score typed into the formgrader by hand is left in
+the gradebook until the grader replaces it (``rubric.rescore`` with ``force``).
 A grader sees neither the candidate's identity nor another grader's marks. Candidate
 text is shown escaped: an answer is data, never markup the grader's browser runs.
+
+The extension also serves MathJax to the formgrader in the same server, which would
+otherwise load it from a CDN (``use_local_mathjax``).
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from evalround.grading import load_record
 from evalround.resubmission import changed_questions
 from evalround.rubric import (
     DESK,
+    Mark,
     RubricError,
     RubricStore,
     answer_text,
@@ -44,6 +53,8 @@ from evalround.rubric import (
     current_items,
     desk_path,
     mark_score,
+    rescore,
+    typed_by_hand,
 )
 from evalround.safe_text import visible
 
@@ -55,6 +66,9 @@ PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'unsafe-inline'
                "img-src 'self' data:; form-action 'self'; base-uri 'none'; "
                "frame-ancestors 'self'")
 DESK_JS = Path(__file__).parent / "templates" / "desk.js"
+# nbconvert's MathJax macro, pointed at the copy this server serves (see use_local_mathjax)
+FORMGRADER_MATHJAX = Path(__file__).parent / "templates" / "formgrader_mathjax.html.j2"
+MATHJAX = "/evalround/mathjax"
 
 
 def _env() -> jinja2.Environment:
@@ -104,6 +118,7 @@ class IndexHandler(DeskHandler):
         if grader and then.startswith(BASE + "/"):
             self.redirect(url_path_join(self.base_url, then) + "?" + urlencode({"grader": grader}))
             return
+        unmarked_only = self.get_argument("unmarked", "") == "1"
         course = self.course
         exercises = []
         if grader:
@@ -125,15 +140,52 @@ class IndexHandler(DeskHandler):
                     record = load_record(course, slug, cid)
                     when = received_at(course, cid, slug, record.submission_sha256
                                        ) if record else ""
+                    blank = blank_answers(course, exercise, cid)
                     rows.append({"code": code, "done": done, "of": len(written),
                                  "changed": changed, "late": is_late(when, due),
+                                 "auto": record.auto_points if record else 0.0,
+                                 "auto_max": record.auto_max if record else 0.0,
+                                 "failed": bool(record and record.failure),
+                                 "blank": blank,
+                                 "todo": to_mark(written, blank, {q for c, q in mine
+                                                                  if c == cid}),
                                  "href": desk_path(slug, code) + "?" +
                                  urlencode({"grader": grader})})
                 # answers changed since they were marked come first: they need a grader
                 rows.sort(key=lambda row: not row["changed"])
+                waiting = sum(bool(row["todo"]) for row in rows)
+                graded = len(rows)
+                if unmarked_only:
+                    rows = [row for row in rows if row["todo"]]
                 exercises.append({"slug": slug, "title": exercise.manifest.title,
-                                  "rows": rows})
-        self.page("desk_index.html.j2", grader=grader, exercises=exercises, next=then)
+                                  "rows": rows, "waiting": waiting, "graded": graded})
+        self.page("desk_index.html.j2", grader=grader, exercises=exercises, next=then,
+                  unmarked_only=unmarked_only,
+                  all_href=BASE + "?" + urlencode({"grader": grader or ""}),
+                  unmarked_href=BASE + "?" + urlencode({"grader": grader or "",
+                                                        "unmarked": "1"}))
+
+
+def is_blank(answer: str) -> bool:
+    """Whether a written answer was left as it came: empty, or nbgrader's stub."""
+    text = answer.strip()
+    return not text or text == "YOUR ANSWER HERE"
+
+
+def blank_answers(course: Course, exercise: Exercise, cid: str) -> list[str]:
+    """The written questions ``cid`` left blank (all of them when no graded notebook)."""
+    try:
+        answers = answer_text(course, exercise, cid)
+    except CourseError:
+        answers = {}
+    return [q.id for q in exercise.manifest.written_questions
+            if is_blank(answers.get(q.id, ""))]
+
+
+def to_mark(written: list[str], blank: list[str], marked: set[str]) -> list[str]:
+    """The written answers of one submission still waiting for one grader: neither
+    marked by them nor blank (nbgrader scores a blank answer 0 by itself)."""
+    return [q for q in written if q not in marked and q not in blank]
 
 
 def _shared_answers(course: Course, slug: str, cid: str) -> list[str]:
@@ -193,15 +245,15 @@ class SubmissionHandler(DeskHandler):
             written.append({
                 "id": q.id, "title": q.title, "max": q.points,
                 "answer": answer.strip(),
-                "blank": not answer.strip() or answer.strip() == "YOUR ANSWER HERE",
+                "blank": is_blank(answer),
                 "items": [{"id": i.id, "points": i.points, "text": i.text(key),
                            "applied": i.id in applied} for i in items[q.id]],
                 "comment": mark.comment if mark else "",
                 "score": mark_score(items[q.id], applied, q.points) if mark else None,
+                # only on an answer this grader marked: their save was the one left aside
+                "by_hand": mark is not None and typed_by_hand(course, exercise, cid, q.id),
             })
-        codes = sorted(graded)
-        at = codes.index(code)
-        nxt = codes[at + 1] if at + 1 < len(codes) else None
+        nxt = self._next_unmarked(exercise, code, graded, grader)
         self.page(
             "desk_submission.html.j2", grader=grader, slug=slug, code=code,
             title=exercise.manifest.title, auto=auto,
@@ -214,6 +266,25 @@ class SubmissionHandler(DeskHandler):
             action=desk_path(slug, code),
         )
 
+    def _next_unmarked(self, exercise: Exercise, code: str, graded: dict[str, str],
+                       grader: str) -> str | None:
+        """The next submission, in code order and round to the first, with an answer
+        ``grader`` has still to mark; None when every other one is done."""
+        course = self.course
+        written = [q.id for q in exercise.manifest.written_questions]
+        mine: dict[str, set[str]] = {}
+        for m in RubricStore(course).marks(exercise.slug, grader=grader):
+            mine.setdefault(m.candidate, set()).add(m.question)
+        codes = sorted(graded)
+        at = codes.index(code)
+        for other in codes[at + 1:] + codes[:at]:
+            marked = mine.get(graded[other], set())
+            if set(written) <= marked:  # all marked: no need to read its answers
+                continue
+            if to_mark(written, blank_answers(course, exercise, graded[other]), marked):
+                return other
+        return None
+
     @web.authenticated  # type: ignore[misc]
     def get(self, slug: str, code: str) -> None:
         grader = self.grader()
@@ -225,27 +296,64 @@ class SubmissionHandler(DeskHandler):
 
     @web.authenticated  # type: ignore[misc]
     def post(self, slug: str, code: str) -> None:
+        """Save every question whose ticks or comment changed, and the one whose Save was
+        pressed even unchanged (a deliberate 0); or, with ``replace``, put the rubric's
+        score in place of one typed into the formgrader by hand."""
         grader = self.grader()
         if grader is None:
             raise web.HTTPError(400, "say who is grading: the grader field is empty")
         exercise, cid, _ = self._lookup(slug, code)
-        question = self.get_argument("question")
-        items = self.get_arguments("item")
-        comment = self.get_argument("comment", "")
-        force = self.get_argument("force", "") == "yes"
-        try:
-            scored = apply_items(self.course, exercise, cid, question, grader, items,
-                                 comment, force=force)
-        except RubricError as exc:
-            raise web.HTTPError(400, str(exc)) from None
-        refresh_formgrader(self.settings)
-        mine = mark_score(current_items(self.course, exercise)[question], items,
-                          next(q.points for q in exercise.manifest.written_questions
-                               if q.id == question))
-        # The conflict message names the candidate; the blind grader gets it without.
-        conflict = scored.conflict.replace(cid, code) if scored.conflict else None
-        self._render(slug, code, grader, saved={"question": question, "score": mine,
-                                                "conflict": conflict})
+        course = self.course
+        mine = {m.question: m for m in RubricStore(course).marks(slug, cid, grader=grader)}
+        replace = self.get_argument("replace", "")
+        if replace:
+            if replace not in mine:
+                raise web.HTTPError(400, f"{code}/{replace}: save your marks on "
+                                         f"{replace.upper()} before replacing its score")
+            try:
+                scored = rescore(course, exercise, cid, replace, force=True, forced_by=grader)
+            except RubricError as exc:
+                raise web.HTTPError(400, str(exc).replace(cid, code)) from None
+            refresh_formgrader(self.settings)
+            self._render(slug, code, grader, saved={
+                "questions": [], "replaced": replace if scored.replaced else None,
+                "already": None if scored.replaced else replace, "unchanged": False})
+            return
+        pressed = self.get_argument("save", "")
+        points = {q.id: q.points for q in exercise.manifest.written_questions}
+        chosen: list[tuple[str, list[str], str]] = []
+        for question in dict.fromkeys(self.get_arguments("question")):
+            if question not in points:
+                raise web.HTTPError(400, f"{slug} has no written question {question!r}")
+            items = self.get_arguments(f"item-{question}")
+            # a browser sends a textarea's line ends as CRLF
+            comment = self.get_argument(f"comment-{question}", "").replace("\r\n", "\n")
+            if question == pressed or changed_mark(mine.get(question), items, comment):
+                chosen.append((question, items, comment))
+        saved = []
+        for question, items, comment in chosen:
+            try:
+                scored = apply_items(course, exercise, cid, question, grader, items, comment)
+            except RubricError as exc:
+                # the questions before this one are saved; say which one was refused
+                raise web.HTTPError(400, str(exc).replace(cid, code)) from None
+            # The grader's own score only: the gradebook's is the mean of every grader's.
+            saved.append({"question": question, "conflict": bool(scored.conflict),
+                          "score": mark_score(current_items(course, exercise)[question],
+                                              items, points[question])})
+        if saved:
+            refresh_formgrader(self.settings)
+        self._render(slug, code, grader, saved={"questions": saved, "replaced": None,
+                                                "already": None, "unchanged": not saved})
+
+
+def changed_mark(mark: Mark | None, items: list[str], comment: str) -> bool:
+    """Whether what a form holds differs from the grader's saved mark (no mark: whether
+    anything was ticked or written)."""
+    if mark is None:
+        return bool(items) or bool(comment.strip())
+    return set(items) != set(mark.items) or comment.replace("\r\n", "\n").strip() != (
+        mark.comment.replace("\r\n", "\n"))
 
 
 class ScriptHandler(JupyterHandler):  # type: ignore[misc]
@@ -270,6 +378,31 @@ def refresh_formgrader(settings: dict[str, Any]) -> None:
             gb.db.expire_all()
 
 
+def mathjax_files() -> Path:
+    """MathJax 2, as PyPI's jupyter-server-mathjax ships it (TeX and MathML input,
+    HTML-CSS and SVG output): what the formgrader loads instead of the CDN's."""
+    import jupyter_server_mathjax.app
+
+    return Path(jupyter_server_mathjax.app.STATIC_ASSETS_PATH)
+
+
+def use_local_mathjax(settings: dict[str, Any]) -> bool:
+    """Make the formgrader in this server load MathJax from this server, not a CDN.
+
+    Stock nbgrader renders its grading page through nbconvert's ``mathjax`` macro, which
+    loads MathJax from cdnjs; behind a firewall the page's own script then stops at the
+    missing ``MathJax`` and no score shows. The macro is looked up through the
+    formgrader's exporter, so a loader put before its own gives ours. Returns whether
+    there was a formgrader to change.
+    """
+    exporter = settings.get("nbgrader_exporter")
+    if exporter is None:
+        return False
+    loader = jinja2.DictLoader({"mathjax.html.j2": FORMGRADER_MATHJAX.read_text()})
+    exporter.extra_loaders = [loader, *exporter.extra_loaders]  # resets its templates
+    return True
+
+
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
     return [{"module": "evalround.grading_desk"}]
 
@@ -282,7 +415,18 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         (url_path_join(base, BASE), IndexHandler),
         (url_path_join(base, BASE, "static", "desk.js"), ScriptHandler),
         (url_path_join(base, BASE, r"([^/]+)/(S-[0-9A-F]{6})"), SubmissionHandler),
+        (url_path_join(base, MATHJAX, "(.*)"), web.StaticFileHandler,
+         {"path": str(mathjax_files())}),
     ])
+    # nbgrader's formgrader loads after this extension (extensions load in name order):
+    # change its exporter once the server runs, before it serves a page.
+    from tornado.ioloop import IOLoop
+
+    def local_mathjax() -> None:
+        if not use_local_mathjax(web_app.settings):
+            serverapp.log.info("evalround: no formgrader in this server to serve MathJax to")
+
+    IOLoop.current().add_callback(local_mathjax)
     # Outside writes (evalround mark, evalround grade) reach an open formgrader too.
     from tornado.ioloop import PeriodicCallback
 

@@ -320,6 +320,46 @@ def set_due_date(root: Path, assignment: str, due: datetime) -> None:
             assignment, duedate=due.astimezone(timezone.utc).replace(tzinfo=None))
 
 
+def set_late_penalty(root: Path, assignment: str, notebook_id: str, student: str,
+                     points: float) -> None:
+    """Record the points a late submission loses (nbgrader's late_submission_penalty,
+    which stock ``nbgrader export`` subtracts from the score); 0 clears it."""
+    from nbgrader.api import MissingEntry
+
+    with gradebook(root) as gb:
+        try:
+            submitted = gb.find_submission_notebook(notebook_id, assignment, student)
+        except MissingEntry as exc:
+            raise NbgraderError(f"gradebook {root}: {exc}: no submission of {assignment} "
+                                f"by {student} to give a late penalty") from None
+        submitted.late_submission_penalty = float(points) if points else None
+        gb.db.commit()
+
+
+def max_score(root: Path, assignment: str, notebook_id: str) -> float:
+    """The points of ``notebook_id`` of ``assignment``, as the gradebook holds them."""
+    from nbgrader.api import MissingEntry
+
+    with gradebook(root) as gb:
+        try:
+            return float(gb.find_notebook(notebook_id, assignment).max_score)
+        except MissingEntry as exc:
+            raise NbgraderError(f"gradebook {root}: {exc}") from None
+
+
+def late_penalties(root: Path, assignment: str, notebook_id: str) -> dict[str, float]:
+    """student -> the late penalty in the gradebook, for the submissions that have one."""
+    from nbgrader.api import MissingEntry
+
+    with gradebook(root) as gb:
+        try:
+            notebook = gb.find_notebook(notebook_id, assignment)
+        except MissingEntry:
+            return {}
+        return {s.student.id: float(s.late_submission_penalty)
+                for s in notebook.submissions if s.late_submission_penalty}
+
+
 def write_stock_key(root: Path, assignment: str, manifest: dict[str, object],
                     key: Mapping[str, object], data: Mapping[str, bytes]) -> None:
     """Put one candidate's key and data where stock ``nbgrader autograde`` copies from.

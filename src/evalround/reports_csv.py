@@ -9,12 +9,16 @@ is empty while the answer has no points (``pending``, ``changed since marked``),
 ``diagnosis`` (the known mistakes a wrong autograded answer matches on the candidate's
 own variant, "looks like: ...", separated by "; ") and ``exercise_version`` (which
 version of the exercise the candidate got; see ``assign --new-version``).
-Summing ``points`` per candidate and exercise gives stock ``nbgrader export``'s score.
+A version received late under a configured late penalty (``assign --late-penalty``)
+has one more row, question ``late_penalty``, kind ``penalty``, whose ``points`` are the
+points taken (negative) and ``max_points`` 0. Summing ``points`` per candidate and
+exercise gives stock ``nbgrader export``'s score.
 
 ``scores.csv`` has one row per candidate: ``candidate_id``, ``name``, one column per
 exercise and question named ``EXERCISE.QUESTION``, one ``EXERCISE.total`` per exercise,
-then ``total`` (graded points), ``max_points``, ``graded_max`` (the points graded so
-far), ``status`` and ``late`` (the exercises received late).
+then ``total`` (graded points, after any late penalty), ``max_points``, ``graded_max``
+(the points graded so far), ``status``, ``late`` (the exercises received late) and
+``late_penalty`` (the points taken for lateness; empty when none).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from evalround.standing import overall_status
 
 WIDE_NAME = "scores.csv"
 LONG_NAME = "scores_long.csv"
+PENALTY_ROW = "late_penalty"  # the question column of a late penalty's row
 LONG_COLUMNS = ("candidate_id", "exercise", "question", "points", "max_points", "status",
                 "kind", "scored_by", "late", "received_at", "variant_id",
                 "submission_sha256", "sandbox", "note", "diagnosis", "exercise_version")
@@ -66,6 +71,12 @@ def write_long_csv(results: Iterable[CandidateResult], path: Path) -> None:
                 r.sandbox, csv_text(r.failure or ""),
                 csv_text("; ".join(r.diagnoses.get(qid, []))), r.exercise_version,
             ])
+        if r.late_penalty:
+            rows.append([
+                r.candidate, r.exercise, PENALTY_ROW, points_text(-r.late_penalty), "0",
+                "graded", "penalty", "late penalty", "yes", r.received_at, r.variant_id,
+                r.submission_sha256, r.sandbox, "", "", r.exercise_version,
+            ])
     _write(path, LONG_COLUMNS, rows)
 
 
@@ -81,7 +92,7 @@ def write_wide_csv(results: Iterable[CandidateResult], path: Path) -> None:
         columns.extend((r.exercise, q) for q in r.questions if (r.exercise, q) not in columns)
     header = ["candidate_id", "name", *(f"{e}.{q}" for e, q in columns),
               *(f"{e}.total" for e in exercises),
-              "total", "max_points", "graded_max", "status", "late"]
+              "total", "max_points", "graded_max", "status", "late", "late_penalty"]
     rows = []
     for cid in sorted(by_candidate):
         rs = by_candidate[cid]
@@ -94,6 +105,7 @@ def write_wide_csv(results: Iterable[CandidateResult], path: Path) -> None:
             points_text(sum(r.graded_max for r in rs)),
             _overall_plain(rs),
             " ".join(r.exercise for r in rs if r.late),
+            points_text(sum(r.late_penalty for r in rs) or None),
         ])
     _write(path, header, rows)
 

@@ -81,7 +81,10 @@ class CandidateResult:
     scored_by: dict[str, str] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)  # question id -> auto | written
     received_at: str = ""  # when the graded version was received (ISO 8601, UTC)
-    late: bool = False  # received after the exercise's due date (no penalty applied)
+    late: bool = False  # received after the exercise's due date
+    # The points taken for lateness (the gradebook's late penalty, capped at the graded
+    # points, as stock nbgrader export caps it); ``total`` is after it.
+    late_penalty: float = 0.0
     # Question id -> the known mistakes its wrong answer matches ("looks like: ...").
     diagnoses: dict[str, list[str]] = field(default_factory=dict)
     # Open shared-answer flags on this submission, one line each (evalround integrity).
@@ -268,8 +271,10 @@ def collect_results(course: Course, exercises: list[Exercise]) -> list[Candidate
         assigned = course.assigned(slug)
         records = {cid: load_record(course, slug, cid) for cid in assigned}
         gradebook: dict[str, dict[str, nbgrader_adapter.GradebookGrade]] = {}
+        penalties: dict[str, float] = {}
         if any(r is not None for r in records.values()):
             gradebook = nbgrader_adapter.grades(course.root, slug, slug)
+            penalties = nbgrader_adapter.late_penalties(course.root, slug, slug)
         marks: dict[str, list[Mark]] = {}
         items: dict[str, list[RubricItem]] = {}
         if manifest.written_questions and (course.records / STORE_NAME).exists():
@@ -288,6 +293,10 @@ def collect_results(course: Course, exercises: list[Exercise]) -> list[Candidate
                 when = received_at(course, cid, slug, record.submission_sha256)
                 result = replace(result, received_at=when,
                                  late=is_late(when, deadlines.get(slug)))
+                taken = round(min(penalties.get(cid, 0.0), result.total), 4)
+                if taken:
+                    result = replace(result, late_penalty=taken,
+                                     total=round(result.total - taken, 4))
                 if cid in marks:
                     result = replace(result, rubric=grader_checklists(
                         items, marks[cid], most, variant.get("key") or {}))

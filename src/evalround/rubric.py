@@ -6,7 +6,9 @@ course's database (``evalround.store``: ``.evalround/rubric.sqlite`` by default)
 - ``marks``: which items one grader applied to one written answer, with a comment;
 - ``mark_history``: every mark a later save replaced (nothing a grader did is lost);
 - ``item_points``: an item's points where the hiring team changed them from rubric.yaml;
-- ``written``: the score evalround last wrote into the gradebook for each answer.
+- ``written``: the score evalround last wrote into the gradebook for each answer;
+- ``replaced_scores``: every score typed into the formgrader by hand that a forced
+  rubric score replaced, with its comment.
 
 A written answer's score is the sum of the applied items' points, clipped to the
 question's points. When several graders mark the same answer (calibration), the
@@ -271,6 +273,21 @@ class RubricStore:
                 t.c.question == question)).scalar()
         return None if score is None else float(score)
 
+    def keep_replaced(self, exercise: str, candidate: str, question: str, score: float,
+                      comment: str, replaced_by: str) -> None:
+        """Keep a score typed into the formgrader by hand that a rubric score replaces."""
+        with self._db() as db:
+            db.execute(insert(store.replaced_scores).values(
+                exercise=exercise, candidate=candidate, question=question, score=score,
+                comment=comment, replaced_by=replaced_by, replaced_at=_now()))
+
+    def replaced(self, exercise: str) -> list[dict[str, Any]]:
+        """The scores typed by hand that forced rubric scores replaced, oldest first."""
+        t = store.replaced_scores
+        with self._db() as db:
+            rows = db.execute(select(t).where(t.c.exercise == exercise).order_by(t.c.id))
+            return [dict(r._mapping) for r in rows]
+
     def set_written(self, exercise: str, candidate: str, question: str, score: float) -> None:
         with self._db() as db:
             store.upsert(db, store.written, {"exercise": exercise, "candidate": candidate,
@@ -290,6 +307,7 @@ class Scored:
     score: float
     graders: tuple[str, ...]
     conflict: str | None = None  # why the gradebook was left as it was
+    replaced: bool = False  # a score typed by hand gave way (forced; kept in the records)
 
 
 def _question(exercise: Exercise, question: str) -> Question:
@@ -322,23 +340,40 @@ def _comment_text(marks: Sequence[Mark]) -> str | None:
     return "\n".join(f"{m.grader}: {m.comment.strip()}" for m in said)
 
 
+def _by_hand(manual: float | None, last_written: float | None) -> bool:
+    """Whether the gradebook's manual score is not the one evalround last wrote there."""
+    return manual is not None and (last_written is None or abs(manual - last_written) > 1e-9)
+
+
+def typed_by_hand(course: Course, exercise: Exercise, candidate: str, question: str) -> bool:
+    """Whether the gradebook holds a score for this answer that someone typed into the
+    formgrader by hand (one evalround did not write), which a rubric save leaves alone."""
+    held = nbgrader_adapter.grade(course.root, exercise.slug, exercise.slug, candidate,
+                                  question)
+    return held is not None and _by_hand(
+        held.manual_score, RubricStore(course).written(exercise.slug, candidate, question))
+
+
 def rescore(course: Course, exercise: Exercise, candidate: str, question: str,
-            force: bool = False, records: RubricStore | None = None) -> Scored:
+            force: bool = False, records: RubricStore | None = None,
+            forced_by: str = "") -> Scored:
     """Recompute one answer's score from every grader's marks and write the gradebook.
 
     If the gradebook's manual score differs from what evalround last wrote there (a
     grader typed a score into the formgrader), it is left alone and the result says so,
-    unless ``force``. The answer stays locked from reading the marks to writing the
-    score, so two graders saving at once both count.
+    unless ``force``; a score typed by hand that ``force`` replaces is kept, with its
+    comment and ``forced_by`` (who replaced it), in ``replaced_scores``. The answer stays
+    locked from reading the marks to writing the score, so two graders saving at once
+    both count.
     """
     slug = exercise.slug
     q = _question(exercise, question)
     with (records or RubricStore(course)).locked(slug, candidate, q.id) as held:
-        return _rescore(course, exercise, candidate, q, force, held)
+        return _rescore(course, exercise, candidate, q, force, held, forced_by)
 
 
 def _rescore(course: Course, exercise: Exercise, candidate: str, q: Question, force: bool,
-             records: RubricStore) -> Scored:
+             records: RubricStore, forced_by: str = "") -> Scored:
     slug = exercise.slug
     items = rubric_items(exercise, records.points(slug))[q.id]
     marks = records.marks(slug, candidate, q.id)
@@ -351,18 +386,23 @@ def _rescore(course: Course, exercise: Exercise, candidate: str, q: Question, fo
         raise RubricError(
             f"{candidate}/{slug}: no graded submission in the gradebook; run `evalround grade`"
         )
-    last = records.written(slug, candidate, q.id)
-    by_hand = held.manual_score is not None and (last is None or
-                                                 abs(held.manual_score - last) > 1e-9)
+    by_hand = _by_hand(held.manual_score, records.written(slug, candidate, q.id))
     if by_hand and not force:
+        # Says nothing of the graders: neither the score typed by hand nor the rubric's
+        # (the mean of every grader's) tells one grader what another gave.
         return Scored(slug, candidate, q.id, score, graders, conflict=(
-            f"{candidate}/{slug}/{q.id}: the gradebook holds {held.manual_score:g} points, "
-            f"typed into the formgrader by hand; the rubric gives {score:g}. Left as it is; "
-            f"apply again with force to replace it."))
+            f"{candidate}/{slug}/{q.id}: the gradebook holds a score typed into the "
+            f"formgrader by hand, so it was left as it is (the marks are saved); replace "
+            f"it with the rubric's score by `evalround mark ... --force` or the desk's "
+            f"Replace"))
+    replaced = by_hand and held.manual_score is not None
+    if replaced:
+        records.keep_replaced(slug, candidate, q.id, float(held.manual_score or 0.0),
+                              held.comment or "", forced_by)
     nbgrader_adapter.set_manual_score(course.root, slug, slug, candidate, q.id, score,
                                       comment=_comment_text(marks))
     records.set_written(slug, candidate, q.id, score)
-    return Scored(slug, candidate, q.id, score, graders)
+    return Scored(slug, candidate, q.id, score, graders, replaced=replaced)
 
 
 def apply_items(course: Course, exercise: Exercise, candidate: str, question: str,
@@ -370,7 +410,8 @@ def apply_items(course: Course, exercise: Exercise, candidate: str, question: st
                 force: bool = False) -> Scored:
     """Record which items ``grader`` applied to one answer, then rescore it.
 
-    The mark is stored even when the gradebook is left alone because of a conflict.
+    The mark is stored even when the gradebook is left alone because of a conflict; with
+    ``force`` a score typed by hand is replaced (and kept in ``replaced_scores``).
     """
     grader = check_grader(grader)
     q = _question(exercise, question)
@@ -387,7 +428,8 @@ def apply_items(course: Course, exercise: Exercise, candidate: str, question: st
     with RubricStore(course).locked(exercise.slug, candidate, q.id) as records:
         records.save_mark(Mark(exercise.slug, candidate, q.id, grader, chosen,
                                comment.strip()))
-        return rescore(course, exercise, candidate, q.id, force=force, records=records)
+        return rescore(course, exercise, candidate, q.id, force=force, records=records,
+                       forced_by=grader)
 
 
 def set_item_points(course: Course, exercise: Exercise, item: str, points: float

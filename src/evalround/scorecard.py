@@ -108,7 +108,8 @@ STATUS_NOTES = {
     UNSANDBOXED: "The candidate's code ran without isolation. Do not rely on the score "
                  "until the submission is regraded in a sandbox.",
     "late": "The graded version was received after the exercise's due date. No penalty "
-            "is applied to the score; the hiring team decides what it means.",
+            "is applied unless the hiring team configured one (assign --late-penalty); "
+            "a penalty shows as its own line, and the totals are after it.",
     "override": "A grader changed an autograded answer's score in the formgrader; the "
                 "score shown is the grader's.",
 }
@@ -521,7 +522,8 @@ def build_report(course: Course, exercises: list[Exercise], out_dir: Path | None
     csv_path, long_path = out / WIDE_NAME, out / LONG_NAME
     write_wide_csv(results, csv_path)
     write_long_csv(results, long_path)
-    due = {slug: d.text() for slug, d in load_deadlines(course).items()}
+    due = {slug: d.text() + (f" (late penalty: {d.penalty.text()})" if d.penalty else "")
+           for slug, d in load_deadlines(course).items()}
     write_scorecards(results, exercises, out, due,
                      {e.exercise: e for e in stats}, [flag_line(f, True) for f in still])
     return Report(results=results, csv_path=csv_path, long_csv_path=long_path, html_dir=out,

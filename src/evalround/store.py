@@ -80,6 +80,14 @@ item_points = Table(
 written = Table(
     "written", metadata, *_answer(), Column("score", Float, nullable=False),
 )
+# scores typed into the formgrader by hand that a forced rubric score replaced, appended
+replaced_scores = Table(
+    "replaced_scores", metadata, Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("exercise", Text, nullable=False), Column("candidate", Text, nullable=False),
+    Column("question", Text, nullable=False), Column("score", Float, nullable=False),
+    Column("comment", Text, nullable=False), Column("replaced_by", Text, nullable=False),
+    Column("replaced_at", Text, nullable=False),
+)
 # integrity flags dismissed (or taken back), appended, never rewritten
 dismissals = Table(
     "integrity_dismissals", metadata, Column("id", Integer, primary_key=True, autoincrement=True),

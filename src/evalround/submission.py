@@ -334,8 +334,9 @@ def _store(course: Course, path: Path, cid: str, exercise: str, data: bytes,
     write_atomic(target / "timestamp.txt", got.strftime(TIMESTAMP_FORMAT))
     note = "" if version == 1 else f"; replaces version {version - 1}, which stays archived"
     deadline = load_deadlines(course).get(exercise)
-    late = (f"; late: received {got:%Y-%m-%d %H:%M} UTC, due {deadline.text()} (no "
-            f"penalty)" if is_late(got.isoformat(), deadline) and deadline else "")
+    late = (f"; late: received {got:%Y-%m-%d %H:%M} UTC, due {deadline.text()} "
+            f"({deadline.penalty_text()})" if is_late(got.isoformat(), deadline) and deadline
+            else "")
     return CollectOutcome(path, cid, exercise, "accepted",
                           f"{path.name}: version {version} is the one graded{note}{late}{said}")
 

@@ -48,10 +48,14 @@ def test_validate_says_public_checks_passed_and_never_shows_a_value(course, temp
     wrong = {name: value + 1000.0 if isinstance(value, float) else value
              for name, value in key.items() if name != "q1_share_over_budget"}
     wrong["q1_share_over_budget"] = 0.5
+    (region,) = template.manifest.question("q2").answers
+    wrong["q2_fix_first"] = next(c for c in region.choices if c != key["q2_fix_first"])
     nbformat.write(fill_answers(nb, template.manifest, wrong, {"w1": "The tail."}),
                    folder / "template.ipynb")
     assert "Success!" in _validate(folder)
     for value in key.values():
+        if isinstance(value, str):
+            continue  # q2's region: one of the four choices the notebook names
         for text in (f"{value:.3f}", f"{value:.4f}", repr(value)):
             assert text not in blank and text not in filled
 

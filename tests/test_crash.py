@@ -77,7 +77,7 @@ def test_sigkill_mid_cohort_then_rerun_grades_each_submission_exactly_once(tmp_p
     rows = nbgrader_adapter.grades(course.root, "template", "template")
     for cid in COHORT:
         record = load_record(course, "template", cid)
-        assert record is not None and record.scores == {"q1": 2.0}
+        assert record is not None and record.scores == {"q1": 2.0, "q2": 2.0}
         assert not history_path(course.grade_path("template", cid)).exists()  # graded once
         assert rows[cid]["q1"].auto_score == 2.0
         json.loads(course.grade_path("template", cid).read_text())  # never half written
@@ -116,7 +116,7 @@ def test_a_crash_after_the_gradebook_write_is_finished_by_the_next_grade(
     assert notes == ["alice, template: finished the grade a crash left half written "
                      "(gradebook and grade record now agree)"]
     record = load_record(course, "template", "alice")
-    assert record is not None and record.scores == {"q1": 2.0}
+    assert record is not None and record.scores == {"q1": 2.0, "q2": 2.0}
     assert not pending_path(path).exists() and not history_path(path).exists()
 
 
@@ -139,7 +139,7 @@ def test_a_crash_before_the_gradebook_write_leaves_neither_score_visible_then_bo
     notes: list[str] = []
     assert grade(course, [template], progress=False, notes=notes) == []
     assert len(notes) == 1 and notes[0].startswith("alice, template: finished the grade")
-    assert load_record(course, "template", "alice").scores == {"q1": 2.0}
+    assert load_record(course, "template", "alice").scores == {"q1": 2.0, "q2": 2.0}
     assert nbgrader_adapter.grades(course.root, "template", "template")["alice"][
         "q1"].auto_score == 2.0
 
@@ -154,11 +154,11 @@ def test_grade_rewrites_a_gradebook_score_that_differs_from_its_grade_record(cou
     grade(course, [template], progress=False)
     graded = nbformat.read(course.autograded_dir("alice", "template") / "template.ipynb", 4)
     nbgrader_adapter.record_autograde(course.root, "template", "alice", "template",
-                                      {"q1": 0.0}, graded,
+                                      {"q1": 0.0, "q2": 2.0}, graded,
                                       grading._parse_stamp(""))
     notes: list[str] = []
     assert grade(course, [template], progress=False, notes=notes) == []
-    assert notes == ["alice, template: gradebook scores {'q1': 0.0} differed from the grade "
-                     "record; rewritten as {'q1': 2.0}"]
+    assert notes == ["alice, template: gradebook scores {'q1': 0.0, 'q2': 2.0} differed from "
+                     "the grade record; rewritten as {'q1': 2.0, 'q2': 2.0}"]
     assert nbgrader_adapter.grades(course.root, "template", "template")["alice"][
         "q1"].auto_score == 2.0

@@ -58,7 +58,7 @@ def test_a_wrong_answer_no_mistake_gives_is_named_nothing(template):
     named = diagnose(template, frames, public, key.values, {**key.values, "q1_p95_ms": mean})
     assert [(d.question, d.approach, d.fields) for d in named] == [
         ("q1", "mean_instead_of_p95", ("q1_p95_ms",))]
-    assert named[0].text() == "looks like: mean_instead_of_p95"
+    assert named[0].text() == "looks like: the mean latency reported as p95"
 
 
 @pytest.mark.slow
@@ -81,9 +81,9 @@ def test_grading_names_the_mistake_for_graders(course, template):
     grade(course, [template], jobs=2, progress=False)
     alice, bob = (load_record(course, "template", c) for c in ("alice", "bob"))
     assert alice is not None and bob is not None
-    assert alice.diagnoses == {"q1": ["looks like: mean_instead_of_p95"]}
+    assert alice.diagnoses == {"q1": ["looks like: the mean latency reported as p95"]}
     assert bob.diagnoses == {}
     graded = nbformat.read(course.autograded_dir("alice", "template") / "template.ipynb", 4)
     check = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id")
                  == "q1")
-    assert "  looks like: mean_instead_of_p95" in check.outputs[0]["text"]
+    assert "  looks like: the mean latency reported as p95" in check.outputs[0]["text"]

@@ -51,9 +51,9 @@ def _grade_cohort(root: Path, template: Exercise, load: bool) -> dict[str, dict[
     course = init_course(root / "course", secret=b"load")
     assign(course, [template], [Candidate(a.name) for a in COHORT], progress=False)
     source = nbformat.read(course.source_dir("template") / "template.ipynb", as_version=4)
-    right = solution_code(source)["q1_answer"]
+    solutions = solution_code(source)
     for attack in COHORT:
-        submit(course, attack.name, _notebook(course, attack.name, attack, right))
+        submit(course, attack.name, _notebook(course, attack.name, attack, solutions))
     hogs: list[subprocess.Popen[bytes]] = []
     scores: dict[str, dict[str, float]] = {}
     try:
@@ -82,7 +82,8 @@ def _grade_cohort(root: Path, template: Exercise, load: bool) -> dict[str, dict[
 def test_a_loaded_machine_gives_every_submission_the_same_score(tmp_path, template):
     """Graded alone and beside busy loops on every core, does each score stay the same?"""
     alone = _grade_cohort(tmp_path / "alone", template, load=False)
-    assert alone == {a.name: {"q1": a.score} for a in COHORT}
+    # q2 is answered honestly in every notebook: none of these runs fails, so 2 each
+    assert alone == {a.name: {"q1": a.score, "q2": a.q2} for a in COHORT}
     loaded = _grade_cohort(tmp_path / "loaded", template, load=True)
     assert loaded == alone
 

@@ -41,8 +41,8 @@ def _with_reference_code(nb, course):
     nb = nbformat.from_dict(nb)
     code = _solutions(course)
     for cell in nb.cells:
-        if grade_id(cell) == "q1_answer":
-            cell.source = code["q1_answer"]
+        if grade_id(cell) in ("q1_answer", "q2_answer"):
+            cell.source = code[grade_id(cell)]
     return nb
 
 
@@ -53,10 +53,11 @@ def test_reference_full_blank_zero_and_gradebook_rows(course, template):
     submit(course, "alice", nb)
     submit(course, "bob", bundle_notebook(course, "bob"))
     records = {r.candidate: r for r in grade(course, [template], progress=False)}
-    assert records["alice"].scores == {"q1": 2.0}
-    assert records["bob"].scores == {"q1": 0.0}
+    assert records["alice"].scores == {"q1": 2.0, "q2": 2.0}
+    assert records["bob"].scores == {"q1": 0.0, "q2": 0.0}
     rows = nbgrader_adapter.grades(course.root, "template", "template")
-    assert rows["alice"]["q1"].auto_score == 2.0
+    assert rows["alice"]["q1"].auto_score == rows["alice"]["q2"].auto_score == 2.0
+    assert rows["bob"]["q2"].auto_score == 0.0
     assert rows["alice"]["w1"].auto_score is None  # answered: waits for a grader
     assert rows["bob"]["w1"].auto_score == 0.0  # left blank: zero, as nbgrader does
     graded = nbformat.read(course.autograded_dir("alice", "template") / "template.ipynb", 4)
@@ -85,8 +86,8 @@ def test_tamperer_scores_exactly_what_the_untampered_answers_score(course, templ
     nbformat.write(tampered, folder / "template.ipynb")
     submit(course, "bob", tampered)
     records = {r.candidate: r for r in grade(course, [template], progress=False)}
-    assert records["alice"].auto_points == 2.0
-    assert records["bob"].auto_points == 2.0
+    assert records["alice"].auto_points == 4.0
+    assert records["bob"].auto_points == 4.0
     # The tampering is real: on the halved data the same code gives other answers.
     from io import BytesIO
 
@@ -104,10 +105,10 @@ def test_copier_loses_the_points_of_copied_numbers(course, template):
     submit(course, "alice", fill_answers(bundle_notebook(course, "alice"), template.manifest,
                                          alice_key))
     records = {r.candidate: r for r in grade(course, [template], progress=False)}
-    assert records["alice"].auto_points == 2.0
+    assert records["alice"].auto_points == 4.0
     expected = score_answers(template.manifest, _key(course, template, "carol"), alice_key)
     assert records["carol"].scores == {q: s.points for q, s in expected.items()}
-    assert records["carol"].auto_points < 2.0
+    assert records["carol"].auto_points < 4.0
 
 
 def test_one_ungradable_submission_does_not_stop_the_others(course, template):
@@ -122,7 +123,7 @@ def test_one_ungradable_submission_does_not_stop_the_others(course, template):
     with pytest.raises(GradingIncomplete) as info:
         grade(course, [template], progress=False)
     assert [r.candidate for r in info.value.records] == ["alice"]
-    assert info.value.records[0].auto_points == 2.0
+    assert info.value.records[0].auto_points == 4.0
     (problem,) = info.value.problems
     assert problem.startswith("bob, template (") and "no longer matches" in problem
     assert load_record(course, "template", "bob") is None
@@ -145,7 +146,7 @@ def test_resubmission_is_archived_and_regraded_once(course, template):
     nb = fill_answers(bundle_notebook(course, "alice"), template.manifest,
                       _key(course, template, "alice"))
     submit(course, "alice", nb)
-    assert [r.auto_points for r in grade(course, [template], progress=False)] == [2.0]
+    assert [r.auto_points for r in grade(course, [template], progress=False)] == [4.0]
     assert grade(course, [template], progress=False) == []
     outcomes = submit(course, "alice", bundle_notebook(course, "alice"), tag="2")
     assert outcomes[0].status == "accepted" and "replaces version 1" in outcomes[0].message
@@ -157,7 +158,7 @@ def test_resubmission_is_archived_and_regraded_once(course, template):
     assert record is not None and record.submission_sha256 == hashlib.sha256(current).hexdigest()
     # The first grade is kept, not overwritten.
     history = history_path(course.grade_path("template", "alice")).read_text().splitlines()
-    assert [json.loads(line)["scores"] for line in history] == [{"q1": 2.0}]
+    assert [json.loads(line)["scores"] for line in history] == [{"q1": 2.0, "q2": 2.0}]
 
 
 def test_stock_nbgrader_commands_keep_working(course, template):
@@ -171,7 +172,7 @@ def test_stock_nbgrader_commands_keep_working(course, template):
     nbgrader_adapter.run_stock_app(course.root, ["export"])
     rows = list(csv.DictReader((course.root / "grades.csv").open()))
     alice = next(r for r in rows if r["student_id"] == "alice")
-    assert float(alice["raw_score"]) == 2.0
+    assert float(alice["raw_score"]) == 4.0
 
 
 ASSIGNED = datetime(2026, 11, 30, 9, 30, 12, tzinfo=timezone.utc)
@@ -219,7 +220,7 @@ def test_cli_runs_the_loop(tmp_path):
     assert "accepted  zoe template" in out
     out = run("--exercises-dir", str(template_dir()), "grade", "--course", str(root),
               "--exercises", "_template")
-    assert "zoe" in out and "0 / 2" in out
+    assert "zoe" in out and "0 / 4" in out
 
 
 def template_dir():
@@ -237,12 +238,14 @@ def test_scores_match_stock_nbgrader_autograde_given_the_same_key(course, templa
                                          values))
     (ours,) = grade(course, [template], progress=False)
     assert ours.scores["q1"] == pytest.approx(4 / 3, abs=1e-3)
+    assert ours.scores["q2"] == 2.0  # the judgement question's one answer is right
     nbgrader_adapter.write_stock_key(course.root, "template", template.raw_manifest(),
                                      key.values, data.files)
     nbgrader_adapter.run_stock_app(course.root, ["autograde", "template", "--student",
                                                  "alice", "--force"])
-    stock = nbgrader_adapter.grades(course.root, "template", "template")["alice"]["q1"]
-    assert stock.auto_score == pytest.approx(ours.scores["q1"], abs=1e-9)
+    stock = nbgrader_adapter.grades(course.root, "template", "template")["alice"]
+    assert stock["q1"].auto_score == pytest.approx(ours.scores["q1"], abs=1e-9)
+    assert stock["q2"].auto_score == ours.scores["q2"]
 
 
 def test_stock_autograde_without_a_key_scores_the_hidden_check_zero(course, template):
@@ -267,4 +270,4 @@ def test_a_warning_on_stderr_does_not_zero_a_correct_answer(course, template):
                     "\nprint('x', file=sys.stderr)")
     submit(course, "alice", nb)
     (record,) = grade(course, [template], progress=False)
-    assert record.auto_points == 2.0
+    assert record.auto_points == 4.0

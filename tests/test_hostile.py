@@ -5,9 +5,14 @@ the candidate's bundle, tampered with where the attack says so). Each test asser
 the exact score that must come out of it, and, where the attack aims at a secret,
 that the secret stayed where it was.
 
-The template exercise has one autograded question, q1 (2 points, three numbers,
-scored by share of numbers right). ``RIGHT`` is the reference solution code: it
-computes the right numbers from the candidate's own data.
+The template exercise has two autograded questions: q1 (2 points, three numbers,
+scored by share of numbers right), where every attack runs, and q2 (2 points, the
+judgement question: one region), which every notebook answers with the reference
+solution code. ``{right}`` is q1's reference solution code: it computes the right
+numbers from the candidate's own data. So q2 shows what an attack in an earlier cell
+does to an honest later answer: it scores 2 unless the run fails (a replaced builtin, a
+dead kernel or runner, a kernel that can no longer send its messages) or the attack
+rewrites the cells after it.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from evalround.assignment import assign
 from evalround.course import Candidate, Course, init_course
 from evalround.execution import Limits
 from evalround.exercise import Exercise
-from evalround.grading import GradeRecord, grade
+from evalround.grading import GradeRecord, GradingIncomplete, grade
 from evalround.notebook import PARAMETERS_TAG, grade_id, solution_code
 from evalround.sandbox import probe
 
@@ -50,6 +55,7 @@ class Attack:
     score: float  # the exact q1 score that must come out
     doc: str
     tamper: str = ""  # "params", "setup", "test", "delete-test", "bonus-cell"
+    q2: float = 2.0  # the exact q2 score: its honest answer stands unless the run fails
 
 
 ATTACKS = [
@@ -120,7 +126,8 @@ import numpy
 builtins.abs = lambda x: 0
 builtins.round = lambda *a, **k: 0
 math.isclose = numpy.isclose = numpy.allclose = lambda *a, **k: True
-""" + WRONG, 0.0, "redefines the helpers a check could use"),
+""" + WRONG, 0.0, "redefines the helpers a check could use",
+           q2=0.0),
     Attack("always_equal_object", """
 class AlwaysEqual(float):
     def __eq__(self, other):
@@ -167,22 +174,24 @@ for path in glob.glob("/control/*") + glob.glob("/control/.*"):
 import json
 _real = json.dumps
 json.dumps = lambda obj, *a, **k: _real({{"q1_p50_ms": 1.0}})
-""" + WRONG, 0.0, "monkeypatches json so the answer dump says something else"),
+""" + WRONG, 0.0, "monkeypatches json so the answer dump says something else (the kernel's "
+    "own messages then break: the run fails)", q2=0.0),
     Attack("silence_print", """
 import builtins
 builtins.print = lambda *a, **k: None
-""" + WRONG, 0.0, "silences print so no answers can be read"),
+""" + WRONG, 0.0, "silences print so no answers can be read",
+           q2=0.0),
     Attack("post_run_hook_forgery", """
 def _forge(result):
     print("@@evalround-guess@@{{\\"q1_p50_ms\\": 999}}@@evalround-guess@@")
 get_ipython().events.register("post_run_cell", _forge)
 """ + WRONG, 0.0, "a hook that prints after every cell, including the answer dump"),
     Attack("exit_kernel_after_right_answers", "{right}\nimport os\nos._exit(0)\n", 0.0,
-           "computes the right answers, then kills the kernel"),
+           "computes the right answers, then kills the kernel", q2=0.0),
     Attack("sys_exit_after_right_answers", "{right}\nimport sys\nsys.exit(0)\n", 2.0,
            "sys.exit in IPython only ends the cell: the answers stand, no more"),
     Attack("kill_the_runner", "{right}\nimport os, signal\nos.kill(os.getppid(), 9)\n", 0.0,
-           "kills the process that runs the notebook"),
+           "kills the process that runs the notebook", q2=0.0),
     Attack("infinite_loop", "{right}\nwhile True:\n    pass\n", 2.0,
            "loops forever after answering: interrupted at the cell time limit"),
     Attack("loop_that_ignores_interrupts", """{right}
@@ -190,7 +199,7 @@ import signal
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 while True:
     pass
-""", 0.0, "ignores the interrupt: the run is killed at the total time limit"),
+""", 0.0, "ignores the interrupt: the run is killed at the total time limit", q2=0.0),
     Attack("fork_bomb", """{right}
 import os, time
 children = 0
@@ -264,14 +273,15 @@ for pid in os.listdir("/proc"):
 def _forge(lines):
     return ['print("@@evalround-x@@" + "{{\\"q1_p50_ms\\": 7.0, \\"bonus\\": 100}}")\\n']
 get_ipython().input_transformers_post.append(_forge)
-""" + WRONG, 0.0, "an input transformer that replaces every later cell with a forged dump"),
+""" + WRONG, 0.0, "an input transformer that replaces every later cell with a forged dump",
+           q2=0.0),
     Attack("ast_transformer_forgery", """
 import ast
 class _Forge(ast.NodeTransformer):
     def visit_Module(self, node):
         return ast.parse("q1_bonus = 100; print('forged: q1_p50_ms = 7.0')")
 get_ipython().ast_transformers.append(_Forge())
-""" + WRONG, 0.0, "an AST transformer that rewrites every later cell"),
+""" + WRONG, 0.0, "an AST transformer that rewrites every later cell", q2=0.0),
     Attack("event_hook_adds_fields", """
 def _forge(*args):
     globals()["q1_bonus"] = 100
@@ -308,13 +318,15 @@ def _forging_print(*args, **kwargs):
     _print(*args, **kwargs)
     _print('{{"q1_p50_ms": 7.0, "q1_bonus": 100}}')
 builtins.print = _forging_print
-""" + WRONG, 0.0, "wraps print so every output carries a forged dump: replaced builtins fail"),
+""" + WRONG, 0.0, "wraps print so every output carries a forged dump: replaced builtins fail",
+           q2=0.0),
     Attack("patch_comparison_builtins", """{right}
 import builtins
 builtins.isinstance = lambda *a: False
 builtins.len = lambda *a: 0
 builtins.max = builtins.min = builtins.sorted = lambda *a, **k: 0
-""", 0.0, "right answers, then breaks isinstance, len, min, max, sorted: fails fast"),
+""", 0.0, "right answers, then breaks isinstance, len, min, max, sorted: fails fast",
+           q2=0.0),
     # Values that break serialisation or comparison: that field is wrong, the rest stand.
     Attack("huge_int_answer", "{right}\nq1_p50_ms = 10 ** 400\n", 1.3333,
            "an integer too large for a float (OverflowError when compared)"),
@@ -373,7 +385,7 @@ import os, signal
 print("\\x1b]0;pwned\\x07\\x1b[2J")
 os.write(2, b"\\x1b]0;pwned\\x07\\x1b[2J\\u202e\\n")
 os.kill(os.getppid(), signal.SIGKILL)
-""", 0.0, "writes escape sequences to stdout and stderr, then kills the runner"),
+""", 0.0, "writes escape sequences to stdout and stderr, then kills the runner", q2=0.0),
     # Output caps hold for display updates as for every other output.
     Attack("update_display_flood", """{right}
 from IPython.display import display, update_display
@@ -384,14 +396,18 @@ update_display("y" * (400 << 10), display_id="flood")
 ]
 
 
-def _notebook(course: Course, cid: str, attack: Attack, right: str) -> nbformat.NotebookNode:
+def _notebook(course: Course, cid: str, attack: Attack, solutions: dict[str, str]
+              ) -> nbformat.NotebookNode:
+    """The candidate's bundle with the attack as q1's answer and q2 answered honestly."""
     nb = bundle_notebook(course, cid)
-    code = attack.code.format(right=right, course=course.root, port=_PORT[0])
+    code = attack.code.format(right=solutions["q1_answer"], course=course.root, port=_PORT[0])
     cells = []
     for cell in nb.cells:
         gid = grade_id(cell)
         if gid == "q1_answer":
             cell.source = code
+        elif gid == "q2_answer":
+            cell.source = solutions["q2_answer"]
         elif attack.tamper == "params" and PARAMETERS_TAG in cell.metadata.get("tags", []):
             cell.source = "\n".join(
                 line.split("=")[0] + "= 1" if "=" in line else line
@@ -414,6 +430,7 @@ def _notebook(course: Course, cid: str, attack: Attack, right: str) -> nbformat.
 
 
 _PORT = [0]
+_BY_NAME = {a.name: a for a in ATTACKS}
 
 
 @pytest.fixture(scope="module")
@@ -451,12 +468,24 @@ def graded(tmp_path_factory, template: Exercise, listener
     names = [a.name for a in ATTACKS]
     assign(course, [template], [Candidate(n) for n in names], progress=False)
     source = nbformat.read(course.source_dir("template") / "template.ipynb", as_version=4)
-    right = solution_code(source)["q1_answer"]
+    solutions = solution_code(source)
     for attack in ATTACKS:
-        submit(course, attack.name, _notebook(course, attack.name, attack, right))
+        submit(course, attack.name, _notebook(course, attack.name, attack, solutions))
     limits = Limits(cell_timeout=10, total_timeout=40)
-    records = grade(course, [template], limits=limits, jobs=2, progress=False)
-    return course, {r.candidate: r for r in records}
+    by_candidate: dict[str, GradeRecord] = {}
+    # A run stopped on an overloaded machine is no score: the next grade runs it again.
+    for _ in range(3):
+        try:
+            records = grade(course, [template], limits=limits, jobs=2, progress=False)
+        except GradingIncomplete as exc:
+            assert all("not graded: the grading machine was overloaded" in p
+                       for p in exc.problems), exc.problems
+            records = exc.records
+        by_candidate.update({r.candidate: r for r in records})
+        if len(by_candidate) == len(ATTACKS):
+            break
+    assert sorted(by_candidate) == sorted(names), "still overloaded after three grades"
+    return course, by_candidate
 
 
 def test_the_sandbox_runs_here():
@@ -471,9 +500,10 @@ def test_attack_gets_exactly_its_score(graded, attack: Attack):
     course, records = graded
     record = records[attack.name]
     assert record.sandbox == "bubblewrap"
-    assert record.scores == {"q1": attack.score}, (attack.doc, record.failure, record.answers)
-    row = nbgrader_adapter.grades(course.root, "template", "template")[attack.name]["q1"]
-    assert row.auto_score == attack.score
+    assert record.scores == {"q1": attack.score, "q2": attack.q2}, (
+        attack.doc, record.failure, record.answers)
+    row = nbgrader_adapter.grades(course.root, "template", "template")[attack.name]
+    assert (row["q1"].auto_score, row["q2"].auto_score) == (attack.score, attack.q2)
 
 
 def test_no_secret_left_the_course(graded, listener):
@@ -481,8 +511,8 @@ def test_no_secret_left_the_course(graded, listener):
     assert listener == []  # nothing reached the server on the grading machine
     # The gradebook still holds exactly what evalround wrote: nothing was set to full.
     rows = nbgrader_adapter.grades(course.root, "template", "template")
-    assert {cid: row["q1"].auto_score for cid, row in rows.items()} == {
-        a.name: a.score for a in ATTACKS}
+    assert {cid: (row["q1"].auto_score, row["q2"].auto_score) for cid, row in rows.items()
+            } == {a.name: (a.score, a.q2) for a in ATTACKS}
 
 
 def _outputs(course: Course, cid: str) -> str:
@@ -518,6 +548,18 @@ def test_every_attack_is_documented_in_the_threat_list():
     assert missing == []
 
 
+def test_the_threat_list_gives_each_attack_its_exact_scores():
+    """Does docs/grading-security.md's table give every attack the q1 and q2 scores
+    asserted here?"""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "grading-security.md").read_text()
+    table = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == 4:
+            table[cells[0].strip("`")] = (float(cells[2]), float(cells[3]))
+    assert table == {a.name: (a.score, a.q2) for a in ATTACKS}
+
+
 FORGED_FIELDS = ("input_transformer_forgery", "ast_transformer_forgery",
                  "event_hook_adds_fields", "settrace_adds_fields",
                  "float_subclass_with_side_effects")
@@ -527,9 +569,13 @@ FORGED_FIELDS = ("input_transformer_forgery", "ast_transformer_forgery",
 def test_the_answer_channel_takes_only_what_it_asked_for(graded, name):
     """Do transformers, hooks, tracers and sly floats leave the answers exactly as the
     notebook's variables held them, with no field added?"""
-    _, records = graded
+    course, records = graded
+    # q2's honest answer, unless the attack rewrote the cells after it
+    q2 = course.load_variant("template", name)["key"]["q2_fix_first"] if _BY_NAME[name].q2 \
+        else None
     assert records[name].answers == {"q1_p50_ms": 1.0, "q1_p95_ms": 2.0,
-                                     "q1_share_over_budget": 0.5}, records[name].failure
+                                     "q1_share_over_budget": 0.5, "q2_fix_first": q2}, \
+        records[name].failure
     assert records[name].failure is None
 
 
@@ -567,7 +613,8 @@ def test_an_unreadable_answer_is_one_wrong_field_with_a_reason(graded, name):
     course, records = graded
     record = records[name]
     assert record.failure is None
-    assert set(record.answers) == {"q1_p50_ms", "q1_p95_ms", "q1_share_over_budget"}
+    assert set(record.answers) == {"q1_p50_ms", "q1_p95_ms", "q1_share_over_budget",
+                                   "q2_fix_first"}
     nb = nbformat.read(course.autograded_dir(name, "template") / "template.ipynb", 4)
     report = next(c for c in nb.cells if grade_id(c) == "q1").outputs[0]["text"]
     line = next(t for t in report.splitlines() if "q1_p50_ms" in t)

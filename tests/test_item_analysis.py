@@ -122,8 +122,9 @@ def test_items_on_a_small_course_say_too_few(course, template, capsys):
     assert cli.main(["items", "--course", str(course.root)]) == 0
     out = capsys.readouterr().out
     assert "template: n=3, Cronbach's alpha too few" in out
-    assert "  q1           3  too few" in out
+    assert "  q1           3  too few" in out and "  q2           3  too few" in out
     rows = list(csv.DictReader((course.root / "reports" / "items.csv").open()))
     assert [(r["question"], r["n"], r["facility"], r["flags"]) for r in rows] == [
         ("q1", "3", "", f"too few candidates (n=3, statistics need {MIN_N})"),
+        ("q2", "3", "", f"too few candidates (n=3, statistics need {MIN_N})"),
         ("w1", "3", "", f"too few candidates (n=3, statistics need {MIN_N})")]

@@ -76,7 +76,7 @@ def test_forged_grade_cells_run_as_plain_code_and_are_never_graded(pair):
     rebuilt = rebuild_for_grading(template, submitted, PARAMS)
     graded = [grade_id(c) for c in rebuilt.cells
               if c.metadata.get("nbgrader", {}).get("grade")]
-    assert graded == ["q1", "w1"]
+    assert graded == ["q1", "q2", "w1"]
     assert "print('bonus')" in [c.source for c in rebuilt.cells]
     answer = _by_id(rebuilt)["q1_answer"]
     assert answer.source == original  # the first copy counts

@@ -6,6 +6,7 @@ The template's written question w1 is worth 2 points: w1-tail (1) and w1-users (
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
@@ -112,11 +113,12 @@ def test_stock_nbgrader_export_and_formgrader_api_show_the_rubric_totals(graded:
     nbgrader_adapter.run_stock_app(graded.root, ["export", "--to=grades.csv"])
     with (graded.root / "grades.csv").open() as fh:
         rows = {r["student_id"]: r for r in csv.DictReader(fh)}
-    # alice: q1 autograded 2 of 2, w1 by rubric 1 -> 3; bob: q1 0, w1 2 -> 2; carol: blank 0
+    # alice: q1 and q2 autograded 2 of 2 each, w1 by rubric 1 -> 5; bob: q1 and q2 0, w1 2
+    # -> 2; carol: blank 0
     assert {cid: float(r["score"]) for cid, r in rows.items()} == {
-        "alice": 3.0, "bob": 2.0, "carol": 0.0}
+        "alice": 5.0, "bob": 2.0, "carol": 0.0}
     assert {cid: float(r["max_score"]) for cid, r in rows.items()} == {
-        "alice": 4.0, "bob": 4.0, "carol": 4.0}
+        "alice": 6.0, "bob": 6.0, "carol": 6.0}
 
 
 def test_a_score_typed_into_the_formgrader_is_never_replaced_silently(graded: Course, template):
@@ -282,6 +284,13 @@ def test_feedback_is_off_until_the_hiring_team_turns_it_on(graded: Course, templ
     assert not any((graded.root / "feedback").rglob("*.html"))
 
 
+def _shows_number(page: str, value: float) -> bool:
+    """Is the number on the page as a number of its own (carol's 403 is not in alice's
+    403.8)?"""
+    return any(re.search(rf"(?<![\d.]){re.escape(text)}(?!\.?\d)", page)
+               for text in {f"{value:.6g}", repr(value)})
+
+
 def test_feedback_explains_checks_and_items_from_the_candidates_own_variant_only(
         graded: Course, template, capsys):
     apply_items(graded, template, "alice", "w1", "rhea", ["w1-tail"], "Good on the tail.")
@@ -295,7 +304,7 @@ def test_feedback_explains_checks_and_items_from_the_candidates_own_variant_only
     keys = {cid: graded.load_variant("template", cid)["key"] for cid in pages}
     for cid, page in pages.items():
         # every check is explained, with its variable and what it looks for
-        for name in ("q1_p50_ms", "q1_p95_ms", "q1_share_over_budget"):
+        for name in ("q1_p50_ms", "q1_p95_ms", "q1_share_over_budget", "q2_fix_first"):
             assert f"<code>{name}</code>" in page
         assert "compared with your variant&#39;s value" in page
         # no other candidate's key appears; every other variant's differing values absent
@@ -303,13 +312,14 @@ def test_feedback_explains_checks_and_items_from_the_candidates_own_variant_only
             if other == cid:
                 continue
             for field, value in key.items():
-                if value != keys[cid][field]:
-                    assert f"{value:.6g}" not in page, (cid, other, field)
+                # q2's region is one of four public choices (public_domain), never a leak
+                if value != keys[cid][field] and not isinstance(value, str):
+                    assert not _shows_number(page, value), (cid, other, field)
     alice, bob, carol = pages["alice"], pages["bob"], pages["carol"]
-    assert alice.count('class="ok">correct') == 3
+    assert alice.count('class="ok">correct') == 4  # q1's three numbers and q2
     assert f"{keys['alice']['q1_p95_ms']:.0f} ms" in alice  # rubric filled with her numbers
     assert "&#10003; earned</span> (1 pt) Says the median hides the tail" in alice
     assert "&#10007; not shown</span> (1 pt) Turns the tail into users" in alice
     assert "Good on the tail." in alice
-    assert bob.count('class="miss">not correct') == 3 and "no answer" in bob
+    assert bob.count('class="miss">not correct') == 4 and "no answer" in bob
     assert "not graded yet" not in carol and "0 / 2 points" in carol  # blank: nbgrader's 0

@@ -48,7 +48,7 @@ def test_unsandboxed_grades_are_marked(monkeypatch, course, template):
     key = build_variant(template, course.secret, "alice")[2].values
     submit(course, "alice", fill_answers(bundle_notebook(course, "alice"), template.manifest, key))
     (record,) = grade(course, [template], progress=False, allow_unsandboxed=True)
-    assert record.sandbox == "unsandboxed" and record.auto_points == 2.0
+    assert record.sandbox == "unsandboxed" and record.auto_points == 4.0
 
 
 def test_default_runner_is_the_sandbox_where_it_runs(monkeypatch):

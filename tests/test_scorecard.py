@@ -23,23 +23,25 @@ from evalround.scorecard import CandidateResult
 TEMPLATE = Path(__file__).resolve().parents[1] / "exercises" / "_template"
 XSS = "<script>alert(1)</script>"
 # Values that are in the records' answers: none may reach a scorecard.
-ANSWERS = {"q1_p50_ms": 123.456, "q1_p95_ms": 987.654, "q1_share_over_budget": 0.1357}
+ANSWERS = {"q1_p50_ms": 123.456, "q1_p95_ms": 987.654, "q1_share_over_budget": 0.1357,
+           "q2_fix_first": "sa-east"}
 
 
-def _record(cid: str, q1: float, sandbox: str = "docker", failure: str | None = None
-            ) -> GradeRecord:
+def _record(cid: str, q1: float, q2: float = 0.0, sandbox: str = "docker",
+            failure: str | None = None) -> GradeRecord:
     return GradeRecord(
         candidate=cid, exercise="template", variant_id=f"v-{cid}",
         submission_sha256="s" * 64, key_sha256=f"k{cid}".ljust(64, "0"),
-        answers=dict(ANSWERS), scores={"q1": q1}, max_scores={"q1": 2.0},
+        answers=dict(ANSWERS), scores={"q1": q1, "q2": q2}, max_scores={"q1": 2.0, "q2": 2.0},
         failure=failure, seconds=1.0, sandbox=sandbox, graded_at="2024-01-01T00:00:00+00:00",
     )
 
 
-def _w1(auto: float | None, manual: float | None, q1: float = 1.0
+def _w1(auto: float | None, manual: float | None, q1: float = 1.0, q2: float = 0.0
         ) -> dict[str, GradebookGrade]:
     return {"w1": GradebookGrade("w1", auto, manual, 2.0),
-            "q1": GradebookGrade("q1", q1, None, 2.0)}
+            "q1": GradebookGrade("q1", q1, None, 2.0),
+            "q2": GradebookGrade("q2", q2, None, 2.0)}
 
 
 @pytest.fixture
@@ -49,10 +51,11 @@ def exercise() -> Exercise:
 
 @pytest.fixture
 def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Course:
-    """Five candidates on the template exercise (q1 auto 2 pts, w1 written 2 pts).
+    """Five candidates on the template exercise (q1 and q2 auto 2 pts each, w1 written
+    2 pts).
 
-    alice 2+2 graded; bob 1 + w1 ungraded, unsandboxed; carol 1 + blank w1 (0);
-    dave run failed, 0+0; erin never submitted.
+    alice 2+2+2 graded; bob 1+0 + w1 ungraded, unsandboxed; carol 1+2 + blank w1 (0);
+    dave run failed, 0+0+0; erin never submitted.
     """
     c = init_course(tmp_path / "course", secret=b"x")
     people = {
@@ -67,9 +70,9 @@ def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Course:
         c.variant_path("template", cid).parent.mkdir(parents=True, exist_ok=True)
         c.variant_path("template", cid).write_text("{}")
     records = [
-        _record("alice", 2.0),
+        _record("alice", 2.0, 2.0),
         _record("bob", 1.0, sandbox="unsandboxed"),
-        _record("carol", 1.0),
+        _record("carol", 1.0, 2.0),
         _record("dave", 0.0, failure="timed out after 60 s"),
     ]
     for rec in records:
@@ -77,9 +80,9 @@ def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Course:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(asdict(rec)))
     gradebook = {
-        "alice": _w1(None, 2.0, q1=2.0),
+        "alice": _w1(None, 2.0, q1=2.0, q2=2.0),
         "bob": _w1(None, None),
-        "carol": _w1(0.0, None),
+        "carol": _w1(0.0, None, q2=2.0),
         "dave": _w1(0.0, 0.0, q1=0.0),
     }
     calls: list[tuple[Any, ...]] = []
@@ -104,24 +107,26 @@ def test_collect_results(course: Course, exercise: Exercise) -> None:
     assert sorted(results) == ["alice", "bob", "carol", "dave", "erin"]
 
     alice = results["alice"]
-    assert alice.questions == {"q1": 2.0, "w1": 2.0}
-    assert alice.max_points == {"q1": 2.0, "w1": 2.0}
+    assert alice.questions == {"q1": 2.0, "q2": 2.0, "w1": 2.0}
+    assert alice.max_points == {"q1": 2.0, "q2": 2.0, "w1": 2.0}
     assert (alice.auto_points, alice.auto_max, alice.manual_points, alice.manual_max) == (
-        2.0, 2.0, 2.0, 2.0)
-    assert (alice.total, alice.total_max, alice.status) == (4.0, 4.0, "graded")
-    assert alice.skills == {"Tail latency": (2.0, 2.0), "Written reasoning": (2.0, 2.0)}
+        4.0, 4.0, 2.0, 2.0)
+    assert (alice.total, alice.total_max, alice.status) == (6.0, 6.0, "graded")
+    assert alice.skills == {"Tail latency": (2.0, 2.0), "Finding what to fix first": (2.0, 2.0),
+                            "Written reasoning": (2.0, 2.0)}
     assert alice.name == "Alice Smith" and alice.variant_id == "v-alice"
 
     bob = results["bob"]
-    assert bob.questions == {"q1": 1.0, "w1": None}
-    assert bob.manual_points is None and bob.total == 1.0 and bob.total_max == 4.0
+    assert bob.questions == {"q1": 1.0, "q2": 0.0, "w1": None}
+    assert bob.manual_points is None and bob.total == 1.0 and bob.total_max == 6.0
     assert bob.status == "pending"
-    assert bob.question_status == {"q1": "graded", "w1": "pending"}
-    assert bob.scored_by == {"q1": "autograded"}
-    assert bob.skills == {"Tail latency": (1.0, 2.0), "Written reasoning": (0.0, 0.0)}
+    assert bob.question_status == {"q1": "graded", "q2": "graded", "w1": "pending"}
+    assert bob.scored_by == {"q1": "autograded", "q2": "autograded"}
+    assert bob.skills == {"Tail latency": (1.0, 2.0), "Finding what to fix first": (0.0, 2.0),
+                          "Written reasoning": (0.0, 0.0)}
 
     carol = results["carol"]  # blank written answer: nbgrader's auto 0 counts as graded
-    assert carol.questions == {"q1": 1.0, "w1": 0.0}
+    assert carol.questions == {"q1": 1.0, "q2": 2.0, "w1": 0.0}
     assert carol.manual_points == 0.0 and carol.status == "graded"
 
     assert results["dave"].status == "run failed: timed out after 60 s"
@@ -129,8 +134,9 @@ def test_collect_results(course: Course, exercise: Exercise) -> None:
 
     erin = results["erin"]
     assert erin.status == "not submitted"
-    assert erin.total == 0.0 and erin.total_max == 4.0 and erin.sandbox == ""
-    assert erin.question_status == {"q1": "not submitted", "w1": "not submitted"}
+    assert erin.total == 0.0 and erin.total_max == 6.0 and erin.sandbox == ""
+    assert erin.question_status == {"q1": "not submitted", "q2": "not submitted",
+                                    "w1": "not submitted"}
 
 
 def test_nothing_submitted_never_opens_the_gradebook(
@@ -165,16 +171,17 @@ def test_wide_csv_has_one_row_per_candidate(course: Course, exercise: Exercise,
     path = tmp_path / "out" / "scores.csv"
     scorecard.write_wide_csv(scorecard.collect_results(course, [exercise]), path)
     header, rows = _read(path)
-    assert header == ["candidate_id", "name", "template.q1", "template.w1", "template.total",
-                      "total", "max_points", "graded_max", "status", "late", "late_penalty"]
+    assert header == ["candidate_id", "name", "template.q1", "template.q2", "template.w1",
+                      "template.total", "total", "max_points", "graded_max", "status", "late",
+                      "late_penalty"]
     by = {r["candidate_id"]: r for r in rows}
     assert list(by) == ["alice", "bob", "carol", "dave", "erin"]
     assert by["alice"] == {"candidate_id": "alice", "name": "Alice Smith", "template.q1": "2",
-                           "template.w1": "2", "template.total": "4", "total": "4",
-                           "max_points": "4", "graded_max": "4", "status": "graded",
-                           "late": "", "late_penalty": ""}
-    assert (by["bob"]["template.w1"], by["bob"]["total"], by["bob"]["graded_max"],
-            by["bob"]["status"]) == ("", "1", "2", "pending")
+                           "template.q2": "2", "template.w1": "2", "template.total": "6",
+                           "total": "6", "max_points": "6", "graded_max": "6",
+                           "status": "graded", "late": "", "late_penalty": ""}
+    assert (by["bob"]["template.q2"], by["bob"]["template.w1"], by["bob"]["total"],
+            by["bob"]["graded_max"], by["bob"]["status"]) == ("0", "", "1", "4", "pending")
     assert (by["carol"]["template.w1"], by["carol"]["name"]) == ("0", XSS)
     assert by["dave"]["status"] == "run failed"
     assert (by["erin"]["status"], by["erin"]["total"]) == ("not submitted", "0")
@@ -194,14 +201,19 @@ def test_long_csv_columns_and_statuses(course: Course, exercise: Exercise,
                                                 r["kind"], r["scored_by"]) for r in rows}
     assert got == {
         ("alice", "q1"): ("2", "2", "graded", "auto", "autograded"),
+        ("alice", "q2"): ("2", "2", "graded", "auto", "autograded"),
         ("alice", "w1"): ("2", "2", "graded", "written", "grader"),
         ("bob", "q1"): ("1", "2", "graded", "auto", "autograded"),
+        ("bob", "q2"): ("0", "2", "graded", "auto", "autograded"),
         ("bob", "w1"): ("", "2", "pending", "written", ""),
         ("carol", "q1"): ("1", "2", "graded", "auto", "autograded"),
+        ("carol", "q2"): ("2", "2", "graded", "auto", "autograded"),
         ("carol", "w1"): ("0", "2", "graded", "written", "autograded"),
         ("dave", "q1"): ("0", "2", "graded", "auto", "autograded"),
+        ("dave", "q2"): ("0", "2", "graded", "auto", "autograded"),
         ("dave", "w1"): ("0", "2", "graded", "written", "grader"),
         ("erin", "q1"): ("0", "2", "not submitted", "auto", ""),
+        ("erin", "q2"): ("0", "2", "not submitted", "auto", ""),
         ("erin", "w1"): ("0", "2", "not submitted", "written", ""),
     }
     dave = next(r for r in rows if r["candidate_id"] == "dave")
@@ -227,11 +239,11 @@ def test_csv_neutralises_formulas(tmp_path: Path) -> None:
 def test_leaderboard_order_and_ties(course: Course, exercise: Exercise) -> None:
     rows = scorecard.leaderboard(scorecard.collect_results(course, [exercise]))
     assert [(r.rank, r.candidate, r.total, r.total_max, r.status) for r in rows] == [
-        (1, "alice", 4.0, 4.0, "graded"),
-        (2, "carol", 1.0, 4.0, "graded"),
-        (3, "dave", 0.0, 4.0, "run failed: timed out after 60 s"),
-        (3, "erin", 0.0, 4.0, "not submitted"),
-        (None, "bob", 1.0, 4.0, "pending"),
+        (1, "alice", 6.0, 6.0, "graded"),
+        (2, "carol", 3.0, 6.0, "graded"),
+        (3, "dave", 0.0, 6.0, "run failed: timed out after 60 s"),
+        (3, "erin", 0.0, 6.0, "not submitted"),
+        (None, "bob", 1.0, 6.0, "pending"),
     ]
     text = scorecard.format_leaderboard(rows)
     lines = text.splitlines()
@@ -239,10 +251,10 @@ def test_leaderboard_order_and_ties(course: Course, exercise: Exercise) -> None:
     alice, bob = rows[0], rows[4]
     assert lines[2].split() == [
         "1", "alice", f"{alice.auto:g}/{alice.auto_max:g}",
-        f"{alice.written:g}/{alice.written_max:g}", "4/4", "100", "graded",
+        f"{alice.written:g}/{alice.written_max:g}", "6/6", "100", "graded",
     ]
     assert bob.written is None and lines[6].split()[:6] == [
-        "-", "bob", "1/2", "pending", "1/4", "so"]
+        "-", "bob", "1/4", "pending", "1/6", "so"]
     assert lines[6].split()[6] == "far" and lines[6].split()[7] == "-"
     assert "not submitted" in lines[5] and "erin" in lines[5]
     assert lines[-1].startswith("not ranked: 1 candidate with answers still to grade")
@@ -298,7 +310,7 @@ def test_scorecards(course: Course, exercise: Exercise, tmp_path: Path) -> None:
 
     among = " (among fully graded candidates; 1 more not ranked until graded)"
     assert f"is 1st of 4, ahead of all of the 3 others{among}." in html["alice"]
-    assert "is not ranked yet: answers await a grader (1 points on the 2 graded so far)" \
+    assert "is not ranked yet: answers await a grader (1 points on the 4 graded so far)" \
         in html["bob"]
     assert f"is tied 3rd–4th of 4 with 1 other, ahead of none of the 3 others{among}." \
         in html["erin"]
@@ -326,9 +338,11 @@ def test_item_analysis_means_and_hidden_correlation(course: Course, exercise: Ex
     """Below the minimum n, is the correlation hidden with its reason, and n shown?"""
     results = scorecard.collect_results(course, [exercise])
     [ex] = item_analysis(results, [exercise])
-    q1, w1 = ex["items"]
+    q1, q2, w1 = ex["items"]
     # submitted: alice 2, bob 1, carol 1, dave 0 on q1 -> mean 1 of 2
     assert q1["n"] == 4 and q1["mean_pct"] == pytest.approx(50.0)
+    # alice 2, bob 0, carol 2, dave 0 on q2 -> mean 1 of 2
+    assert q2["n"] == 4 and q2["mean_pct"] == pytest.approx(50.0)
     # w1 graded for alice 2, carol 0, dave 0 (bob awaits) -> mean 2/3 of 2
     assert w1["n"] == 3 and w1["mean_pct"] == pytest.approx(100.0 / 3)
     assert q1["corr"] is None and q1["corr_note"] == f"needs {MIN_N} graded candidates, has 3"
@@ -445,11 +459,12 @@ def test_comments_come_from_the_nbgrader_gradebook(
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "w1":
             cell.source = "The median hides the tail."
     for cid in ("alice", "bob"):
-        nbgrader_adapter.record_autograde(c.root, "template", cid, "template", {"q1": 2.0}, nb,
+        nbgrader_adapter.record_autograde(c.root, "template", cid, "template",
+                                          {"q1": 2.0, "q2": 2.0}, nb,
                                           datetime.now(timezone.utc))
         path = c.grade_path("template", cid)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(_record(cid, 2.0))))
+        path.write_text(json.dumps(asdict(_record(cid, 2.0, 2.0))))
     nbgrader_adapter.set_manual_score(c.root, "template", "template", "alice", "w1", 1.5)
     with nbgrader_adapter.gradebook(c.root) as gb:
         gb.find_comment("w1", "template", "template", "alice").manual_comment = (
@@ -458,7 +473,7 @@ def test_comments_come_from_the_nbgrader_gradebook(
 
     results = _by_id(scorecard.collect_results(c, [template]))
     assert results["alice"].comments == {"w1": "Sees the tail; says nothing of <em>users</em>."}
-    assert results["alice"].questions == {"q1": 2.0, "w1": 1.5}
+    assert results["alice"].questions == {"q1": 2.0, "q2": 2.0, "w1": 1.5}
     assert results["bob"].comments == {} and results["bob"].status == "pending"
     scorecard.write_scorecards(list(results.values()), [template], tmp_path / "html")
     page = (tmp_path / "html" / "candidate-alice.html").read_text()
@@ -650,18 +665,19 @@ def test_a_formgrader_override_of_an_autograded_cell_is_reported_as_one(
     assign(c, [template], [Candidate("alice", "Alice A"), Candidate("bob")], progress=False)
     nb = release_notebook(c, "template")
     for cid in ("alice", "bob"):
-        nbgrader_adapter.record_autograde(c.root, "template", cid, "template", {"q1": 2.0}, nb,
+        nbgrader_adapter.record_autograde(c.root, "template", cid, "template",
+                                          {"q1": 2.0, "q2": 2.0}, nb,
                                           datetime.now(timezone.utc))
         path = c.grade_path("template", cid)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(_record(cid, 2.0))))
+        path.write_text(json.dumps(asdict(_record(cid, 2.0, 2.0))))
     # the formgrader's manual score on the autograded cell q1
     nbgrader_adapter.set_manual_score(c.root, "template", "template", "alice", "q1", 0.5)
 
     report = scorecard.build_report(c, [template])
     alice = _by_id(report.results)["alice"]
     assert alice.questions["q1"] == 0.5 and alice.scored_by["q1"] == "override"
-    assert alice.auto_points == 0.5
+    assert alice.auto_points == 0.5 + 2.0  # q2 keeps its autograded score
     rows = {(r["candidate_id"], r["question"]): r for r in _read(report.long_csv_path)[1]}
     assert (rows[("alice", "q1")]["points"], rows[("alice", "q1")]["scored_by"]) == (
         "0.5", "override")

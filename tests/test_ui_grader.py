@@ -53,14 +53,16 @@ def test_grader_applies_rubric_items_and_the_score_lands_in_the_gradebook(
         rows = server.json("/formgrader/api/submitted_notebooks/template/template")
         alice = next(r for r in rows if r["student"] == "alice")
         assert (alice["code_score"], alice["written_score"], alice["needs_manual_grade"]) == (
-            2.0, 0.0, True)
+            4.0, 0.0, True)  # q1 and q2 right
 
         # 1. the formgrader: autograded result and the rubric with this variant's numbers
         # the network is blocked: only this server answers, and the scores still show
         outside = guard_requests(page, server.base)
         server.login(page)
         page.goto(server.base + f"/formgrader/submissions/{alice['id']}/")
-        page.get_by_text("Hidden checks (evalround): 2 / 2 points").wait_for()
+        # one per autograded question (q1, q2)
+        page.get_by_text("Hidden checks (evalround): 2 / 2 points").first.wait_for()
+        assert page.get_by_text("Hidden checks (evalround): 2 / 2 points").count() == 2
         page.get_by_text("Rubric for W1").wait_for()
         assert p95 in page.inner_text("body")
         # the candidate's markup and outputs are shown, never run, in the grader's browser
@@ -98,7 +100,7 @@ def test_grader_applies_rubric_items_and_the_score_lands_in_the_gradebook(
         assert (held.manual_score, held.comment) == (1.0, "Names the tail; no users.")
         rows = server.json("/formgrader/api/submitted_notebooks/template/template")
         alice = next(r for r in rows if r["student"] == "alice")
-        assert (alice["score"], alice["needs_manual_grade"]) == (3.0, False)
+        assert (alice["score"], alice["needs_manual_grade"]) == (5.0, False)
         page.goto(server.base + f"/formgrader/submissions/{alice['id']}/")
         score_box = page.locator("input.score#w1")
         score_box.wait_for()
@@ -320,7 +322,7 @@ def test_a_hostile_submission_runs_no_script_and_calls_no_outside_host(
     next(c for c in nb.cells if grade_id(c) == "q1_answer").source += HOSTILE_OUTPUTS
     submit(course, "alice", nb)
     (record,) = grade(course, [template], progress=False)
-    assert record.scores == {"q1": 2.0}
+    assert record.scores == {"q1": 2.0, "q2": 2.0}
     # A markdown cell of the kit's own (not the candidate's), to prove MathJax typesets.
     graded = course.autograded_dir("alice", "template") / "template.ipynb"
     copy = nbformat.read(graded, as_version=4)
@@ -336,7 +338,7 @@ def test_a_hostile_submission_runs_no_script_and_calls_no_outside_host(
         formgrader = server.base + f"/formgrader/submissions/{alice['id']}/"
 
         def formgrader_ready() -> None:
-            page.get_by_text("Hidden checks (evalround): 2 / 2 points").wait_for()
+            page.get_by_text("Hidden checks (evalround): 2 / 2 points").first.wait_for()
             _settle_mathjax(page)
 
         page.goto(formgrader)
@@ -432,7 +434,7 @@ def test_the_desk_keeps_every_tick_and_leads_to_the_unmarked_work(tmp_path: Path
                                        {}, {"w1": "Fine."}), slug="twoq")
     submit(course, "carol", bundle_notebook(course, "carol", "twoq"), slug="twoq")
     records = {r.candidate: r.auto_points for r in grade(course, [twoq], progress=False)}
-    assert records == {"alice": 2.0, "bob": 0.0, "carol": 0.0}
+    assert records == {"alice": 4.0, "bob": 0.0, "carol": 0.0}  # q1 and q2, 2 points each
     code = {cid: blind_code(course.secret, "twoq", cid) for cid in ("alice", "bob", "carol")}
 
     def marks(grader: str) -> dict[tuple[str, str], tuple[str, ...]]:
@@ -446,8 +448,8 @@ def test_the_desk_keeps_every_tick_and_leads_to_the_unmarked_work(tmp_path: Path
         # 1. the list: autograded scores, blank answers, and only the unmarked work
         page.goto(server.base + "/evalround/desk?grader=rhea")
         row = {cid: page.locator(f"tr[data-code='{c}']") for cid, c in code.items()}
-        assert row["alice"].locator("td.auto").inner_text() == "2 / 2"
-        assert row["bob"].locator("td.auto").inner_text() == "0 / 2"
+        assert row["alice"].locator("td.auto").inner_text() == "4 / 4"
+        assert row["bob"].locator("td.auto").inner_text() == "0 / 4"
         assert row["alice"].locator(".blank").count() == 0
         assert row["bob"].locator(".blank").inner_text() == "blank: W2"
         assert row["carol"].locator(".blank").inner_text() == "blank: W1, W2"
@@ -513,7 +515,7 @@ def test_the_desk_keeps_every_tick_and_leads_to_the_unmarked_work(tmp_path: Path
         alice = next(r for r in server.json("/formgrader/api/submitted_notebooks/twoq/twoq")
                      if r["student"] == "alice")
         page.goto(server.base + f"/formgrader/submissions/{alice['id']}/")
-        page.get_by_text("Hidden checks (evalround): 2 / 2 points").wait_for()
+        page.get_by_text("Hidden checks (evalround): 2 / 2 points").first.wait_for()
         page.wait_for_function("document.querySelector('input.score#w1').value === '1'")
         page.locator("input.score#w1").fill("0.5")
         page.locator("input.score#w1").press("Tab")

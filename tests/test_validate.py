@@ -57,6 +57,22 @@ def test_every_other_exercise_passes_validate_on_a_few_variants(slug, capsys):
     assert personas["strong"] == auto_max and personas["literal"] <= 0.6 * auto_max
 
 
+def test_the_template_passes_validate_with_its_judgement_question(capsys):
+    """Does the template a new exercise starts from pass every check, its judgement
+    question (q2) included, with the exact persona lines: strong full, literal q1 only
+    (the busiest region for q2), aggregate_only a third of q1 off as well?"""
+    code = cli.main(["-q", "validate", "_template", "--variants", "4", "--seed", "suite"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.count("[PASS]") == CHECKS and out.rstrip().endswith("all checks passed")
+    for line in ("persona strong: 4.00 / 4 autograded (mean over variants)",
+                 "persona literal: 2.00 / 4 autograded (mean over variants)",
+                 "persona aggregate_only: 1.33 / 4 autograded (mean over variants)",
+                 "persona blank: 0.00 / 4 autograded (mean over variants)"):
+        assert line in out.splitlines(), out
+    assert "judgement q2: " in out
+
+
 def test_a_broken_exercise_fails_validate_and_says_why(tmp_path, capsys):
     exercises = tmp_path / "exercises"
     shutil.copytree(REPO / "exercises" / "_template", exercises / "_template")
@@ -80,8 +96,11 @@ def test_a_broken_exercise_fails_validate_and_says_why(tmp_path, capsys):
     assert code == 1
     lines = out.splitlines()
     assert "[FAIL] reference solution scores full marks (2 checked)" in lines
-    assert any(line.strip().startswith("- variant-000: 1.3333 of 2 points (off on {'q1'")
+    assert any(line.strip().startswith("- variant-000: 3.3333 of 4 points (off on {'q1'")
                for line in lines), out
-    assert "[FAIL] wrong approaches lose their points (2 checked)" in lines
+    # two wrong approaches on each of the two variants; only the broken one fails
+    assert "[FAIL] wrong approaches lose their points (4 checked)" in lines
+    assert any("mean_instead_of_p95 keeps full marks on q1" in line for line in lines), out
+    assert not any("busiest_region keeps full marks" in line for line in lines), out
     assert "[PASS] blank submission scores zero (2 checked)" in lines
     assert lines[-1] == "FAILED"

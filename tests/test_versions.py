@@ -21,6 +21,13 @@ def _edited_copy(tmp_path: Path) -> tuple[Path, Path]:
     return folder, folder / "generator.py"
 
 
+def _edit(generator: Path) -> None:
+    """An author's edit: more requests per variant."""
+    text = generator.read_text()
+    assert "n = 4000" in text  # the edit must change the file, or the version stays
+    generator.write_text(text.replace("n = 4000", "n = 4500"))
+
+
 def test_assign_refuses_an_edited_exercise_unless_told(tmp_path):
     """After an author edits the generator, is a new candidate refused with who got which
     version, and with --new-version assigned and recorded under the new version?"""
@@ -28,7 +35,7 @@ def test_assign_refuses_an_edited_exercise_unless_told(tmp_path):
     course = init_course(tmp_path / "course", secret=b"versions")
     old = load_exercise(folder)
     assign(course, [old], [Candidate("alice"), Candidate("bob")], progress=False)
-    generator.write_text(generator.read_text().replace("n = 1200", "n = 1500"))
+    _edit(generator)
     new = load_exercise(folder)
     assert new.version != old.version
     with pytest.raises(CourseError) as refused:
@@ -63,7 +70,7 @@ def test_the_cli_names_the_flag(tmp_path, capsys):
     args = ["-q", "--exercises-dir", str(folder.parent), "assign", "--course", str(root),
             "--candidates", str(csv), "--exercises", "template", "--jobs", "1"]
     assert cli.main(args) == 0
-    generator.write_text(generator.read_text().replace("n = 1200", "n = 1500"))
+    _edit(generator)
     csv.write_text("candidate_id\nbob\n")
     assert cli.main(args) == 2
     assert "Pass --new-version" in capsys.readouterr().err
@@ -89,7 +96,7 @@ def test_the_report_keeps_versions_apart(tmp_path):
     key = course.load_variant("template", "alice")["key"]
     submit(course, "alice", fill_answers(bundle_notebook(course, "alice"), old.manifest, key))
     grade(course, [old], jobs=2, progress=False)  # graded before the author's edit
-    generator.write_text(generator.read_text().replace("n = 1200", "n = 1500"))
+    _edit(generator)
     new = load_exercise(folder)
     assign(course, [new], [Candidate("carol")], progress=False, new_version=True)
     key = course.load_variant("template", "carol")["key"]

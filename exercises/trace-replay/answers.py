@@ -309,6 +309,14 @@ def _tool_amounts_as_contradictions(data: Frames, public: dict[str, Any]) -> Ans
     return {"q3_contradicting": contradicting(data, tool_amounts_count=True)}
 
 
+def _grounding_label_only(data: Frames, public: dict[str, Any]) -> Answers:
+    """Q3 read as "the traces Q1 labels grounding": a contradicting answer is left out
+    when its trace failed an earlier stage (a tool call, or retrieval) first."""
+    labels = stages(data, int(public["k"]))
+    return {"q3_contradicting": sorted(t for t in contradicting(data)
+                                       if labels[t] == "grounding")}
+
+
 def _most_common_failure(data: Frames, public: dict[str, Any]) -> Answers:
     """The obvious reading of Q4: the stage that fails most is what gets through."""
     return {"q4_let_through": dominant(stages(data, int(public["k"])))}
@@ -361,6 +369,9 @@ WRONG_APPROACHES: dict[str, WrongApproach] = {
     "tool_amounts_as_contradictions": WrongApproach(
         _tool_amounts_as_contradictions, ("q3",),
         "the customer's own amounts from tool results taken for article prices"),
+    "grounding_label_only": WrongApproach(
+        _grounding_label_only, ("q3",),
+        "only the traces Q1 labels grounding listed, not every contradicting answer"),
     "most_common_failure": WrongApproach(
         _most_common_failure, ("q4",),
         "the most common failure taken for the one the rubric lets through"),

@@ -446,11 +446,16 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
          {"path": str(mathjax_files())}),
     ])
     # nbgrader's formgrader loads after this extension (extensions load in name order):
-    # change its exporter once the server runs, before it serves a page.
+    # change its exporter once it is there. Run as JupyterHub's single-user server, the
+    # loop may already run while extensions load, so look again for a while.
     from tornado.ioloop import IOLoop
 
-    def local_mathjax() -> None:
-        if not use_local_mathjax(web_app.settings):
+    def local_mathjax(tries: int = 100) -> None:
+        if use_local_mathjax(web_app.settings):
+            return
+        if tries > 0:
+            IOLoop.current().call_later(0.1, local_mathjax, tries - 1)
+        else:
             serverapp.log.info("evalround: no formgrader in this server to serve MathJax to")
 
     IOLoop.current().add_callback(local_mathjax)

@@ -272,13 +272,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     Example: evalround report --out reports
     """
-    from evalround import scorecard
+    from evalround.report import build_report
+    from evalround.standing import format_leaderboard, leaderboard
 
     course = _course(args)
     out = Path(args.out) if args.out else course.root / "reports"
     exercises = _exercises(args, course)
-    report = scorecard.build_report(course, exercises, out)
-    print(scorecard.format_leaderboard(scorecard.leaderboard(report.results)))
+    report = build_report(course, exercises, out)
+    print(format_leaderboard(leaderboard(report.results)))
     print(f"CSV: {report.csv_path} (per candidate), {report.long_csv_path} (per question)\n"
           f"scorecards: {report.html_dir}\nitem statistics: {report.items_path}\n"
           f"shared-answer flags: {report.open_flags} open ({report.integrity_path}; "

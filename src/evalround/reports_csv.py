@@ -41,7 +41,9 @@ def csv_text(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def _write(path: Path, header: Iterable[str], rows: Iterable[Iterable[str]]) -> None:
+def write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]) -> None:
+    """Every report CSV: a header row, then the rows, "\\n" line ends, written atomically
+    (a reader never sees half a file)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
@@ -66,7 +68,7 @@ def write_long_csv(results: Iterable[CandidateResult], path: Path) -> None:
                 r.sandbox, csv_text(r.failure or ""),
                 csv_text("; ".join(r.diagnoses.get(qid, []))), r.exercise_version,
             ])
-    _write(path, LONG_COLUMNS, rows)
+    write_csv(path, LONG_COLUMNS, rows)
 
 
 def write_wide_csv(results: Iterable[CandidateResult], path: Path) -> None:
@@ -95,7 +97,7 @@ def write_wide_csv(results: Iterable[CandidateResult], path: Path) -> None:
             _overall_plain(rs),
             " ".join(r.exercise for r in rs if r.late),
         ])
-    _write(path, header, rows)
+    write_csv(path, header, rows)
 
 
 def _overall_plain(rs: list[CandidateResult]) -> str:

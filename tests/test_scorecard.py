@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from evalround import scorecard
+from evalround import report_charts, scorecard
 from evalround.course import Candidate, Course, init_course
 from evalround.exercise import Exercise, load_exercise
 from evalround.grading import GradeRecord
@@ -594,7 +594,7 @@ def _png(uri: str) -> Any:
 def _orange_pixels(image: Any) -> int:
     import numpy as np
 
-    accent = np.array([int(scorecard.ACCENT[i:i + 2], 16) for i in (1, 3, 5)])
+    accent = np.array([int(report_charts.ACCENT[i:i + 2], 16) for i in (1, 3, 5)])
     close = np.abs(np.asarray(image, dtype=int) - accent).max(axis=2) < 12
     return int(close.sum())
 
@@ -604,18 +604,18 @@ def test_charts_drawn_once_per_cohort_and_marked_per_candidate(
 ) -> None:
     made: list[str] = []
 
-    class CountedCohort(scorecard._CohortChart):
+    class CountedCohort(report_charts.CohortChart):
         def __init__(self, *args: Any) -> None:
             made.append("cohort")
             super().__init__(*args)
 
-    class CountedSkills(scorecard._SkillChart):
+    class CountedSkills(report_charts.SkillChart):
         def __init__(self, *args: Any) -> None:
             made.append("skills")
             super().__init__(*args)
 
-    monkeypatch.setattr(scorecard, "_CohortChart", CountedCohort)
-    monkeypatch.setattr(scorecard, "_SkillChart", CountedSkills)
+    monkeypatch.setattr(report_charts, "CohortChart", CountedCohort)
+    monkeypatch.setattr(report_charts, "SkillChart", CountedSkills)
     results = [_plain(f"c{i:02d}", ex, float((i * 7) % 11), name=f"Cand {i}")
                for ex in ("one", "two") for i in range(12)]
     paths = scorecard.write_scorecards(results, [], tmp_path)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -279,13 +277,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     Example: evalround report --out reports
     """
-    from evalround import scorecard
+    from evalround.report import build_report
+    from evalround.standing import format_leaderboard, leaderboard
 
     course = _course(args)
     out = Path(args.out) if args.out else course.root / "reports"
     exercises = _exercises(args, course)
-    report = scorecard.build_report(course, exercises, out)
-    print(scorecard.format_leaderboard(scorecard.leaderboard(report.results)))
+    report = build_report(course, exercises, out)
+    print(format_leaderboard(leaderboard(report.results)))
     print(f"CSV: {report.csv_path} (per candidate), {report.long_csv_path} (per question)\n"
           f"scorecards: {report.html_dir}\nitem statistics: {report.items_path}\n"
           f"shared-answer flags: {report.open_flags} open ({report.integrity_path}; "
@@ -444,13 +443,7 @@ def cmd_graders(args: argparse.Namespace) -> int:
     from evalround import rubric
 
     course = _course(args)
-    names = args.exercises or course.assigned_exercises()
-    store = rubric.RubricStore(course)
-    table: dict[str, dict[str, list[str]]] = {}
-    for slug in names:
-        for m in store.marks(slug):
-            code = rubric.blind_code(course.secret, slug, m.candidate)
-            table.setdefault(m.grader, {}).setdefault(slug, []).append(f"{code} {m.question}")
+    table = rubric.marks_by_grader(course, args.exercises or course.assigned_exercises())
     if not table:
         print("no written answer has been marked yet")
         return 0
@@ -651,41 +644,13 @@ def cmd_new_exercise(args: argparse.Namespace) -> int:
     phenomena, questions and wording before candidates see it.
     Example: evalround new-exercise latency-budget --into ~/hiring-bank
     """
-    import re
-
-    import yaml
-
-    from evalround.exercise import (
-        TEMPLATE_SLUG,
-        ExerciseError,
-        default_exercises_dir,
-        find_exercise,
-    )
+    from evalround.exercise import TEMPLATE_SLUG, default_exercises_dir, find_exercise, new_exercise
 
     kit = Path(args.exercises_dir) if args.exercises_dir else default_exercises_dir()
     origin = find_exercise(args.origin, kit).folder if args.origin else kit / TEMPLATE_SLUG
     root = Path(args.into) if args.into else kit
-    target = root / args.slug
-    if not re.fullmatch(r"[a-z][a-z0-9-]*", args.slug):
-        raise ExerciseError(f"{args.slug!r}: a slug is lower-case letters, digits and '-', "
-                            f"starting with a letter")
-    if target.exists():
-        raise ExerciseError(f"{target} already exists")
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(origin, target, ignore=shutil.ignore_patterns("__pycache__"))
-    manifest = target / "exercise.yaml"
-    raw = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    lines = []
-    for line in manifest.read_text(encoding="utf-8").splitlines(keepends=True):
-        if line.startswith("id:"):
-            line = f"id: {uuid.uuid4()}\n"
-        elif line.startswith("slug:"):
-            line = f"slug: {args.slug}\n"
-        elif line.startswith("sample:"):
-            continue
-        lines.append(line)
-    manifest.write_text("".join(lines), encoding="utf-8")
-    print(f"created {target} from {raw['slug']}; edit it, then run: "
+    target, origin_slug = new_exercise(origin, root, args.slug)
+    print(f"created {target} from {origin_slug}; edit it, then run: "
           f"evalround --exercises-dir {root} validate {args.slug}")
     return 0
 

@@ -18,8 +18,9 @@ from evalround.course import GRADING_FILE, RECORDS, CourseError, init_course
 from evalround.execution import NotebookRunner, default_runner
 from evalround.exercise import Exercise
 from evalround.grading import GradeRecord, grade
-from evalround.scorecard import Report, build_report, format_leaderboard, leaderboard
+from evalround.report import Report, build_report
 from evalround.simulation import DEMO_COHORT, simulate_cohort, simulate_graders
+from evalround.standing import format_leaderboard, leaderboard
 from evalround.submission import CollectOutcome, collect
 
 DEMO_SECRET = bytes.fromhex("e7a1" * 16)

@@ -11,8 +11,11 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
+import shutil
 import string
 import sys
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -402,3 +405,30 @@ def find_exercise(slug: str, root: Path | None = None) -> Exercise:
         known = ", ".join(sorted(exercises)) or "none"
         raise ExerciseError(f"no exercise {slug!r} under {root} (known: {known})")
     return exercises[slug]
+
+
+def new_exercise(origin: Path, root: Path, slug: str) -> tuple[Path, str]:
+    """Copy the exercise folder ``origin`` to ``root/slug`` under a fresh id and that slug,
+    no longer marked as a public sample. Returns the new folder and the origin's slug."""
+    target = root / slug
+    if not re.fullmatch(r"[a-z][a-z0-9-]*", slug):
+        raise ExerciseError(f"{slug!r}: a slug is lower-case letters, digits and '-', "
+                            f"starting with a letter")
+    if target.exists():
+        raise ExerciseError(f"{target} already exists")
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(origin, target, ignore=shutil.ignore_patterns("__pycache__"))
+    manifest = target / "exercise.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    origin_slug = str(yaml.safe_load(text)["slug"])
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if line.startswith("id:"):
+            line = f"id: {uuid.uuid4()}\n"
+        elif line.startswith("slug:"):
+            line = f"slug: {slug}\n"
+        elif line.startswith("sample:"):
+            continue
+        lines.append(line)
+    manifest.write_text("".join(lines), encoding="utf-8")
+    return target, origin_slug

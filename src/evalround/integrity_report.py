@@ -8,7 +8,6 @@ dismissal and every later change of mind are appended to the course's database
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,6 +21,7 @@ from evalround.course import Course, CourseError
 from evalround.exercise import Exercise
 from evalround.integrity import KINDS, Flag, code_similarity, key_matches, text_similarity
 from evalround.notebook import answer_body, answer_cell_sources, grade_id, unanswered
+from evalround.reports_csv import csv_text, write_csv
 
 CSV_COLUMNS = ("candidate", "exercise", "kind", "other_candidate", "evidence", "strength",
                "dismissed", "dismissed_reason")
@@ -151,15 +151,14 @@ def write_integrity(course: Course, exercises: list[Exercise], out: Path
     said = dismissals(course)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "integrity.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(CSV_COLUMNS)
-        for f in flags:
-            d = said.get((f.candidate, f.exercise, f.kind, f.other_candidate))
-            gone = d is not None and d.dismissed
-            writer.writerow([f.candidate, f.exercise, f.kind, f.other_candidate, f.evidence,
-                             f"{f.strength:.4f}", "yes" if gone else "no",
-                             d.reason if gone and d else ""])
+    rows = []
+    for f in flags:
+        d = said.get((f.candidate, f.exercise, f.kind, f.other_candidate))
+        gone = d is not None and d.dismissed
+        rows.append([f.candidate, f.exercise, f.kind, f.other_candidate, f.evidence,
+                     f"{f.strength:.4f}", "yes" if gone else "no",
+                     csv_text(d.reason) if gone and d else ""])
+    write_csv(path, CSV_COLUMNS, rows)
     return path, flags
 
 

@@ -21,7 +21,7 @@ Below ``MIN_N`` candidates a statistic is not computed: it is reported as too fe
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 MIN_N = 5
@@ -123,3 +123,18 @@ def analyse(exercise: str, max_points: Mapping[str, float],
             efficiency=discriminative_efficiency(columns[i], rest)))
     alpha = cronbach_alpha(columns) if n >= MIN_N else None
     return ExerciseStats(exercise, n, alpha, tuple(items))
+
+
+def mistake_counts(diagnoses: Iterable[Mapping[str, Sequence[str]]]
+                   ) -> dict[str, list[tuple[str, int]]]:
+    """Per question, how many candidates made each known mistake, most made first.
+
+    ``diagnoses`` holds one mapping per candidate: question -> the known mistakes their
+    answer matches ("looks like: ...")."""
+    counts: dict[str, dict[str, int]] = {}
+    for named_by_question in diagnoses:
+        for qid, named in named_by_question.items():
+            for text in named:
+                counts.setdefault(qid, {}).setdefault(text, 0)
+                counts[qid][text] += 1
+    return {qid: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for qid, c in counts.items()}

@@ -9,11 +9,11 @@ and is left out, with the reason, below ``MIN_N`` graded candidates or without s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from evalround.exercise import Exercise
-from evalround.item_analysis import MIN_N
+from evalround.item_analysis import MIN_N, ExerciseStats, mistake_counts
 from evalround.item_analysis import corrected_item_total as pearson_rest
 from evalround.results import NOT_SUBMITTED, CandidateResult, share
 
@@ -68,16 +68,24 @@ def item_analysis(results: Sequence[CandidateResult],
             })
         out.append({"slug": slug, "title": titles.get(slug, slug), "items": items,
                     "submitted": len(rows),
-                    "mistakes": _mistakes(rows)})
+                    "mistakes": mistake_counts(r.diagnoses for r in rows)})
     return out
 
 
-def _mistakes(rows: Sequence[CandidateResult]) -> dict[str, list[tuple[str, int]]]:
-    """Per question, how many candidates made each known mistake, most made first."""
-    counts: dict[str, dict[str, int]] = {}
-    for r in rows:
-        for qid, named in r.diagnoses.items():
-            for text in named:
-                counts.setdefault(qid, {}).setdefault(text, 0)
-                counts[qid][text] += 1
-    return {qid: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for qid, c in counts.items()}
+
+
+def with_full_statistics(items: list[dict[str, Any]], stats: Mapping[str, ExerciseStats]
+                         ) -> list[dict[str, Any]]:
+    """``item_analysis``'s rows with the fuller statistics of ``item_analysis.analyse``
+    (alpha, efficiency, flags) where the report has them, and each question's mistakes."""
+    for ex in items:
+        full = stats.get(ex["slug"])
+        ex["alpha"] = full.alpha if full else None
+        ex["n_complete"] = full.n if full else None
+        by_q = {i.question: i for i in full.items} if full else {}
+        for q in ex["items"]:
+            st = by_q.get(q["id"])
+            q["efficiency"] = st.efficiency if st else None
+            q["flags"] = "; ".join(st.flags) if st else ""
+            q["mistakes"] = ex["mistakes"].get(q["id"], [])
+    return items

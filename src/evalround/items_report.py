@@ -4,7 +4,6 @@ source of every score), written to ``reports/items.csv`` and printed by
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from evalround import nbgrader_adapter
@@ -17,7 +16,9 @@ from evalround.item_analysis import (
     WEAK_DISCRIMINATION,
     ExerciseStats,
     analyse,
+    mistake_counts,
 )
+from evalround.reports_csv import write_csv
 
 CSV_COLUMNS = ("exercise", "question", "kind", "max_points", "n", "facility", "sd",
                "discrimination", "efficiency", "alpha", "flags", "known_mistakes")
@@ -40,18 +41,12 @@ def _num(value: float | None, digits: int = 3) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
-def known_mistakes(course: Course, exercise: Exercise) -> dict[str, dict[str, int]]:
-    """Per question, how many graded candidates made each known mistake."""
+def known_mistakes(course: Course, exercise: Exercise) -> dict[str, list[tuple[str, int]]]:
+    """Per question, how many graded candidates made each known mistake, most made first."""
     from evalround.grading import load_record
 
-    counts: dict[str, dict[str, int]] = {}
-    for cid in course.assigned(exercise.slug):
-        record = load_record(course, exercise.slug, cid)
-        for qid, named in (record.diagnoses if record else {}).items():
-            for text in named:
-                counts.setdefault(qid, {}).setdefault(text, 0)
-                counts[qid][text] += 1
-    return counts
+    records = (load_record(course, exercise.slug, cid) for cid in course.assigned(exercise.slug))
+    return mistake_counts(record.diagnoses for record in records if record)
 
 
 def write_items(course: Course, exercises: list[Exercise], out: Path
@@ -62,19 +57,14 @@ def write_items(course: Course, exercises: list[Exercise], out: Path
              for e in exercises for q in e.manifest.questions}
     out.mkdir(parents=True, exist_ok=True)
     path = out / "items.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(CSV_COLUMNS)
-        for ex in stats:
-            for item in ex.items:
-                writer.writerow([ex.exercise, item.question, kinds[(ex.exercise, item.question)],
-                                 f"{item.max_points:g}", item.n, _num(item.facility),
-                                 _num(item.sd), _num(item.discrimination),
-                                 _num(item.efficiency), _num(ex.alpha), "; ".join(item.flags),
-                                 "; ".join(f"{text.removeprefix('looks like: ')}: {n}"
-                                           for text, n in sorted(
-                                               mistakes[ex.exercise].get(item.question, {})
-                                               .items(), key=lambda kv: (-kv[1], kv[0])))])
+    write_csv(path, CSV_COLUMNS, [
+        [ex.exercise, item.question, kinds[(ex.exercise, item.question)],
+         f"{item.max_points:g}", item.n, _num(item.facility), _num(item.sd),
+         _num(item.discrimination), _num(item.efficiency), _num(ex.alpha),
+         "; ".join(item.flags),
+         "; ".join(f"{text.removeprefix('looks like: ')}: {n}"
+                   for text, n in mistakes[ex.exercise].get(item.question, []))]
+        for ex in stats for item in ex.items])
     return path, stats
 
 

@@ -46,7 +46,9 @@ def csv_text(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def _write(path: Path, header: Iterable[str], rows: Iterable[Iterable[str]]) -> None:
+def write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]) -> None:
+    """Every report CSV: a header row, then the rows, "\\n" line ends, written atomically
+    (a reader never sees half a file)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
@@ -77,7 +79,7 @@ def write_long_csv(results: Iterable[CandidateResult], path: Path) -> None:
                 "graded", "penalty", "late penalty", "yes", r.received_at, r.variant_id,
                 r.submission_sha256, r.sandbox, "", "", r.exercise_version,
             ])
-    _write(path, LONG_COLUMNS, rows)
+    write_csv(path, LONG_COLUMNS, rows)
 
 
 def write_wide_csv(results: Iterable[CandidateResult], path: Path) -> None:
@@ -107,7 +109,7 @@ def write_wide_csv(results: Iterable[CandidateResult], path: Path) -> None:
             " ".join(r.exercise for r in rs if r.late),
             points_text(sum(r.late_penalty for r in rs) or None),
         ])
-    _write(path, header, rows)
+    write_csv(path, header, rows)
 
 
 def _overall_plain(rs: list[CandidateResult]) -> str:

@@ -326,6 +326,19 @@ def current_items(course: Course, exercise: Exercise) -> dict[str, list[RubricIt
     return rubric_items(exercise, RubricStore(course).points(exercise.slug))
 
 
+def marks_by_grader(course: Course, exercises: Iterable[str]
+                    ) -> dict[str, dict[str, list[str]]]:
+    """Who marked what: grader -> exercise -> "BLIND-CODE question" per mark, by blind
+    code as the grader saw the submission, never the candidate's id."""
+    store = RubricStore(course)
+    table: dict[str, dict[str, list[str]]] = {}
+    for slug in exercises:
+        for m in store.marks(slug):
+            code = blind_code(course.secret, slug, m.candidate)
+            table.setdefault(m.grader, {}).setdefault(slug, []).append(f"{code} {m.question}")
+    return table
+
+
 def course_checklists(course: Course, exercise: Exercise
                       ) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """The rubric checklist of every marked answer of ``exercise`` (see ``checklists``)."""

@@ -1,37 +1,29 @@
-"""Reports: a scorecard per candidate and a cohort view, in HTML, beside the CSV files.
+"""The scorecards: one HTML page per candidate and the cohort's ``index.html``.
 
 The flow: ``results`` reads every score from the gradebook, ``standing`` ranks what is
-graded, ``item_stats`` describes each question, ``reports_csv`` writes the CSV files, and
-this module draws the charts and writes the HTML. A scorecard shows the candidate's own
-variant numbers in the rubric items (as their feedback page does), never an expected
-answer value of a check: it is read by the hiring team and may be forwarded.
+graded, ``item_stats`` describes each question, ``report_charts`` draws the charts and
+this module renders the pages; ``report`` writes the whole report (the CSV files too). A
+scorecard shows the candidate's own variant numbers in the rubric items (as their
+feedback page does), never an expected answer value of a check: it is read by the
+hiring team and may be forwarded.
 """
 
 from __future__ import annotations
 
-import base64
-import io
-import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 
 from evalround import nbgrader_adapter  # noqa: F401  (tests replace its gradebook reads)
-from evalround.course import Course, write_atomic
-from evalround.deadline import load_deadlines
+from evalround import report_charts as charts
+from evalround.course import write_atomic
 from evalround.exercise import Exercise
-from evalround.item_stats import MIN_N, item_analysis
-from evalround.reports_csv import (
-    LONG_COLUMNS,
-    LONG_NAME,
-    WIDE_NAME,
-    write_long_csv,
-    write_wide_csv,
-)
+from evalround.item_stats import MIN_N, item_analysis, with_full_statistics
+from evalround.report import Report, build_report  # noqa: F401  (kept importable from here)
+from evalround.reports_csv import LONG_COLUMNS, write_long_csv, write_wide_csv  # noqa: F401
 from evalround.results import (
     CHANGED_SINCE_MARKED,
     GRADED,
@@ -40,38 +32,20 @@ from evalround.results import (
     RUN_FAILED,
     UNSANDBOXED,
     CandidateResult,
-    collect_results,
+    collect_results,  # noqa: F401  (kept importable from here)
     points_text,
     share,
     unfilled_as_ellipsis,
 )
 from evalround.safe_text import visible
-from evalround.standing import Standing, format_leaderboard, leaderboard, standing
-
-if TYPE_CHECKING:
-    from matplotlib.artist import Artist
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+from evalround.standing import Standing, format_leaderboard, leaderboard, standing  # noqa: F401
 
 __all__ = ["LONG_COLUMNS", "CandidateResult", "Report", "Standing", "build_report",
-           "collect_results", "write_long_csv", "write_wide_csv",
-           "format_leaderboard", "leaderboard", "write_scorecards"]
+           "collect_results",
+           "format_leaderboard", "leaderboard", "scorecard_filename", "write_long_csv",
+           "write_scorecards", "write_wide_csv"]
 
-CSV_NAME = WIDE_NAME
 INDEX_NAME = "index.html"
-_fmt = points_text
-
-
-@dataclass(frozen=True)
-class Report:
-    """What ``build_report`` wrote."""
-
-    results: list[CandidateResult]
-    csv_path: Path  # scores.csv, one row per candidate
-    long_csv_path: Path  # scores_long.csv, one row per candidate, exercise and question
-    html_dir: Path
-    integrity_path: Path | None = None  # integrity.csv, the shared-answer flags
-    items_path: Path | None = None  # items.csv, the item statistics
-    open_flags: int = 0  # shared-answer flags nobody dismissed
 
 
 # -- HTML ----------------------------------------------------------------------------
@@ -86,7 +60,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         finalize=visible,  # a kernel's escape sequences never reach a report
     )
-    env.filters["pts"] = _fmt
+    env.filters["pts"] = points_text
     return env
 
 
@@ -132,168 +106,6 @@ def scorecard_filename(candidate: str) -> str:
     return f"candidate-{candidate}.html"
 
 
-# -- charts --------------------------------------------------------------------------
-#
-# matplotlib's object API on the Agg canvas, never pyplot: it neither switches the
-# caller's backend (say, inside Jupyter) nor leaves figures open. Laying out a figure
-# (ticks, labels, text) costs far more than drawing a few shapes, so each chart is laid
-# out and drawn once for the whole cohort; a candidate's copy is that bitmap with their
-# own marks drawn on top ("blitting"), then encoded as a PNG ``data:`` URI.
-
-DPI = 100
-ACCENT = "#dd6b20"  # this candidate
-BLUE = "#2b6cb0"
-GREY = "#a0aec0"
-
-
-def _png_uri(canvas: FigureCanvasAgg) -> str:
-    from PIL import Image
-
-    width, height = canvas.get_width_height(physical=True)
-    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    buf = io.BytesIO()
-    image.convert("RGB").save(buf, format="png", compress_level=3)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-class _Blit:
-    """A figure drawn once; ``png(artists)`` is that drawing plus ``artists`` on top.
-
-    The per-candidate artists must be created with ``animated=True`` so the one full
-    drawing leaves them out.
-    """
-
-    def __init__(self, fig: Any) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-        self.canvas = FigureCanvasAgg(fig)
-        self.fig = fig
-        self._background: Any = None
-
-    def png(self, artists: Sequence[Artist] = ()) -> str:
-        if self._background is None:
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-        self.canvas.restore_region(self._background)
-        renderer = self.canvas.get_renderer()
-        for artist in artists:
-            artist.draw(renderer)
-        return _png_uri(self.canvas)
-
-
-class _CohortChart:
-    """The cohort's totals as a dot plot, one dot per candidate, stacked where close.
-
-    Hollow dots are candidates who did not submit (they count 0); the dashed line is the
-    median of those who did. A candidate's copy marks their own dot and total in orange.
-    """
-
-    BINS = 30
-
-    def __init__(self, totals: dict[str, float], most: float, absent: set[str]) -> None:
-        from matplotlib.figure import Figure
-        from matplotlib.transforms import blended_transform_factory
-
-        span = most if most > 0 else (max(totals.values(), default=0.0) or 1.0)
-        width = span / self.BINS
-        stacks: dict[int, int] = {}
-        self.where: dict[str, tuple[float, int]] = {}
-        for cid in sorted(totals, key=lambda c: (totals[c], c)):
-            b = min(self.BINS - 1, max(0, math.floor(totals[cid] / width + 1e-9)))
-            stacks[b] = stacks.get(b, 0) + 1
-            self.where[cid] = (totals[cid], stacks[b])
-        tallest = max(stacks.values(), default=1)
-
-        fig = Figure(figsize=(7.2, 1.75), dpi=DPI)
-        self.blit = _Blit(fig)
-        fig.subplots_adjust(left=0.03, right=0.97, bottom=0.32, top=0.8)
-        ax = fig.add_subplot(1, 1, 1)
-        height_pt = 1.75 * 72 * (0.8 - 0.32)
-        bin_pt = 7.2 * 72 * 0.94 / self.BINS
-        size = min(9.0, 0.85 * height_pt / tallest, 0.9 * bin_pt)
-        present = [c for c in self.where if c not in absent]
-        gone = [c for c in self.where if c in absent]
-        if present:
-            ax.scatter([self.where[c][0] for c in present], [self.where[c][1] for c in present],
-                       s=size**2, color=GREY, edgecolors="white", linewidths=0.5, zorder=2)
-            ax.axvline(statistics.median(totals[c] for c in present), color="#4a5568",
-                       linestyle="--", linewidth=1, zorder=1)
-        if gone:
-            ax.scatter([self.where[c][0] for c in gone], [self.where[c][1] for c in gone],
-                       s=size**2, facecolors="white", edgecolors=GREY, linewidths=1, zorder=2)
-        ax.set_xlim(-0.03 * span, 1.03 * span)
-        ax.set_ylim(0.4, tallest + 0.6)
-        ax.set_yticks([])
-        ax.set_xlabel(f"points (of {_fmt(span)})", fontsize=9)
-        ax.tick_params(axis="x", labelsize=8)
-        for side in ("left", "top", "right"):
-            ax.spines[side].set_visible(False)
-        self.span = span
-        self.line = ax.axvline(0, color=ACCENT, linewidth=1.5, zorder=3, animated=True)
-        self.dot = ax.scatter([0], [1], s=(size * 1.25) ** 2, color=ACCENT,
-                              edgecolors="#7b341e", linewidths=0.8, zorder=4, animated=True)
-        self.label = ax.text(0, 1.04, "", transform=blended_transform_factory(
-            ax.transData, ax.transAxes), fontsize=8.5, color="#7b341e", va="bottom",
-            fontweight="bold", animated=True, parse_math=False)
-
-    def png(self, cid: str | None = None) -> str:
-        """The cohort alone (``None``) or with ``cid`` marked."""
-        if cid is None:
-            return self.blit.png()
-        x, y = self.where[cid]
-        self.line.set_xdata([x, x])
-        self.dot.set_offsets([[x, y]])
-        self.label.set_x(x)
-        self.label.set_text(f"{_fmt(x)} pt{'' if x == 1 else 's'}")
-        pos = x / self.span if self.span else 0.0
-        self.label.set_horizontalalignment("right" if pos > 0.85 else
-                                           "left" if pos < 0.15 else "center")
-        return self.blit.png([self.line, self.dot, self.label])
-
-
-class _SkillChart:
-    """Per skill, a candidate's share of the points as a bar; a tick at the cohort median.
-
-    The numbers are in the table beside the chart: text is the costly part of a drawing,
-    so only a skill still awaiting a grader gets a label.
-    """
-
-    def __init__(self, labels: Sequence[str], medians: Sequence[float | None]) -> None:
-        from matplotlib.figure import Figure
-
-        n = len(labels)
-        fig = Figure(figsize=(6.0, 0.7 + 0.3 * max(1, n)), dpi=DPI)
-        self.blit = _Blit(fig)
-        ax = fig.add_subplot(1, 1, 1)
-        ys = list(range(n))
-        ax.barh(ys, [100.0] * n, height=0.62, color="#edf2f7", zorder=1)
-        ax.set_yticks(ys)
-        ax.set_yticklabels(labels, fontsize=9, parse_math=False)
-        ax.invert_yaxis()
-        ax.set_xlim(0, 102)
-        ax.set_xticks([0, 25, 50, 75, 100])
-        ax.tick_params(axis="x", labelsize=8)
-        ax.tick_params(axis="y", length=0)
-        ax.set_xlabel("% of the skill's points", fontsize=9)
-        for side in ("top", "right", "left"):
-            ax.spines[side].set_visible(False)
-        fig.tight_layout()
-        self.bars = list(ax.barh(ys, [0.0] * n, height=0.62, color=BLUE, zorder=2,
-                                 animated=True))
-        self.waiting = [ax.text(1.5, y, "awaiting grading", va="center", fontsize=8,
-                                color="#4a5568", animated=True) for y in ys]
-        marked = [(m, y) for m, y in zip(medians, ys, strict=True) if m is not None]
-        self.medians = ax.scatter([m for m, _ in marked], [y for _, y in marked],
-                                  marker="|", s=260, linewidths=2.2, color="#1a202c",
-                                  zorder=3, animated=True)
-
-    def png(self, pcts: Sequence[float | None]) -> str:
-        for bar, pct in zip(self.bars, pcts, strict=True):
-            bar.set_width(min(pct or 0.0, 100.0))
-        waiting = [text for text, pct in zip(self.waiting, pcts, strict=True) if pct is None]
-        return self.blit.png([*self.bars, self.medians, *waiting])
-
-
 class _Cohort:
     """One exercise's cohort: standings, and charts made on first use and then reused."""
 
@@ -302,20 +114,20 @@ class _Cohort:
         self.totals = {r.candidate: r.total for r in results}
         self.ranked = {r.candidate: r.total for r in results if r.complete}
         self.unranked = [r.candidate for r in results if not r.complete]
-        self._chart: _CohortChart | None = None
-        self._skills: dict[tuple[str, ...], _SkillChart] = {}
+        self._chart: charts.CohortChart | None = None
+        self._skills: dict[tuple[str, ...], charts.SkillChart] = {}
 
     def standing(self, r: CandidateResult) -> dict[str, Any]:
         return standing(r.candidate, self.ranked, self.unranked, (r.total, r.graded_max))
 
-    def standing_chart(self) -> _CohortChart:
+    def standing_chart(self) -> charts.CohortChart:
         if self._chart is None:
-            self._chart = _CohortChart(
+            self._chart = charts.CohortChart(
                 self.totals, max((r.total_max for r in self.results), default=0.0),
                 {r.candidate for r in self.results if r.status == NOT_SUBMITTED})
         return self._chart
 
-    def skill_chart(self, labels: tuple[str, ...]) -> _SkillChart:
+    def skill_chart(self, labels: tuple[str, ...]) -> charts.SkillChart:
         if labels not in self._skills:
             medians: list[float | None] = []
             for label in labels:
@@ -323,7 +135,7 @@ class _Cohort:
                           and label in r.skills
                           and (p := share(*r.skills[label])) is not None]
                 medians.append(statistics.median(shares) if shares else None)
-            self._skills[labels] = _SkillChart(labels, medians)
+            self._skills[labels] = charts.SkillChart(labels, medians)
         return self._skills[labels]
 
 
@@ -432,18 +244,9 @@ def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exe
         per_exercise.setdefault(group(r), []).append(r)
     cohorts = {slug: _Cohort(rs) for slug, rs in per_exercise.items()}
     absent = {c for c, rs in mine.items() if all(r.status == NOT_SUBMITTED for r in rs)}
-    overall = _CohortChart(totals, max((row.total_max for row in board), default=0.0), absent)
-    items = item_analysis(results, exercises)
-    for ex in items:  # the fuller statistics of item_analysis, where the report has them
-        full = (stats or {}).get(ex["slug"])
-        ex["alpha"] = full.alpha if full else None
-        ex["n_complete"] = full.n if full else None
-        by_q = {i.question: i for i in full.items} if full else {}
-        for q in ex["items"]:
-            st = by_q.get(q["id"])
-            q["efficiency"] = st.efficiency if st else None
-            q["flags"] = "; ".join(st.flags) if st else ""
-            q["mistakes"] = ex["mistakes"].get(q["id"], [])
+    overall = charts.CohortChart(totals, max((row.total_max for row in board), default=0.0),
+                                 absent)
+    items = with_full_statistics(item_analysis(results, exercises), stats or {})
     means = {(ex["slug"], q["id"]): q["mean_pct"] for ex in items for q in ex["items"]}
     paths: list[Path] = []
     for cid in sorted(totals):
@@ -496,36 +299,3 @@ def write_scorecards(results: Sequence[CandidateResult], exercises: Sequence[Exe
     write_atomic(index_path, index)
     paths.append(index_path)
     return paths
-
-
-def build_report(course: Course, exercises: list[Exercise], out_dir: Path | None = None
-                 ) -> Report:
-    """Collect every result from the gradebook, then write ``scores.csv``,
-    ``scores_long.csv``, the scorecards and ``index.html``.
-
-    ``out_dir`` defaults to ``<course>/reports``.
-    """
-    from dataclasses import replace
-
-    from evalround.integrity_report import flag_line, open_flags, write_integrity
-    from evalround.items_report import write_items
-
-    out = out_dir if out_dir is not None else course.root / "reports"
-    results = collect_results(course, exercises)
-    integrity_path, flags = write_integrity(course, exercises, out)
-    still = open_flags(course, flags)
-    mine: dict[tuple[str, str], list[str]] = {}
-    for f in still:
-        mine.setdefault((f.candidate, f.exercise), []).append(flag_line(f))
-    results = [replace(r, flags=mine.get((r.candidate, r.exercise), [])) for r in results]
-    items_path, stats = write_items(course, exercises, out)
-    csv_path, long_path = out / WIDE_NAME, out / LONG_NAME
-    write_wide_csv(results, csv_path)
-    write_long_csv(results, long_path)
-    due = {slug: d.text() + (f" (late penalty: {d.penalty.text()})" if d.penalty else "")
-           for slug, d in load_deadlines(course).items()}
-    write_scorecards(results, exercises, out, due,
-                     {e.exercise: e for e in stats}, [flag_line(f, True) for f in still])
-    return Report(results=results, csv_path=csv_path, long_csv_path=long_path, html_dir=out,
-                  integrity_path=integrity_path, items_path=items_path,
-                  open_flags=len(still))

@@ -159,14 +159,16 @@ def leaked_values(
 ) -> list[str]:
     """Key values found in bundle files. Data files are searched as whole CSV cells."""
     found = []
+    texts = {path: raw.decode("utf-8", "replace") for path, raw in files.items()}
+    csv_cells = {path: set(re.split(r"[,\n]", text)) for path, text in texts.items()
+                 if path.endswith(".csv")}
     for spec in fields:
         value = key[spec.name]
         if spec.public_domain:
             continue
-        for path, raw in files.items():
-            text = raw.decode("utf-8", "replace")
+        for path, text in texts.items():
             if path.endswith(".csv"):
-                cells = set(re.split(r"[,\n]", text))
+                cells = csv_cells[path]
                 # A value with few decimals (a median, a count) can be a data point
                 # by nature; only a full-precision computed value is a leak.
                 precise = isinstance(value, float) and round(value, 4) != value

@@ -1,34 +1,38 @@
-"""flaky-evals: does every variant carry its plant, and does the key catch the mistakes?
+"""flaky-evals: does every variant carry its plants, and does the notebook state them?
 
-The exercise folder has a dash in its name, so its modules are imported by path, the
-way evalround loads them (without registering them in sys.modules).
+What every exercise shares (the key's types, determinism, each wrong approach losing
+exactly its questions, the personas' bounds, the rubric, the notebook's structure, no
+key value in the bundle, the solution matching the key) is checked for it by the
+contract suite, test_every_exercise.py; this file checks what flaky-evals plants and
+states. Its modules are imported by path, the way evalround loads them.
 """
 
-import json
 import math
 import re
-from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
-from evalround.exercise import load_exercise
-from evalround.scoring import score_answers
-from evalround.variant import frames_to_files, read_data_file
-
+from contract import (
+    EXERCISES,
+    SEEDS,
+    SOLUTION_SEED,
+    default_key,
+    notebook,
+    persona_totals,
+    public_text,
+    solution_answers,
+)
+from contract import keyed as contract_keyed
 from helpers import load_module
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLDER = ROOT / "exercises" / "flaky-evals"
-DEFAULT_DATA = ROOT / "data" / "flaky-evals"
-DEFAULT_SEED = 20261123
-SEEDS = range(30)
+SLUG = "flaky-evals"
+FOLDER = ROOT / "exercises" / SLUG
 CATEGORIES = ("extraction", "sql", "summarization", "classification", "policy_qa",
               "translation", "refusal")
 
@@ -39,79 +43,20 @@ def _load(name: str, module_name: str) -> ModuleType:
 
 generator = _load("generator", "flaky_evals_generator")
 answers = _load("answers", "flaky_evals_answers")
-MANIFEST = yaml.safe_load((FOLDER / "exercise.yaml").read_text(encoding="utf-8"))
-PARSED = load_exercise(FOLDER).manifest
-FIELDS: dict[str, dict[str, Any]] = {
-    name: spec | {"question": q["id"]}
-    for q in MANIFEST["questions"]
-    for name, spec in q.get("answers", {}).items()
-}
-PY_TYPES = {"float": float, "int": int, "str": str, "list[str]": list}
+MANIFEST = EXERCISES[SLUG].manifest
 
 
-@cache
-def variant(seed: int) -> tuple[dict[str, Any], dict[str, bytes]]:
-    rng = np.random.default_rng(seed)
-    params = generator.sample_parameters(rng)
-    return params, frames_to_files(generator.generate(rng, params))
-
-
-def _frames(files: dict[str, bytes]) -> dict[str, pd.DataFrame]:
-    return {name: read_data_file(name, data) for name, data in files.items()}
-
-
-@cache
 def keyed(seed: int) -> tuple[dict[str, Any], dict[str, pd.DataFrame], dict[str, Any]]:
-    params, files = variant(seed)
-    frames = _frames(files)
-    return params, frames, answers.reference(frames, params["public"])
-
-
-def _lost(key: dict[str, Any], given: dict[str, Any]) -> set[str]:
-    """The questions that score below full marks, scored as evalround scores them."""
-    scores = score_answers(PARSED, key, key | given)
-    return {q for q, s in scores.items() if s.points < s.max_points}
-
-
-def _points(key: dict[str, Any], given: dict[str, Any]) -> float:
-    return sum(s.points for s in score_answers(PARSED, key, given).values())
+    return contract_keyed(SLUG, seed)
 
 
 # ---------------------------------------------------------------------------------------
 
 
-def test_manifest_lists_exactly_the_reference_answers() -> None:
-    """Does reference() return every manifest variable, as plain Python values?"""
-    params, _, key = keyed(0)
-    assert set(key) == set(FIELDS)
-    for name, value in key.items():
-        spec = FIELDS[name]
-        assert type(value) is PY_TYPES[spec["type"]], name
-        if "min" in spec:
-            assert value >= spec["min"], name
-        if "max" in spec:
-            assert value <= spec["max"], name
-        if "choices" in spec:
-            assert value in spec["choices"], name
-    assert set(params["public"]) == set(MANIFEST["parameters"]) == {"k", "target_half_width"}
-    assert all(isinstance(i, str) for i in key["q1_never_agree_items"])
-
-
-@pytest.mark.parametrize("seed", [0, 7])
-def test_generation_is_deterministic(seed: int) -> None:
-    """Does the same seed give the same parameters and the same CSV bytes?"""
-    variant.cache_clear()
-    first = variant(seed)
-    rng = np.random.default_rng(seed)
-    params = generator.sample_parameters(rng)
-    again = frames_to_files(generator.generate(rng, params))
-    assert json.dumps(first[0], sort_keys=True) == json.dumps(params, sort_keys=True)
-    assert first[1] == again
-
-
-def test_parameters_are_json_data() -> None:
-    params, _ = variant(3)
-    assert json.loads(json.dumps(params)) == params
+def test_public_parameters_are_k_and_the_half_width() -> None:
+    """Are k and target_half_width the public parameters?"""
+    params, _, _ = keyed(0)
+    assert set(params["public"]) == {"k", "target_half_width"}
 
 
 def test_generation_needs_few_redraws(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -132,19 +77,9 @@ def test_generation_needs_few_redraws(monkeypatch: pytest.MonkeyPatch) -> None:
     assert sorted(draws)[len(draws) // 2] <= 3 and max(draws) <= 40, draws
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_every_wrong_approach_loses_exactly_its_questions(seed: int) -> None:
-    """Does each known wrong approach lose the questions it names, and only those?"""
-    params, frames, key = keyed(seed)
-    for name, wrong in answers.WRONG_APPROACHES.items():
-        given = wrong.fn(frames, params["public"])
-        assert given and set(given) <= set(key), name
-        assert _lost(key, given) == set(wrong.loses), f"seed {seed}: {name}"
-
-
 def test_every_question_family_has_two_wrong_approaches() -> None:
-    auto = [q["id"] for q in MANIFEST["questions"] if q["kind"] == "auto"]
-    for qid in auto:
+    """Is every autograded question caught by two known wrong approaches or more?"""
+    for qid in (q.id for q in MANIFEST.auto_questions):
         catching = [n for n, w in answers.WRONG_APPROACHES.items() if qid in w.loses]
         assert len(catching) >= 2, qid
 
@@ -295,9 +230,11 @@ def test_data_looks_like_production(seed: int) -> None:
     assert items["prompt"].is_unique
 
 
-def test_keys_differ_across_variants() -> None:
+def test_truths_vary_across_variants() -> None:
+    """Beyond every key being its own (the contract): do significance and the noisier
+    judge go both ways, the lenient category change, and the items needed and the harness
+    items differ in every variant?"""
     keys = [keyed(seed)[2] for seed in SEEDS]
-    assert len({json.dumps(k, sort_keys=True) for k in keys}) == len(keys)
     assert {k["q5_significant"] for k in keys} == {"yes", "no"}
     assert len({k["q4_most_lenient_category"] for k in keys}) >= 3
     assert len({k["q3_items_needed"] for k in keys}) == len(keys)
@@ -306,52 +243,17 @@ def test_keys_differ_across_variants() -> None:
 
 
 def test_personas_rank_as_intended() -> None:
-    """strong > misses_calibration > literal > aggregate_only > blank, on autograded points;
-    does the literal reading stay at or below 60%, and below a quarter of each judgement
-    question?"""
-    auto = sum(q["points"] for q in MANIFEST["questions"] if q["kind"] == "auto")
-    judged = [q for q in MANIFEST["questions"] if q.get("judgement")]
-    assert len(judged) >= 2 and sum(q["points"] for q in judged) >= 0.4 * auto
+    """strong > misses_calibration > literal > aggregate_only > blank, on autograded points
+    in every variant, and aggregate_only losing more than 60% (the contract checks the
+    bounds)?"""
+    assert set(answers.PERSONAS) == {"strong", "literal", "misses_calibration",
+                                     "aggregate_only"}
+    auto = sum(q.points for q in MANIFEST.auto_questions)
     for seed in SEEDS:
-        params, frames, key = keyed(seed)
-        points, by_question = {}, {}
-        for persona, mistakes in answers.PERSONAS.items():
-            given = dict(key)
-            for name in mistakes:
-                given.update(answers.WRONG_APPROACHES[name].fn(frames, params["public"]))
-            scores = score_answers(PARSED, key, given)
-            points[persona] = sum(s.points for s in scores.values())
-            by_question[persona] = {q: s.points for q, s in scores.items()}
-        points["blank"] = _points(key, {})
-        assert set(answers.PERSONAS) == {"strong", "literal", "misses_calibration",
-                                         "aggregate_only"}
-        assert points["strong"] == auto
-        assert (points["strong"] > points["misses_calibration"] > points["literal"]
-                > points["aggregate_only"] > points["blank"] == 0.0), seed
-        assert points["literal"] <= 0.6 * auto, seed
-        for persona in ("literal", "aggregate_only"):
-            for q in judged:
-                assert by_question[persona][q["id"]] <= 0.25 * q["points"], (seed, persona)
-        assert auto - points["aggregate_only"] > 0.6 * auto
-
-
-def test_every_wrong_approach_is_described() -> None:
-    """Does every wrong approach say in one line what the candidate did?"""
-    for name, wrong in answers.WRONG_APPROACHES.items():
-        assert 10 < len(wrong.description) <= 100 and "\n" not in wrong.description, name
-
-
-def test_rubric_placeholders_fill_from_the_key() -> None:
-    rubric = yaml.safe_load((FOLDER / "rubric.yaml").read_text(encoding="utf-8"))
-    _, _, key = keyed(0)
-    for q in MANIFEST["questions"]:
-        if q["kind"] != "written":
-            continue
-        items = rubric[q["id"]]
-        assert 3 <= len(items) <= 5
-        assert sum(i["points"] for i in items) == q["points"]
-        for item in items:
-            item["criterion"].format(**key)
+        t = persona_totals(SLUG, seed)
+        assert (t["strong"] > t["misses_calibration"] > t["literal"]
+                > t["aggregate_only"] > t["blank"] == 0.0), seed
+        assert auto - t["aggregate_only"] > 0.6 * auto
 
 
 # ---------------------------------------------------------------------------------------
@@ -359,17 +261,8 @@ def test_rubric_placeholders_fill_from_the_key() -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def _notebook() -> nbformat.NotebookNode:
-    return nbformat.read(FOLDER / "notebook.ipynb", as_version=4)
-
-
-def _default_key() -> dict[str, Any]:
-    """The key of the bundled default dataset, read from the committed files."""
-    frames = {p.name: read_data_file(p.name, p.read_bytes())
-              for p in sorted(DEFAULT_DATA.iterdir())}
-    params, _ = variant(DEFAULT_SEED)
-    key: dict[str, Any] = answers.reference(frames, params["public"])
-    return key
+def _notebook() -> Any:
+    return notebook(SLUG)
 
 
 # The bundle leak check matches a key value's 3-, 4- and 6-decimal forms, and for values
@@ -377,44 +270,16 @@ def _default_key() -> dict[str, Any]:
 TINY = 0.01
 
 
-def test_notebook_structure() -> None:
-    """nbgrader metadata on every cell, no outputs, no expected values, defaults match."""
-    nb = _notebook()
-    ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells]
-    assert len(ids) == len(set(ids))
-    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(params) == 1 and params[0].metadata["nbgrader"]["locked"]
-    default_params, _ = variant(DEFAULT_SEED)
-    public = default_params["public"]
-    assert f"k = {public['k']}\n" in params[0].source + "\n"
-    assert f"target_half_width = {public['target_half_width']!r}" in params[0].source
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None
-    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells}
-    for q in MANIFEST["questions"]:
-        if q["kind"] == "auto":
-            answer, test = by_id[f"{q['id']}_answer"], by_id[q["id"]]
-            assert answer.metadata["nbgrader"]["solution"]
-            assert not answer.metadata["nbgrader"]["locked"]
-            for name in q["answers"]:
-                assert f"\n{name} = None" in "\n" + answer.source
-            assert test.metadata["nbgrader"]["points"] == q["points"] and test.source == ""
-        else:
-            cell = by_id[q["id"]]
-            assert cell.cell_type == "markdown" and cell.metadata["nbgrader"]["grade"]
-            assert cell.metadata["nbgrader"]["points"] == q["points"]
-    text = "\n".join(c.source for c in nb.cells if "BEGIN SOLUTION" not in c.source)
-    key = _default_key()
-    for name, value in key.items():
-        if isinstance(value, float):
-            for digits in (3, 4):
-                assert f"{value:.{digits}f}" not in text, name
-        elif isinstance(value, int):
+def test_notebook_shows_no_count_and_no_long_decimal() -> None:
+    """Beyond the bundle leak check (the contract): no whole number of the default key, no
+    long decimal that is not tiny, and no three- or four-digit number (it could equal some
+    variant's item count, Q3)?"""
+    text = public_text(SLUG)
+    for name, value in default_key(SLUG).items():
+        if isinstance(value, int) and not isinstance(value, bool):
             assert not re.search(rf"\b{value}\b", text), name
     long_decimals = re.findall(r"(?<![\d.])\d\.\d{3,}(?!\d)", text)
     assert all(float(x) < TINY for x in long_decimals), long_decimals
-    # Three- and four-digit numbers could equal some variant's item count (Q3).
     assert not re.findall(r"(?<![\w.])\d{3,4}(?![\w.])", text)
 
 
@@ -469,37 +334,10 @@ def test_markdown_makes_no_list_or_emphasis_out_of_text() -> None:
             assert re.fullmatch(r"[A-Za-z ,.#'-]+", emphasis), (gid, emphasis)
 
 
-ANSWER_NAMES = list(FIELDS)
-
-
 @pytest.mark.slow
-def test_notebook_solution_matches_the_key(tmp_path: Path) -> None:
-    """Run the notebook headless on one variant; does its solution code match reference()?"""
-    from nbclient import NotebookClient
-
-    seed = 4
-    params, files = variant(seed)
-    data = tmp_path / "data"
-    data.mkdir()
-    for name, content in files.items():
-        (data / name).write_bytes(content)
-    nb = _notebook()
-    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    public = params["public"]
-    cell.source = (
-        f'variant_id = "seed-{seed}"\ndata_dir = {str(data)!r}\n'
-        f"k = {public['k']}\ntarget_half_width = {public['target_half_width']!r}"
-    )
-    nb.cells.append(nbformat.v4.new_code_cell(
-        f"import json\nprint(json.dumps({{k: globals()[k] for k in {ANSWER_NAMES!r}}}))"
-    ))
-    NotebookClient(nb, timeout=60, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
-    for c in nb.cells:
-        for out in c.get("outputs", []):
-            assert out.output_type != "error"
-            assert not (out.output_type == "stream" and out.name == "stderr"), out.text
-    got = json.loads(nb.cells[-1].outputs[0].text)
-    _, _, key = keyed(seed)
-    assert _lost(key, got) == set()
+def test_notebook_solution_computes_the_standard_error_exactly(tmp_path: Path) -> None:
+    """Beyond full marks (the contract): does the notebook's solution compute the standard
+    error to the key's own precision?"""
+    got = solution_answers(SLUG, SOLUTION_SEED, tmp_path)
+    key = keyed(SOLUTION_SEED)[2]
     assert math.isclose(got["q3_standard_error"], key["q3_standard_error"], rel_tol=1e-9)

@@ -71,16 +71,16 @@ def test_graders_per_answer_must_be_a_whole_number(tmp_path: Path):
 
 
 def _graded(course: Course, template: Exercise, cids: list[str]) -> None:
-    """Autograde records for ``cids`` written as `evalround grade` writes them (q1 right)."""
+    """Autograde records for ``cids`` written as `evalround grade` writes them (q1 and q2 right)."""
     nb = release_notebook(course, "template")
     for cid in cids:
         nbgrader_adapter.record_autograde(course.root, "template", course.student_id(cid),
-                                          "template", {"q1": 2.0}, nb,
+                                          "template", {"q1": 2.0, "q2": 2.0}, nb,
                                           datetime.now(timezone.utc))
         record = GradeRecord(
             candidate=cid, exercise="template", variant_id=f"v-{cid}",
-            submission_sha256="s" * 64, key_sha256="k" * 64, answers={}, scores={"q1": 2.0},
-            max_scores={"q1": 2.0}, failure=None, seconds=1.0, sandbox="bubblewrap",
+            submission_sha256="s" * 64, key_sha256="k" * 64, answers={}, scores={"q1": 2.0, "q2": 2.0},
+            max_scores={"q1": 2.0, "q2": 2.0}, failure=None, seconds=1.0, sandbox="bubblewrap",
             graded_at="2026-12-01T00:00:00+00:00")
         path = course.grade_path("template", cid)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -133,7 +133,7 @@ def test_a_blind_gradebook_holds_codes_and_waits_for_both_graders(
     with out.open(newline="") as fh:
         stock = {(course.candidate_of(r["student_id"]), r["assignment"]): float(r["score"])
                  for r in csv.DictReader(fh)}
-    assert totals == stock == {(ALICE.id, "template"): 3.0, ("bob", "template"): 2.0}
+    assert totals == stock == {(ALICE.id, "template"): 5.0, ("bob", "template"): 4.0}
 
 
 @pytest.mark.slow

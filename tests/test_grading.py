@@ -191,7 +191,9 @@ def test_bundles_are_reproducible_and_hold_no_key(tmp_path, template):
     with zipfile.ZipFile(a.bundle) as zf:
         names = zf.namelist()
         files = {n.split("/", 1)[1]: zf.read(n) for n in names}
-    assert sorted(files) == ["README.md", "bundle.json", "requirements.txt",
+    assert sorted(files) == [".venv/etc/jupyter/jupyter_server_config.json",
+                             ".venv/etc/jupyter/labconfig/page_config.json",
+                             "README.md", "bundle.json", "requirements.txt",
                              "template/data/requests.csv", "template/template.ipynb"]
     key = build_variant(template, b"same", "alice")
     assert leaked_values(template.manifest.answer_fields, key[2].values, files) == []

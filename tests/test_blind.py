@@ -79,7 +79,8 @@ def _graded(course: Course, template: Exercise, cids: list[str]) -> None:
                                           datetime.now(timezone.utc))
         record = GradeRecord(
             candidate=cid, exercise="template", variant_id=f"v-{cid}",
-            submission_sha256="s" * 64, key_sha256="k" * 64, answers={}, scores={"q1": 2.0, "q2": 2.0},
+            submission_sha256="s" * 64, key_sha256="k" * 64, answers={},
+            scores={"q1": 2.0, "q2": 2.0},
             max_scores={"q1": 2.0, "q2": 2.0}, failure=None, seconds=1.0, sandbox="bubblewrap",
             graded_at="2026-12-01T00:00:00+00:00")
         path = course.grade_path("template", cid)

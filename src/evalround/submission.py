@@ -30,6 +30,7 @@ MAX_ARCHIVE_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 MAX_MEMBERS = 5000
+ENVIRONMENT_DIR = ".venv"  # the bundle README's environment: never part of a submission
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 
 
@@ -73,19 +74,40 @@ def _guess_candidate(name: str, files: dict[str, bytes], known: set[str]
     return None, ""
 
 
+def _in_environment(name: str) -> bool:
+    """Is a zip entry inside the Python environment the bundle's README has the candidate
+    make (``.venv``)? Not their work: it is never read."""
+    return ENVIRONMENT_DIR in PurePosixPath(name.replace("\\", "/")).parts
+
+
+def _environment_hint(entries: int) -> str:
+    return (f"; {entries} of its entries are in {ENVIRONMENT_DIR}, the Python environment: "
+            f"zip the folder without {ENVIRONMENT_DIR}, as the bundle's README says"
+            if entries else "")
+
+
 def _read_zip(path: Path) -> dict[str, bytes]:
-    """Safe members of a zip, by relative path. Refuses zip slip, links and bombs."""
+    """Safe members of a zip, by relative path. Refuses zip slip, links and bombs.
+
+    Entries in ``.venv`` (the candidate's Python environment, zipped by mistake) are
+    skipped, links included; a refusal for size or count says when they are the cause.
+    """
     size = path.stat().st_size
-    if size > MAX_ARCHIVE_BYTES:
-        raise SubmissionError(f"the archive is {size} bytes, over {MAX_ARCHIVE_BYTES}")
+    if size > MAX_ARCHIVE_BYTES:  # not opened: its directory alone could be huge
+        raise SubmissionError(
+            f"the archive is {size} bytes, over {MAX_ARCHIVE_BYTES}: a submission is the "
+            f"notebooks and data, so if it holds {ENVIRONMENT_DIR} (the Python environment), "
+            f"zip the folder without it, as the bundle's README says")
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
         raise SubmissionError("not a valid zip archive") from None
     with zf:
         members = zf.infolist()
-        if len(members) > MAX_MEMBERS:
-            raise SubmissionError(f"the archive has {len(members)} entries, over {MAX_MEMBERS}")
+        environment = sum(_in_environment(m.filename) for m in members)
+        if len(members) - environment > MAX_MEMBERS or len(members) > 20 * MAX_MEMBERS:
+            raise SubmissionError(f"the archive has {len(members)} entries, over {MAX_MEMBERS}"
+                                  + _environment_hint(environment))
         total = 0
         out: dict[str, bytes] = {}
         for info in members:
@@ -95,6 +117,8 @@ def _read_zip(path: Path) -> dict[str, bytes]:
                 raise SubmissionError(f"entry {name!r} names no file")
             if pure.is_absolute() or ".." in pure.parts or ":" in pure.parts[0]:
                 raise SubmissionError(f"entry {name!r} points outside the folder (zip slip)")
+            if ENVIRONMENT_DIR in pure.parts:
+                continue
             if stat.S_ISLNK(info.external_attr >> 16):
                 raise SubmissionError(f"entry {name!r} is a symbolic link")
             if info.is_dir() or not name.endswith(".ipynb"):
@@ -123,7 +147,7 @@ def _read_folder(path: Path) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for file in sorted(path.rglob("*.ipynb")):
         rel = file.relative_to(path)
-        if ".ipynb_checkpoints" in rel.parts:
+        if ".ipynb_checkpoints" in rel.parts or ENVIRONMENT_DIR in rel.parts:
             continue
         linked = [path.joinpath(*rel.parts[: i + 1]) for i in range(len(rel.parts))]
         if any(p.is_symlink() for p in linked):

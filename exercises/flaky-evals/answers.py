@@ -49,19 +49,87 @@ def _item_ids(data: Frames) -> pd.Index:
     return pd.Index(data["items.csv"]["item_id"].astype(str), name="item_id")
 
 
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of a column's values, -1 where the value is missing."""
+    return np.asarray(pd.factorize(values)[0])
+
+
+def _distinct_per_group(group: np.ndarray, code: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group: the number of distinct non-missing codes (a groupby ``nunique``)."""
+    keep = (group >= 0) & (code >= 0)
+    width = max(int(code.max()) + 1, 1) if len(code) else 1
+    pairs = np.unique(group[keep].astype(np.int64) * width + code[keep])
+    return np.bincount(pairs // width, minlength=n_groups)
+
+
+@dataclass(frozen=True)
+class _Log:
+    """Runs as arrays, one entry per run: the item's row in items.csv (-1 if it has none),
+    the model, each judge's pass flag, and codes of each judge's verdict, the output hash
+    and the input tokens (-1 where missing)."""
+
+    ids: pd.Index
+    item: np.ndarray
+    model: np.ndarray
+    passed: dict[str, np.ndarray]
+    verdict: dict[str, np.ndarray]
+    output: np.ndarray
+    inputs: np.ndarray
+
+    @classmethod
+    def of(cls, data: Frames, runs: pd.DataFrame | None = None) -> "_Log":
+        """The completed runs, or ``runs`` as given (a wrong approach may pass the raw log)."""
+        if runs is None:
+            runs = data["runs.csv"]
+            keep = (runs["status"] == "ok").to_numpy()
+        else:
+            keep = np.ones(len(runs), dtype=bool)
+        ids = _item_ids(data)
+        return cls(ids=ids, item=np.asarray(ids.get_indexer(runs["item_id"]))[keep],
+                   model=runs["model"].to_numpy()[keep],
+                   passed={j: (runs[col] == "pass").to_numpy()[keep]
+                           for j, col in JUDGES.items()},
+                   verdict={j: _codes(runs[col])[keep] for j, col in JUDGES.items()},
+                   output=_codes(runs["output_hash"])[keep],
+                   inputs=_codes(runs["input_tokens"])[keep])
+
+    def counts(self, model: str, judge: str) -> pd.DataFrame:
+        mine = (self.model == model) & (self.item >= 0)
+        size = len(self.ids)
+        passed = np.bincount(self.item[mine], weights=self.passed[judge][mine], minlength=size)
+        return pd.DataFrame({"c": passed.astype(int),
+                             "n": np.bincount(self.item[mine], minlength=size)},
+                            index=self.ids)
+
+    def distinct(self, model: str, code: np.ndarray) -> np.ndarray:
+        """Per item: the distinct non-missing codes over one model's runs."""
+        mine = self.model == model
+        return _distinct_per_group(self.item[mine], code[mine], len(self.ids))
+
+    def distinct_outputs(self, model: str) -> pd.DataFrame:
+        item = self.item[self.model == model]
+        return pd.DataFrame({"runs": np.bincount(item[item >= 0], minlength=len(self.ids)),
+                             "distinct": self.distinct(model, self.output)}, index=self.ids)
+
+    def harness_items(self, old_old: pd.DataFrame) -> list[str]:
+        varied = set(self.ids[self.distinct("old", self.inputs) > 1])
+        return [i for i in flaky_items(old_old) if i in varied]
+
+    def self_disagreement(self, judge: str) -> float:
+        n_outputs = int(self.output.max()) + 1
+        size = np.bincount(self.output[self.output >= 0], minlength=n_outputs)
+        repeated = size >= 2
+        mixed = _distinct_per_group(self.output, self.verdict[judge], n_outputs) > 1
+        return float((mixed & repeated).sum() / repeated.sum())
+
+
 def counts(data: Frames, model: str, judge: str, runs: pd.DataFrame | None = None
            ) -> pd.DataFrame:
     """Per item (in items.csv order): c = passing runs, n = runs, for one model and judge.
 
     ``runs`` defaults to the completed runs; a wrong approach may pass the raw log.
     """
-    runs = completed(data) if runs is None else runs
-    mine = runs[runs["model"] == model]
-    passed = (mine[JUDGES[judge]] == "pass").groupby(mine["item_id"]).sum()
-    total = mine.groupby("item_id").size()
-    ids = _item_ids(data)
-    return pd.DataFrame({"c": passed.reindex(ids).astype(int),
-                         "n": total.reindex(ids).astype(int)})
+    return _Log.of(data, runs).counts(model, judge)
 
 
 def item_means(data: Frames, model: str, judge: str) -> pd.Series:
@@ -72,9 +140,11 @@ def item_means(data: Frames, model: str, judge: str) -> pd.Series:
 
 def pass_hat_k(cn: pd.DataFrame, k: int) -> float:
     """pass^k: the mean over items of the unbiased per-item estimate C(c, k) / C(n, k)."""
-    values = [math.comb(int(c), k) / math.comb(int(n), k)
-              for c, n in zip(cn["c"], cn["n"], strict=True)]
-    return float(np.mean(values))
+    c, n = cn["c"].to_numpy(), cn["n"].to_numpy()
+    top = int(n.max()) + 1
+    table = np.array([[math.comb(a, k) / math.comb(b, k) if b >= k else math.nan
+                       for b in range(top)] for a in range(top)])
+    return float(np.mean(table[c, n]))
 
 
 def flaky_share(cn: pd.DataFrame) -> float:
@@ -83,12 +153,7 @@ def flaky_share(cn: pd.DataFrame) -> float:
 
 def distinct_outputs(data: Frames, model: str) -> pd.DataFrame:
     """Per item: completed runs and distinct output hashes, for one model."""
-    mine = completed(data)
-    mine = mine[mine["model"] == model]
-    grouped = mine.groupby("item_id")["output_hash"]
-    ids = _item_ids(data)
-    return pd.DataFrame({"runs": grouped.size().reindex(ids),
-                         "distinct": grouped.nunique().reindex(ids)})
+    return _Log.of(data).distinct_outputs(model)
 
 
 def standard_error(means: pd.Series) -> float:
@@ -100,19 +165,26 @@ def items_needed(sd: float, half_width: float) -> int:
     return int(math.ceil((Z_95 * sd / half_width) ** 2))
 
 
-def judge_effect_by_category(data: Frames) -> pd.Series:
-    """Per category: mean over its items of the new model's pass rate under the new judge
-    minus under the old judge."""
-    effect = item_means(data, "new", "new") - item_means(data, "new", "old")
+def _effect_by_category(data: Frames, effect: pd.Series) -> pd.Series:
     category = data["items.csv"].set_index("item_id")["category"].reindex(effect.index)
     return effect.groupby(category).mean()
 
 
-def most_lenient_category(data: Frames) -> str:
-    """The category with the largest judge effect; ties go to the first name A to Z."""
-    by_cat = judge_effect_by_category(data)
+def judge_effect_by_category(data: Frames) -> pd.Series:
+    """Per category: mean over its items of the new model's pass rate under the new judge
+    minus under the old judge."""
+    return _effect_by_category(data, item_means(data, "new", "new")
+                               - item_means(data, "new", "old"))
+
+
+def _top_category(by_cat: pd.Series) -> str:
     top = by_cat.max()
     return str(sorted(c for c, v in by_cat.items() if v >= top - 1e-12)[0])
+
+
+def most_lenient_category(data: Frames) -> str:
+    """The category with the largest judge effect; ties go to the first name A to Z."""
+    return _top_category(judge_effect_by_category(data))
 
 
 def flaky_items(cn: pd.DataFrame) -> list[str]:
@@ -124,25 +196,23 @@ def harness_items(data: Frames) -> list[str]:
     every time: their old-model completed runs were sent different inputs (the attachment
     fetch timed out on some runs and the prompt went without it). Every other item gets
     the same input on every run of a model."""
-    mine = completed(data)
-    mine = mine[mine["model"] == "old"]
-    inputs = mine.groupby("item_id")["input_tokens"].nunique()
-    varied = set(inputs.index[inputs > 1].astype(str))
-    return [i for i in flaky_items(counts(data, "old", "old")) if i in varied]
+    log = _Log.of(data)
+    return log.harness_items(log.counts("old", "old"))
 
 
 def judge_self_disagreement(data: Frames, judge: str) -> float:
     """The share of outputs seen in two or more completed runs (both models) that the
     judge gave different verdicts."""
-    verdicts = completed(data).groupby("output_hash")[JUDGES[judge]]
-    repeated = verdicts.size() >= 2
-    mixed = verdicts.nunique() > 1
-    return float((mixed & repeated).sum() / repeated.sum())
+    return _Log.of(data).self_disagreement(judge)
+
+
+def _noisier(old: float, new: float) -> str:
+    return "old" if old > new else "new"
 
 
 def noisier_judge(data: Frames) -> str:
-    old, new = (judge_self_disagreement(data, j) for j in ("old", "new"))
-    return "old" if old > new else "new"
+    log = _Log.of(data)
+    return _noisier(log.self_disagreement("old"), log.self_disagreement("new"))
 
 
 def _significant(p_value: float) -> str:
@@ -159,18 +229,20 @@ def reference(data: Frames, public: dict[str, Any]) -> Answers:
     k = int(public["k"])
     half_width = float(public["target_half_width"])
 
-    old_old = counts(data, "old", "old")
-    new_old = counts(data, "new", "old")
-    outputs = distinct_outputs(data, "old")
+    log = _Log.of(data)
+    cn = {(m, j): log.counts(m, j) for m in ("old", "new") for j in ("old", "new")}
+    means = {mj: c["c"] / c["n"] for mj, c in cn.items()}
+    old_old, new_old = cn[("old", "old")], cn[("new", "old")]
+    outputs = log.distinct_outputs("old")
     never = outputs[(outputs["runs"] >= 2) & (outputs["distinct"] == outputs["runs"])]
 
-    a = {(m, j): float(item_means(data, m, j).mean()) for m in ("old", "new")
-         for j in ("old", "new")}
-    headline_means = item_means(data, "new", "new")
+    a = {mj: float(m.mean()) for mj, m in means.items()}
+    headline_means = means[("new", "new")]
     sd = float(headline_means.std(ddof=1))
 
-    x_new, x_old = item_means(data, "new", "old"), item_means(data, "old", "old")
+    x_new, x_old = means[("new", "old")], means[("old", "old")]
     t_stat, p_value = stats.ttest_rel(x_new, x_old)
+    lenient = _top_category(_effect_by_category(data, headline_means - x_new))
 
     return {
         "q1_flaky_share": flaky_share(old_old),
@@ -187,12 +259,13 @@ def reference(data: Frames, public: dict[str, Any]) -> Answers:
         "q4_judge_effect": a[("new", "new")] - a[("new", "old")],
         "q4_judge_effect_old_outputs": a[("old", "new")] - a[("old", "old")],
         "q4_model_effect_new_judge": a[("new", "new")] - a[("old", "new")],
-        "q4_most_lenient_category": most_lenient_category(data),
+        "q4_most_lenient_category": lenient,
         "q5_t_statistic": float(t_stat),
         "q5_p_value": float(p_value),
         "q5_significant": _significant(float(p_value)),
-        "q6_harness_items": harness_items(data),
-        "q7_noisier_judge": noisier_judge(data),
+        "q6_harness_items": log.harness_items(old_old),
+        "q7_noisier_judge": _noisier(log.self_disagreement("old"),
+                                     log.self_disagreement("new")),
     }
 
 

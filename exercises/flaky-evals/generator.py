@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 CATEGORIES = ("extraction", "sql", "summarization", "classification", "policy_qa",
               "translation", "refusal")
@@ -488,15 +488,9 @@ def sample_parameters(rng: np.random.Generator) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 
 
-def _pick(rng: np.random.Generator, items: tuple[Any, ...] | list[Any]) -> Any:
-    return items[int(rng.integers(len(items)))]
-
-
-def _amount(rng: np.random.Generator, lang: str) -> str:
-    value = float(np.round(rng.lognormal(6.3, 1.0), 2))
+def _amount(value: float, lang: str, dollar: bool) -> str:
     if lang == "en":
-        symbol = "$" if rng.random() < 0.7 else "£"
-        return f"{symbol}{value:,.2f}"
+        return f"{'$' if dollar else '£'}{value:,.2f}"
     if lang == "ja":
         return f"¥{int(round(value * 150, -1)):,}"
     text = f"{value:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
@@ -505,9 +499,7 @@ def _amount(rng: np.random.Generator, lang: str) -> str:
     return f"{text} €"
 
 
-def _date(rng: np.random.Generator, lang: str) -> str:
-    month = int(rng.integers(1, 13))
-    day = int(rng.integers(1, 29))
+def _date(month: int, day: int, lang: str) -> str:
     if lang == "ja":
         return f"{month}月{day}日"
     name = MONTHS[lang][month - 1]
@@ -520,70 +512,125 @@ def _date(rng: np.random.Generator, lang: str) -> str:
     return f"{day} {name}"
 
 
-def _invoice(rng: np.random.Generator, lang: str) -> str:
-    return f"{INVOICE_PREFIX[lang]}{int(rng.integers(1000, 99999)):05d}"
+@dataclass(frozen=True)
+class _Bank:
+    """Tuples of texts keyed by language (or by category and language), flattened once so
+    a whole column of picks is one gather: entry ``key`` spans ``offset[key]`` and the
+    ``size[key]`` texts after it."""
+
+    texts: np.ndarray
+    offset: np.ndarray
+    size: np.ndarray
+
+    @classmethod
+    def of(cls, banks: list[tuple[str, ...]]) -> "_Bank":
+        size = np.array([len(b) for b in banks])
+        return cls(texts=np.array([t for b in banks for t in b], dtype=object),
+                   offset=np.cumsum(size) - size, size=size)
+
+    def pick(self, key: np.ndarray, u: np.ndarray) -> list[str]:
+        return list(self.texts[self.offset[key] + (u * self.size[key]).astype(int)])
 
 
-def _prompt(rng: np.random.Generator, category: str, lang: str) -> tuple[str, str]:
-    """The prompt text and the language it is actually in (some categories are en-only)."""
-    bank = PROMPTS[category]
-    if lang not in bank:
-        lang = "en"
-    vat = _pick(rng, VAT[lang])
-    slots = {
-        "customer": _pick(rng, CUSTOMERS[lang]),
-        "invoice": _invoice(rng, lang),
-        "amount": _amount(rng, lang),
-        "date": _date(rng, lang),
-        "days": str(int(rng.choice([7, 14, 21, 30, 45, 60, 90]))),
-        "merchant": _pick(rng, MERCHANTS[lang]),
-        "country": _pick(rng, COUNTRIES[lang]),
-        "vat": str(vat).replace(".", ",") if lang in ("de", "fr", "es") else str(vat),
-        "n": str(int(rng.choice([5, 10, 20, 25]))),
-        "months": str(int(rng.choice([3, 6, 12, 18, 24]))),
-        "last4": f"{int(rng.integers(0, 10000)):04d}",
-    }
-    return _pick(rng, bank[lang]).format(**slots), lang
+LANG_INDEX = {lang: i for i, lang in enumerate(LANGUAGES)}
+# A category without a bank in a language is asked in English (keys: category * 5 + language).
+BANK_LANGUAGE = [lang if lang in PROMPTS[c] else "en" for c in CATEGORIES for lang in LANGUAGES]
+PROMPT_BANK = _Bank.of([PROMPTS[c][BANK_LANGUAGE[i * len(LANGUAGES) + j]]
+                        for i, c in enumerate(CATEGORIES) for j in range(len(LANGUAGES))])
+CUSTOMER_BANK = _Bank.of([CUSTOMERS[lang] for lang in LANGUAGES])
+MERCHANT_BANK = _Bank.of([MERCHANTS[lang] for lang in LANGUAGES])
+COUNTRY_BANK = _Bank.of([COUNTRIES[lang] for lang in LANGUAGES])
+VAT_BANK = _Bank.of([tuple(str(v).replace(".", ",") if lang in ("de", "fr", "es") else str(v)
+                           for v in VAT[lang]) for lang in LANGUAGES])
+# Every date a prompt can name, per language: [language, month - 1, day - 1].
+DATE_TEXT = np.array([[[_date(m, d, lang) for d in range(1, 29)] for m in range(1, 13)]
+                      for lang in LANGUAGES], dtype=object)
+BANK_LANG_INDEX = np.array([LANG_INDEX[lang] for lang in BANK_LANGUAGE])
+DAYS = (7, 14, 21, 30, 45, 60, 90)
+TOP_N = (5, 10, 20, 25)
+MONTH_SPANS = (3, 6, 12, 18, 24)
+PROMPT_ATTEMPTS = 40  # a language's bank is tried 8 times, then the English one
+OWN_LANGUAGE_ATTEMPTS = 8
+
+
+def _prompts(rng: np.random.Generator, category: np.ndarray, lang: np.ndarray
+             ) -> tuple[list[str], np.ndarray]:
+    """One prompt per item (category and language as indices) and the index of the
+    language it is actually in. Every slot is drawn for every item at once; only the
+    text is put together item by item."""
+    n = len(category)
+    bank = category * len(LANGUAGES) + lang
+    used = BANK_LANG_INDEX[bank]
+    u = rng.random((5, n))
+    invoice = rng.integers(1000, 99999, size=n).tolist()
+    value = np.round(rng.lognormal(6.3, 1.0, size=n), 2).tolist()
+    dollar = (rng.random(n) < 0.7).tolist()
+    date = DATE_TEXT[used, rng.integers(0, 12, size=n), rng.integers(0, 28, size=n)]
+    days = rng.choice(DAYS, size=n).tolist()
+    top = rng.choice(TOP_N, size=n).tolist()
+    months = rng.choice(MONTH_SPANS, size=n).tolist()
+    last4 = rng.integers(0, 10000, size=n).tolist()
+    columns = zip(PROMPT_BANK.pick(bank, u[0]), [LANGUAGES[i] for i in used],
+                  CUSTOMER_BANK.pick(used, u[1]), MERCHANT_BANK.pick(used, u[2]),
+                  COUNTRY_BANK.pick(used, u[3]), VAT_BANK.pick(used, u[4]), list(date),
+                  invoice, value, dollar, days, top, months, last4, strict=True)
+    texts = [template.format(customer=customer, invoice=f"{INVOICE_PREFIX[lg]}{inv:05d}",
+                             amount=_amount(val, lg, dol), date=day_text, days=d,
+                             merchant=merchant, country=country, vat=vat, n=t, months=mo,
+                             last4=f"{l4:04d}")
+             for (template, lg, customer, merchant, country, vat, day_text, inv, val, dol,
+                  d, t, mo, l4) in columns]
+    return texts, used
 
 
 def _items_frame(rng: np.random.Generator, hidden: dict[str, Any]) -> pd.DataFrame:
     n = int(hidden["n_items"])
     cats = list(hidden["category_share"])
     cat_p = np.array([hidden["category_share"][c] for c in cats], dtype=float)
-    category = [cats[i] for i in rng.choice(len(cats), size=n, p=cat_p / cat_p.sum())]
+    category = np.array([CATEGORIES.index(c) for c in cats])[
+        rng.choice(len(cats), size=n, p=cat_p / cat_p.sum())]
     lang_p = np.array([hidden["language_share"][lang] for lang in LANGUAGES], dtype=float)
-    languages = [LANGUAGES[i] for i in rng.choice(len(LANGUAGES), size=n,
-                                                    p=lang_p / lang_p.sum())]
-    prompts, langs = [], []
+    languages = rng.choice(len(LANGUAGES), size=n, p=lang_p / lang_p.sum())
+    # No prompt twice: a duplicated prompt at temperature 0 whose runs pass and fail
+    # differently would be a mystery the data cannot explain. A repeat is drawn again (the
+    # first one keeps its prompt); a language whose bank for the category is used up
+    # falls back to English.
+    prompts, langs = _prompts(rng, category, languages)
+    pending = np.arange(n)
     seen: set[str] = set()
-    for c, lang in zip(category, languages, strict=True):
-        # No prompt twice: a duplicated prompt at temperature 0 whose runs pass and fail
-        # differently would be a mystery the data cannot explain. A language whose bank
-        # for the category is used up falls back to English.
-        for attempt in range(40):
-            text, used = _prompt(rng, c, lang if attempt < 8 else "en")
-            if text not in seen:
-                break
-        else:
-            raise RuntimeError(f"the prompt bank for {c} cannot give {n} distinct prompts")
-        seen.add(text)
-        prompts.append(text)
-        langs.append(used)
+    for attempt in range(1, PROMPT_ATTEMPTS + 1):
+        again = []
+        for i in pending.tolist():
+            if prompts[i] in seen:
+                again.append(i)
+            else:
+                seen.add(prompts[i])
+        if not again:
+            break
+        if attempt == PROMPT_ATTEMPTS:
+            raise RuntimeError(f"the prompt bank for {CATEGORIES[category[again[0]]]} cannot "
+                               f"give {n} distinct prompts")
+        pending = np.array(again)
+        redo = languages[pending] if attempt < OWN_LANGUAGE_ATTEMPTS else np.zeros_like(pending)
+        texts, langs[pending] = _prompts(rng, category[pending], redo)
+        for i, text in zip(again, texts, strict=True):
+            prompts[i] = text
     # Items accumulated over 18 months, most of them recent; regression items arrive
     # after incidents, in bursts.
-    start = dt.date(2024, 3, 1)
-    span = (dt.datetime.fromisoformat(hidden["old_sweeps_start"]).date() - start).days - 3
+    start = np.datetime64("2024-03-01", "D")
+    span = int((np.datetime64(hidden["old_sweeps_start"][:10], "D") - start)
+               .astype(int)) - 3
     ages = np.minimum(rng.exponential(span * 0.45, size=n), span - 1).astype(int)
-    added = [start + dt.timedelta(days=int(span - a)) for a in ages]
-    source = [SOURCES[i] for i in rng.choice(3, size=n, p=[0.55, 0.30, 0.15])]
+    added = np.datetime_as_string(start + np.sort(span - ages), unit="D")
+    source = np.array(SOURCES, dtype=object)[rng.choice(3, size=n, p=[0.55, 0.30, 0.15])]
     numbers = 100 + np.cumsum(rng.integers(1, 9, size=n))
     # Ids were handed out in the order items were added.
     return pd.DataFrame({
-        "item_id": [f"EV-{x:05d}" for x in numbers],
-        "category": category,
-        "language": langs,
+        "item_id": [f"EV-{x:05d}" for x in numbers.tolist()],
+        "category": np.array(CATEGORIES, dtype=object)[category],
+        "language": np.array(LANGUAGES, dtype=object)[langs],
         "source": source,
-        "added_on": [d.isoformat() for d in sorted(added)],
+        "added_on": added.astype(object),
         "prompt": prompts,
     })
 
@@ -612,23 +659,25 @@ def _new_pass_prob(rng: np.random.Generator, hidden: dict[str, Any],
     n = len(p_old)
     p = p_old.copy()
     order = rng.permutation(n)
-    stable_pass = [i for i in order if p_old[i] == 1.0]
-    stable_fail = [i for i in order if p_old[i] == 0.0]
-    flaky = [i for i in order if 0.0 < p_old[i] < 1.0]
+    stable_pass = order[p_old[order] == 1.0]
+    stable_fail = order[p_old[order] == 0.0]
+    flaky = order[(p_old[order] > 0.0) & (p_old[order] < 1.0)]
     n_regress = int(round(float(hidden["regression_share"]) * n))
     n_flakier = int(round(float(hidden["extra_flaky_new"]) * n))
-    for i in stable_pass[:n_regress]:
-        p[i] = 0.0 if rng.random() < 0.6 else rng.uniform(0.2, 0.6)
-    for i in stable_pass[n_regress:n_regress + n_flakier]:
-        p[i] = rng.uniform(0.6, 0.92)
-    for i in flaky:
-        if rng.random() < 0.5:
-            p[i] = float(np.clip(p_old[i] + rng.normal(0, 0.12), 0.1, 0.9))
-    target = float(hidden["model_effect_target"]) * n
-    for i in stable_fail:
-        if p.sum() - p_old.sum() >= target:
-            break
-        p[i] = 1.0 if rng.random() < 0.7 else rng.uniform(0.45, 0.9)
+    regress = stable_pass[:n_regress]
+    p[regress] = np.where(rng.random(len(regress)) < 0.6, 0.0,
+                          rng.uniform(0.2, 0.6, size=len(regress)))
+    flakier = stable_pass[n_regress:n_regress + n_flakier]
+    p[flakier] = rng.uniform(0.6, 0.92, size=len(flakier))
+    moved = flaky[rng.random(len(flaky)) < 0.5]
+    p[moved] = np.clip(p_old[moved] + rng.normal(0, 0.12, size=len(moved)), 0.1, 0.9)
+    # Fixes, in order, until the effect reaches its target: a fix is made while the
+    # effect before it is still short of the target.
+    fixed = np.where(rng.random(len(stable_fail)) < 0.7, 1.0,
+                     rng.uniform(0.45, 0.9, size=len(stable_fail)))
+    before = float(p.sum() - p_old.sum()) + np.cumsum(fixed) - fixed
+    count = int(np.searchsorted(before, float(hidden["model_effect_target"]) * n))
+    p[stable_fail[:count]] = fixed[:count]
     return p
 
 
@@ -768,6 +817,16 @@ def _item_means(runs: _Runs, verdict: np.ndarray, model: int, n_items: int) -> n
     return np.asarray(passes / counts)
 
 
+def _shuffled_by_group(rng: np.random.Generator, members: np.ndarray, group: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """``members`` in a random order within each group, groups in order; and each one's
+    rank within its group."""
+    idx = members[rng.permutation(len(members))]
+    idx = idx[np.argsort(group[idx], kind="stable")]
+    g = group[idx]
+    return idx, np.arange(len(idx)) - np.searchsorted(g, g)
+
+
 def _rejudge(rng: np.random.Generator, hidden: dict[str, Any], runs: _Runs,
              category: np.ndarray, harness: np.ndarray, n_items: int) -> None:
     """Both judges' verdicts. Per output: the old judge's is the latent verdict, the new
@@ -777,40 +836,44 @@ def _rejudge(rng: np.random.Generator, hidden: dict[str, Any], runs: _Runs,
     about. Harness items are judged plainly (their truncated runs fail under both)."""
     j = hidden["judge"]
     ok = runs.ok
-    clusters, first = np.unique(runs.cluster[ok], return_index=True)
-    c_item = runs.item[ok][first]
-    c_model = runs.model[ok][first]
-    c_cat = category[c_item]
-    c_pass = runs.old_pass[ok][first]
-    c_minor = runs.minor[ok][first]
-    c_dropped = runs.dropped[ok][first]
+    # Output clusters are numbered 0.. over the completed runs; ``members`` lists the
+    # completed runs cluster by cluster, ``start`` where each cluster's runs begin.
+    position = np.maximum(runs.cluster, 0)
+    n_clusters = int(runs.cluster.max()) + 1
+    members = np.argsort(np.where(ok, position, n_clusters), kind="stable")
+    c_size = np.bincount(position[ok], minlength=n_clusters)
+    start = np.cumsum(c_size) - c_size
+    first = members[start]
+    c_item = runs.item[first]
+    c_model = runs.model[first]
+    cat_index = {c: i for i, c in enumerate(CATEGORIES)}
+    c_group = c_model * len(CATEGORIES) + np.array([cat_index[c] for c in category])[c_item]
+    n_groups = 2 * len(CATEGORIES)
+    c_pass = runs.old_pass[first]
+    c_minor = runs.minor[first]
+    c_dropped = runs.dropped[first]
     c_harness = harness[c_item]
-    c_size = np.bincount(runs.cluster[ok], minlength=int(clusters.max()) + 1)[clusters]
     n_ok = np.bincount(runs.item[ok] * 2 + runs.model[ok], minlength=2 * n_items)
     c_weight = c_size / n_ok[c_item * 2 + c_model] / n_items
-    n_clusters = len(clusters)
-    groups = [(m, c) for m in (0, 1) for c in CATEGORIES]
 
     # The quiet judge turns most minor rewordings of failing outputs into passes and as
     # many (by weight, per model and category) of passing ones into fails: its pass rates
     # hardly move while its flaky items multiply.
     quiet = "new" if hidden["noisy_judge"] == "old" else "old"
-    picky = np.zeros(n_clusters, dtype=bool)
-    for model, cat in groups:
-        mine = c_minor & (c_model == model) & (c_cat == cat)
-        up = mine & ~c_pass & (rng.random(n_clusters) < float(hidden["picky_fail_share"]))
-        picky |= up
-        budget = float(c_weight[up].sum())
-        for c in rng.permutation(np.flatnonzero(mine & c_pass)):
-            if budget <= 0:
-                break
-            picky[c] = True
-            budget -= c_weight[c]
+    up = c_minor & ~c_pass & (rng.random(n_clusters) < float(hidden["picky_fail_share"]))
+    budget = np.bincount(c_group[up], weights=c_weight[up], minlength=n_groups)
+    down, _ = _shuffled_by_group(rng, np.flatnonzero(c_minor & c_pass), c_group)
+    # Taken in turn while the group's budget is not used up.
+    spent = np.cumsum(c_weight[down])
+    group_start = np.searchsorted(c_group[down], np.arange(n_groups))
+    before = spent - c_weight[down] - np.concatenate([[0.0], spent])[group_start][c_group[down]]
+    picky = up.copy()
+    picky[down[budget[c_group[down]] - before > 0]] = True
     old_v = c_pass ^ (picky if quiet == "old" else False)
     new_v = c_pass ^ (picky if quiet == "new" else False)
 
     base = float(j["base_leniency"]) * np.where(c_model == 1, float(j["new_model_bias"]), 1.0)
-    lenient_here = c_cat == hidden["lenient_category"]
+    lenient_here = np.asarray(category[c_item] == hidden["lenient_category"])
     flip_up = ~c_pass & ~lenient_here & ~c_dropped & (rng.random(n_clusters) < base)
     flip_down = c_pass & ~c_harness & ~c_minor & (rng.random(n_clusters) < float(j["strictness"]))
     new_v = (new_v | flip_up) & ~flip_down
@@ -819,33 +882,33 @@ def _rejudge(rng: np.random.Generator, hidden: dict[str, Any], runs: _Runs,
     # in each model and category (so the noise moves no pass rate much), each run judged
     # afresh; every unsure output shows it at least once and keeps its verdict once.
     eligible = (c_size >= 2) & ~c_dropped & ~c_harness
-    run_cluster = np.maximum(runs.cluster, 0)
-    position = np.searchsorted(clusters, run_cluster)
-    members = np.split(np.argsort(np.where(ok, position, -1), kind="stable"),
-                       np.cumsum(np.bincount(np.where(ok, position + 1, 0),
-                                             minlength=n_clusters + 1)))[1:-1]
     flips = {}
     unsure = {}
     for judge, v in (("old", old_v), ("new", new_v)):
         rate = float(hidden["judge_noise"]["noisy" if judge == hidden["noisy_judge"]
                                           else "quiet"])
+        side = c_group * 2 + v
+        per_side = np.bincount(side[eligible], minlength=2 * n_groups).reshape(n_groups, 2)
+        # Rounded at random, so a rate of a fraction of an output per group adds up.
+        expected = rate * per_side.sum(axis=1) / 2
+        count = np.minimum(per_side.min(axis=1),
+                           (expected + rng.random(n_groups)).astype(int))
+        # Every judge is unsure about some output: if the rounding left it none, one
+        # group (drawn by its expected count) gets one.
+        room = np.where(per_side.min(axis=1) > 0, expected, 0.0)
+        if count.sum() == 0 and room.sum() > 0:
+            count[rng.choice(n_groups, p=room / room.sum())] = 1
+        chosen, rank = _shuffled_by_group(rng, np.flatnonzero(eligible), side)
         mask = np.zeros(n_clusters, dtype=bool)
-        for model, cat in groups:
-            here = eligible & (c_model == model) & (c_cat == cat)
-            sides = [np.flatnonzero(here & v), np.flatnonzero(here & ~v)]
-            # Rounded at random, so a rate of a fraction of an output per group adds up.
-            expected = rate * here.sum() / 2
-            count = min(len(sides[0]), len(sides[1]), int(expected + rng.random()))
-            for side in sides:
-                mask[rng.choice(side, size=count, replace=False)] = True
+        mask[chosen[rank < count[side[chosen] // 2]]] = True
         flip_p = rng.uniform(0.3, 0.5, size=n_clusters)
         run_flips = ok & mask[position] & (rng.random(len(runs.item)) < flip_p[position])
-        for c in np.flatnonzero(mask):
-            got = run_flips[members[c]]
-            if not got.any():
-                run_flips[members[c][rng.integers(len(got))]] = True
-            elif got.all():
-                run_flips[members[c][rng.integers(len(got))]] = False
+        # An unsure output flipped on none of its runs gets one flip, one flipped on all
+        # of them keeps its verdict on one.
+        n_flips = np.bincount(position[run_flips], minlength=n_clusters)
+        fix = np.flatnonzero(mask & ((n_flips == 0) | (n_flips == c_size)))
+        pick = members[start[fix] + (rng.random(len(fix)) * c_size[fix]).astype(int)]
+        run_flips[pick] = n_flips[fix] == 0
         flips[judge], unsure[judge] = run_flips, mask
 
     def judged() -> tuple[np.ndarray, np.ndarray]:
@@ -863,14 +926,10 @@ def _rejudge(rng: np.random.Generator, hidden: dict[str, Any], runs: _Runs,
     pool = np.flatnonzero(~new_v & lenient_here & (c_model == 1) & ~c_dropped
                           & ~unsure["new"])
     pool = pool[rng.permutation(len(pool))]
-    got = 0.0
-    flipped = 0
-    for c in pool:
-        if got >= need:
-            break
-        new_v[c] = True
-        got += c_weight[c]
-        flipped += 1
+    # Flipped in turn while the effect gained so far is short of what is needed.
+    gained = np.cumsum(c_weight[pool]) - c_weight[pool]
+    flipped = int(np.searchsorted(gained, need))
+    new_v[pool[:flipped]] = True
     share = flipped / max(len(pool), 1)
     old_pool = ~new_v & lenient_here & (c_model == 0) & ~c_dropped & ~unsure["new"]
     new_v |= old_pool & (rng.random(n_clusters) < share * float(j["lenient_old_ratio"]))
@@ -893,6 +952,18 @@ def _flaky_items(runs: _Runs, verdict: np.ndarray, model: int, n_items: int) -> 
     c = np.bincount(runs.item[sel], weights=verdict[sel].astype(float), minlength=n_items)
     n = np.bincount(runs.item[sel], minlength=n_items)
     return np.asarray((c > 0) & (c < n))
+
+
+def _comb_ratio(k: int, top: int) -> np.ndarray:
+    """C(c, k) / C(n, k) for every 0 <= c <= n <= top (n >= k), indexed [c, n]."""
+    return np.array([[math.comb(a, k) / math.comb(b, k) if b >= k else math.nan
+                      for b in range(top + 1)] for a in range(top + 1)])
+
+
+def _t_paired(a: np.ndarray, b: np.ndarray) -> float:
+    """The paired t statistic (scipy's ttest_rel, without its per-call overhead)."""
+    d = a - b
+    return float(d.mean() / (d.std(ddof=1) / math.sqrt(len(d))))
 
 
 def _planted_ok(runs: _Runs, hidden: dict[str, Any], public: dict[str, Any],
@@ -923,13 +994,15 @@ def _planted_ok(runs: _Runs, hidden: dict[str, Any], public: dict[str, Any],
     old_new = _item_means(runs, runs.new_pass, 0, n_items)
 
     diff = new_old - old_old
-    t, pval = stats.ttest_rel(new_old, old_old)
+    t = _t_paired(new_old, old_old)
+    pval = float(2 * special.stdtr(n_items - 1, -abs(t)))
     if hidden["model_effect_real"] and not (pval < 0.03 and t > 0):
         return False
     if not hidden["model_effect_real"] and not (pval > 0.12 and t > 0.25):
         return False
-    t_unpaired = stats.ttest_ind(new_old, old_old, equal_var=False).statistic
-    t_headline = stats.ttest_rel(new_new, old_old).statistic
+    t_unpaired = (new_old.mean() - old_old.mean()) / math.sqrt(
+        (new_old.var(ddof=1) + old_old.var(ddof=1)) / n_items)
+    t_headline = _t_paired(new_new, old_old)
     if min(abs(t - t_unpaired), abs(t - t_headline)) < 0.05:
         return False
 
@@ -952,8 +1025,7 @@ def _planted_ok(runs: _Runs, hidden: dict[str, Any], public: dict[str, Any],
         c = np.bincount(runs.item[sel], weights=runs.old_pass[sel].astype(float),
                         minlength=n_items).astype(int)
         n = np.bincount(runs.item[sel], minlength=n_items)
-        unbiased = np.mean([math.comb(int(a), k) / math.comb(int(b), k)
-                            for a, b in zip(c, n, strict=True)])
+        unbiased = float(np.mean(_comb_ratio(k, int(n.max()))[c, n]))
         plugin = float(np.mean((c / n) ** k))
         if plugin - unbiased < 0.002:
             return False
@@ -970,8 +1042,9 @@ def _planted_ok(runs: _Runs, hidden: dict[str, Any], public: dict[str, Any],
     if flaky(1) - flaky(0) < 0.015:
         return False
     sel = (runs.model == 0) & runs.ok
-    pairs = np.unique(np.stack([runs.item[sel], runs.cluster[sel]]), axis=1)
-    multi = np.bincount(pairs[0], minlength=n_items) >= 2
+    pairs = np.unique(runs.item[sel].astype(np.int64) * (int(runs.cluster.max()) + 1)
+                      + runs.cluster[sel])
+    multi = np.bincount(pairs // (int(runs.cluster.max()) + 1), minlength=n_items) >= 2
     if abs(float(multi.mean()) - flaky(0)) < 0.003:
         return False
 
@@ -990,19 +1063,20 @@ def _planted_ok(runs: _Runs, hidden: dict[str, Any], public: dict[str, Any],
 # ---------------------------------------------------------------------------------------
 
 
-def _hex(rng: np.random.Generator, count: int, width: int) -> list[str]:
+def _hex(rng: np.random.Generator, count: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` random ids of ``width`` hex digits (even): the values and their text."""
     values = rng.integers(0, 2 ** (4 * width), size=count, dtype=np.uint64)
-    return [f"{int(v):0{width}x}" for v in values]
+    digits = values.astype(">u8").view(np.uint8).reshape(count, 8)[:, 8 - width // 2:]
+    text = np.frombuffer(digits.tobytes().hex().encode("ascii"), dtype=f"S{width}")
+    return values, text.astype(f"U{width}")
 
 
 def _input_tokens(rng: np.random.Generator, items: pd.DataFrame, runs: _Runs,
                   attachment: np.ndarray) -> np.ndarray:
     """The tokens sent: system prompt, prompt and attachment (none when the harness
     dropped it); the new model's tokenizer counts the same text a little differently."""
-    prompt = items["prompt"].to_numpy()
-    language = items["language"].to_numpy()
-    prompt_tokens = np.array([len(t) * 1.1 if lang == "ja" else len(t) / 3.9
-                              for t, lang in zip(prompt, language, strict=True)])
+    length = np.fromiter(map(len, items["prompt"]), dtype=float, count=len(items))
+    prompt_tokens = np.where(items["language"].to_numpy() == "ja", length * 1.1, length / 3.9)
     system = float(rng.integers(900, 1400))
     ratio = np.where(runs.model == 1, rng.uniform(0.9, 1.08), 1.0)
     sent = system + prompt_tokens[runs.item] + np.where(runs.dropped, 0,
@@ -1010,28 +1084,56 @@ def _input_tokens(rng: np.random.Generator, items: pd.DataFrame, runs: _Runs,
     return np.asarray(np.round(sent * ratio).astype(int))
 
 
+def _iso_ms(ms: np.ndarray) -> np.ndarray:
+    """Epoch milliseconds as ISO 8601 UTC text, 2025-09-05T04:00:00.747Z (written digit by
+    digit: numpy's datetime_as_string is slow on a whole log)."""
+    days, rem = np.divmod(ms, 86_400_000)
+    unique_days, day = np.unique(days, return_inverse=True)
+    dates = np.datetime_as_string(unique_days.astype("datetime64[D]")).astype("S10")
+    out = np.empty((len(ms), 24), dtype=np.uint8)
+    out[:, :10] = np.frombuffer(dates.tobytes(), dtype=np.uint8).reshape(-1, 10)[day]
+    for col, char in ((10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z")):
+        out[:, col] = ord(char)
+    hours, rem = np.divmod(rem, 3_600_000)
+    minutes, rem = np.divmod(rem, 60_000)
+    seconds, millis = np.divmod(rem, 1000)
+    for col, value, width in ((11, hours, 2), (14, minutes, 2), (17, seconds, 2),
+                              (20, millis, 3)):
+        for digit in range(width):
+            out[:, col + width - 1 - digit] = 48 + (value // 10 ** digit) % 10
+    return out.view("S24").ravel().astype("U24").astype(object)
+
+
+def _text_or_missing(values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """A text column with a missing value where ``present`` is False."""
+    out = values.astype(object)
+    out[~present] = np.nan
+    return out
+
+
 def _runs_frame(rng: np.random.Generator, hidden: dict[str, Any], items: pd.DataFrame,
                 runs: _Runs, attachment: np.ndarray) -> pd.DataFrame:
     n_runs = len(runs.item)
     k_runs = int(hidden["runs_per_item"])
-    category = items["category"].to_numpy()[runs.item]
+    category = items["category"].to_numpy()
+    cat_index = {c: i for i, c in enumerate(CATEGORIES)}
+    run_cat = np.array([cat_index[c] for c in category])[runs.item]
 
     # Output hashes: one per output cluster.
     n_clusters = int(runs.cluster.max()) + 1
-    cluster_hash = np.array(_hex(rng, n_clusters, 16))
-    output_hash = np.where(runs.ok, cluster_hash[np.maximum(runs.cluster, 0)], "")
+    cluster = np.maximum(runs.cluster, 0)
+    _, cluster_hash = _hex(rng, n_clusters, 16)
 
     # Output length and latency: per category, longer for the new model; the same output
     # has roughly the same length.
-    med_tokens = np.array([CATEGORY_TOKENS[c] for c in category], dtype=float)
+    med_tokens = np.array([CATEGORY_TOKENS[c] for c in CATEGORIES], dtype=float)[run_cat]
     cluster_tokens = rng.lognormal(0.0, 0.45, size=n_clusters)
-    tokens = med_tokens * cluster_tokens[np.maximum(runs.cluster, 0)]
+    tokens = med_tokens * cluster_tokens[cluster]
     tokens *= np.where(runs.model == 1, 1.25, 1.0)
     # Without its attachment the model writes a short "I cannot see the file" answer.
-    tokens = np.where(runs.dropped, 55 * cluster_tokens[np.maximum(runs.cluster, 0)] ** 0.5,
-                      tokens)
+    tokens = np.where(runs.dropped, 55 * cluster_tokens[cluster] ** 0.5, tokens)
     tokens = np.maximum(np.round(tokens), 1)
-    med_latency = np.array([CATEGORY_LATENCY[c] for c in category], dtype=float)
+    med_latency = np.array([CATEGORY_LATENCY[c] for c in CATEGORIES], dtype=float)[run_cat]
     latency = med_latency * (tokens / med_tokens) ** 0.8 * rng.lognormal(0.0, 0.3, n_runs)
     spikes = rng.random(n_runs) < 0.02
     latency[spikes] *= rng.uniform(3, 8, size=int(spikes.sum()))
@@ -1042,48 +1144,56 @@ def _runs_frame(rng: np.random.Generator, hidden: dict[str, Any], items: pd.Data
     p_timeout = np.clip(0.2 + 0.6 * med_latency / max(CATEGORY_LATENCY.values()), 0.2, 0.8)
     u = rng.random(n_runs)
     kind = np.where(u < p_timeout, 0, np.where(u < p_timeout + (1 - p_timeout) * 0.6, 1, 2))
-    status = np.where(runs.ok, "ok", np.array(["timeout", "rate_limited", "server_error"])[kind])
-    latency = np.where(status == "timeout", 60_000, latency)
-    latency = np.where(status == "rate_limited", rng.integers(40, 400, size=n_runs), latency)
-    latency = np.where(status == "server_error", rng.integers(800, 9000, size=n_runs), latency)
+    kind = np.where(runs.ok, -1, kind)
+    latency = np.where(kind == 0, 60_000, latency)
+    latency = np.where(kind == 1, rng.integers(40, 400, size=n_runs), latency)
+    latency = np.where(kind == 2, rng.integers(800, 9000, size=n_runs), latency)
+    status = np.array(["timeout", "rate_limited", "server_error", "ok"], dtype=object)[kind]
 
     # Time stamps: K sweeps per model, each sweep running all items in a shuffled order
     # on 8 workers; the old model's sweeps ran before the judge upgrade, the new one's after.
-    started = np.empty(n_runs, dtype="datetime64[ms]")
-    for m, key in enumerate(("old_sweeps_start", "new_sweeps_start")):
-        t0 = np.datetime64(dt.datetime.fromisoformat(hidden[key]), "ms")
-        for r in range(1, k_runs + 1):
-            sel = np.flatnonzero((runs.model == m) & (runs.run_index == r))
-            sel = sel[rng.permutation(len(sel))]
-            busy = np.cumsum(latency[sel] + rng.integers(30, 400, size=len(sel))) / 8
-            gap_h = (r - 1) * rng.uniform(2.5, 3.5) + (24 * ((r - 1) // 4))
-            offset = np.round(busy + gap_h * 3_600_000).astype("int64")
-            started[sel] = t0 + offset.astype("timedelta64[ms]")
-    stamps = np.datetime_as_string(started, unit="ms")
+    sweep = runs.model * k_runs + runs.run_index - 1
+    queue = np.lexsort((rng.random(n_runs), sweep))  # sweep by sweep, shuffled within
+    busy = np.cumsum(latency[queue] + rng.integers(30, 400, size=n_runs))
+    first = np.searchsorted(sweep[queue], np.arange(2 * k_runs))
+    busy = (busy - np.concatenate([[0], busy])[first][sweep[queue]]) / 8
+    r = np.arange(2 * k_runs) % k_runs
+    gap_h = r * rng.uniform(2.5, 3.5, size=2 * k_runs) + 24 * (r // 4)
+    t0 = np.array([np.datetime64(dt.datetime.fromisoformat(hidden[key]), "ms").astype("int64")
+                   for key in ("old_sweeps_start", "new_sweeps_start")])
+    started = np.empty(n_runs, dtype="int64")
+    started[queue] = (t0[runs.model[queue]]
+                      + np.round(busy + gap_h[sweep[queue]] * 3_600_000).astype("int64"))
 
-    def verdict(col: np.ndarray) -> np.ndarray:
-        return np.where(runs.ok, np.where(col, "pass", "fail"), "")
+    run_value, run_text = _hex(rng, n_runs, 12)
+    input_tokens = _input_tokens(rng, items, runs, attachment)
+    # The log is in the order the runs started (the hex run ids sort as their values,
+    # the fixed-width ISO stamps as their instants).
+    order = np.argsort(started, kind="stable")
+    if (np.diff(started[order]) == 0).any():
+        order = np.lexsort((run_value, started))
+    ok = runs.ok[order]
+    verdicts = np.array(["fail", "pass"], dtype=object)
 
-    frame = pd.DataFrame({
-        "run_id": [f"run_{h}" for h in _hex(rng, n_runs, 12)],
-        "item_id": items["item_id"].to_numpy()[runs.item],
-        "model": np.array(MODELS)[runs.model],
-        "model_version": np.array([MODEL_VERSIONS[m] for m in MODELS])[runs.model],
-        "run_index": runs.run_index,
-        "started_at": [s + "Z" for s in stamps],
-        "status": status,
-        "latency_ms": latency.astype(int),
-        "input_tokens": np.where(runs.ok, _input_tokens(rng, items, runs, attachment), np.nan),
-        "output_tokens": np.where(runs.ok, tokens, np.nan),
-        "output_hash": output_hash,
-        "verdict_old_judge": verdict(runs.old_pass),
-        "verdict_new_judge": verdict(runs.new_pass),
+    def int_or_missing(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        return pd.arrays.IntegerArray(values[order].astype("int64"), ~ok)
+
+    return pd.DataFrame({
+        "run_id": np.strings.add("run_", run_text[order]).astype(object),
+        "item_id": items["item_id"].to_numpy()[runs.item[order]],
+        "model": np.array(MODELS, dtype=object)[runs.model[order]],
+        "model_version": np.array([MODEL_VERSIONS[m] for m in MODELS],
+                                  dtype=object)[runs.model[order]],
+        "run_index": runs.run_index[order],
+        "started_at": _iso_ms(started[order]),
+        "status": status[order],
+        "latency_ms": latency[order].astype(int),
+        "input_tokens": int_or_missing(input_tokens),
+        "output_tokens": int_or_missing(tokens),
+        "output_hash": _text_or_missing(cluster_hash[cluster[order]], ok),
+        "verdict_old_judge": _text_or_missing(verdicts[runs.old_pass[order].astype(int)], ok),
+        "verdict_new_judge": _text_or_missing(verdicts[runs.new_pass[order].astype(int)], ok),
     })
-    frame["output_tokens"] = frame["output_tokens"].astype("Int64")
-    frame["input_tokens"] = frame["input_tokens"].astype("Int64")
-    for col in ("output_hash", "verdict_old_judge", "verdict_new_judge"):
-        frame[col] = frame[col].replace("", pd.NA)
-    return frame.sort_values(["started_at", "run_id"], kind="stable").reset_index(drop=True)
 
 
 def generate(rng: np.random.Generator, params: dict[str, Any]) -> dict[str, pd.DataFrame]:

@@ -1334,45 +1334,77 @@ class _Slots:
         return self.rendered[lang]
 
 
-def _slots(rng: _Draws, lang: str, when: dt.datetime) -> _Slots:
-    order = f"TW-{_int(rng, 1000000, 9999999)}"
-    past = (when - dt.timedelta(days=_int(rng, 2, 16))).date()
-    later = (when + dt.timedelta(days=_int(rng, 10, 300))).date()
-    amount = float(_pick(rng, (19.99, 24.5, 39.0, 49.0, 64.9, 89.99, 129.0, 149.9, 219.0,
-                               34.95, 12.49, 74.0, 299.0, 58.8)))
-    email = f"{_pick(rng, EMAIL_USERS)}@{_pick(rng, EMAIL_DOMAINS)}"
-    values = {
-        "order": order,
-        "date": _fmt_date(lang, past),
-        "later": _fmt_date(lang, later),
-        "amount": fmt_price(lang, amount),
-        "product": _pick(rng, PRODUCTS),
-        "carrier": _pick(rng, CARRIERS[lang]),
-        "email": email,
-        "email_masked": email[0] + "***" + email[email.index("@") - 1:],
-        "rma": f"RMA-{_int(rng, 100000, 999999)}",
-        "claim": f"WC-{_int(rng, 10000, 99999)}",
-        "ticket": f"#{_int(rng, 4000000, 4999999)}",
-        "card": f"{_int(rng, 1000, 10000)}",
-    }
-    # The order's state is the same whichever message of the session asks about it.
-    raw = {"order": order, "past": past.isoformat(), "later": later.isoformat(),
-           "amount": amount, "email": email,
-           "eta": (when + dt.timedelta(days=_int(rng, 1, 6))).date().isoformat(),
-           "window_ends": (past + dt.timedelta(days=30)).isoformat(),
-           "order_state": _pick(rng, ("delivered", "in_transit", "in_transit",
-                                      "label_created")),
-           "refund_state": _pick(rng, ("issued", "issued", "issued", "pending", "pending",
-                                       "not_received")),
-           "eligible": rng.random() < 0.85, "covered": rng.random() < 0.85,
-           "serial": f"SN{_int(rng, 10**9, 10**10 - 1)}",
-           "customer": f"cus_{_int(rng, 10**7, 10**8 - 1)}",
-           "shipment": f"shp_{_int(rng, 0, 16**8):08x}",
-           "membership": f"mem_{_int(rng, 0, 16**8):08x}",
-           "warranty": f"wty_{_int(rng, 0, 16**8):08x}",
-           "line": f"ln_{_int(rng, 0, 16**6):06x}",
-           "address": f"addr_{_int(rng, 10000, 99999)}"}
-    return _Slots(values, raw)
+AMOUNTS = (19.99, 24.5, 39.0, 49.0, 64.9, 89.99, 129.0, 149.9, 219.0, 34.95, 12.49, 74.0,
+           299.0, 58.8)
+ORDER_STATES = ("delivered", "in_transit", "in_transit", "label_created")
+REFUND_STATES = ("issued", "issued", "issued", "pending", "pending", "not_received")
+
+
+@functools.cache
+def _day(ordinal: int) -> tuple[dt.date, str]:
+    day = dt.date.fromordinal(ordinal)
+    return day, day.isoformat()
+
+
+def _all_slots(rng: np.random.Generator, sessions: list[tuple[str, dt.datetime]]
+               ) -> list[_Slots]:
+    """The customer's own data of every session (its language, its first message's
+    time), each field drawn as one array for all sessions."""
+    n = len(sessions)
+
+    def ints(low: int, high: int) -> list[int]:
+        return [int(x) for x in rng.integers(low, high, size=n).tolist()]
+
+    def picks(items: tuple[Any, ...]) -> list[Any]:
+        return [items[i] for i in rng.integers(0, len(items), size=n).tolist()]
+
+    orders, back, ahead, eta = ints(1000000, 9999999), ints(2, 16), ints(10, 300), ints(1, 6)
+    amounts, users, domains = picks(AMOUNTS), picks(EMAIL_USERS), picks(EMAIL_DOMAINS)
+    products, carrier_u = picks(PRODUCTS), rng.random(n).tolist()
+    rmas, claims, tickets = ints(100000, 999999), ints(10000, 99999), ints(4000000, 4999999)
+    cards, serials, customers = ints(1000, 10000), ints(10**9, 10**10 - 1), ints(10**7, 10**8 - 1)
+    shipments, memberships, warranties = ints(0, 16**8), ints(0, 16**8), ints(0, 16**8)
+    lines, addresses = ints(0, 16**6), ints(10000, 99999)
+    order_states, refund_states = picks(ORDER_STATES), picks(REFUND_STATES)
+    eligible, covered = (rng.random(n) < 0.85).tolist(), (rng.random(n) < 0.85).tolist()
+    out = []
+    for i, (lang, when) in enumerate(sessions):
+        today = when.toordinal()
+        past, past_iso = _day(today - back[i])
+        later, later_iso = _day(today + ahead[i])
+        order, amount = f"TW-{orders[i]}", float(amounts[i])
+        email = f"{users[i]}@{domains[i]}"
+        carriers = CARRIERS[lang]
+        values = {
+            "order": order,
+            "date": _fmt_date(lang, past),
+            "later": _fmt_date(lang, later),
+            "amount": fmt_price(lang, amount),
+            "product": products[i],
+            "carrier": carriers[int(carrier_u[i] * len(carriers))],
+            "email": email,
+            "email_masked": email[0] + "***" + email[email.index("@") - 1:],
+            "rma": f"RMA-{rmas[i]}",
+            "claim": f"WC-{claims[i]}",
+            "ticket": f"#{tickets[i]}",
+            "card": f"{cards[i]}",
+        }
+        # The order's state is the same whichever message of the session asks about it.
+        raw = {"order": order, "past": past_iso, "later": later_iso,
+               "amount": amount, "email": email,
+               "eta": _day(today + eta[i])[1],
+               "window_ends": _day(past.toordinal() + 30)[1],
+               "order_state": order_states[i], "refund_state": refund_states[i],
+               "eligible": bool(eligible[i]), "covered": bool(covered[i]),
+               "serial": f"SN{serials[i]}",
+               "customer": f"cus_{customers[i]}",
+               "shipment": f"shp_{shipments[i]:08x}",
+               "membership": f"mem_{memberships[i]:08x}",
+               "warranty": f"wty_{warranties[i]:08x}",
+               "line": f"ln_{lines[i]:06x}",
+               "address": f"addr_{addresses[i]}"}
+        out.append(_Slots(values, raw))
+    return out
 
 
 def _tool_call(rng: _Draws, name: str, status: str, s: _Slots, p: _Plan,
@@ -1785,16 +1817,21 @@ def generate_with_truth(rng: np.random.Generator, params: dict[str, Any]
     steps = np.sort(u[:, 1:], axis=1) * (top - 0.3)[:, None]
     scores = np.round(np.column_stack([top, top[:, None] - steps]), 2).tolist()
     start = dt.datetime.fromisoformat(hidden["week_start"])
-    session_meta: dict[int, tuple[str, str, str, _Slots]] = {}
+    times = [start + dt.timedelta(hours=p.hour) for p in plans]
+    firsts: dict[int, tuple[str, dt.datetime]] = {}
+    for p, when in zip(plans, times, strict=True):
+        firsts.setdefault(p.session, (p.lang, when))
+    slots_of = dict(zip(firsts, _all_slots(rng, list(firsts.values())), strict=True))
+    session_meta: dict[int, tuple[str, str, str]] = {}
     traces = []
     for i, (p, tid) in enumerate(zip(plans, ids, strict=True)):
-        when = start + dt.timedelta(hours=p.hour)
+        when = times[i]
         if p.session not in session_meta:
             session_meta[p.session] = (f"ses_{_int(draws, 0, 2**40):010x}",
                                        _weighted(draws, CHANNELS),
-                                       _pick(draws, LOCALES[p.lang]),
-                                       _slots(draws, p.lang, when))
-        sid, channel, locale, slots = session_meta[p.session]
+                                       _pick(draws, LOCALES[p.lang]))
+        sid, channel, locale = session_meta[p.session]
+        slots = slots_of[p.session]
         trace = _write_trace(draws, p, tid, when, slots, public, hidden, fillers[i],
                              scores[i])
         trace |= {"session_id": sid, "channel": channel, "locale": locale}

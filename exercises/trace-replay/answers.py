@@ -53,6 +53,12 @@ _UNIT = (r"(?:business days?|days?|hours?|minutes?|weeks?|months?|years?"
          r"|werktagen?|tagen?|stunden|minuten|wochen|monaten?|jahren?)")
 TIME_QUANTITY = re.compile(
     rf"\b{_NUM}(?:\s*(?:-|–|to|a|bis)\s*{_NUM})?\s*-?\s*{_UNIT}\b", re.IGNORECASE)
+# The same pattern on lower-cased text, case-sensitive, with a look-ahead on the first
+# letter of a number: the regex engine skips most positions at once (3x faster, same
+# matches; the tests compare the two).
+_FIRST = "".join(sorted({w[0] for w in WORDS}))
+_TIME_QUANTITY_LOWER = re.compile(
+    rf"\b(?=[\d{_FIRST}]){_NUM}(?:\s*(?:-|–|to|a|bis)\s*{_NUM})?\s*-?\s*{_UNIT}\b")
 PRICE = re.compile(r"\$(\d[\d,]*\.\d\d)|(\d+,\d\d)\s?€")
 
 
@@ -63,11 +69,14 @@ def _number(token: str) -> float:
 
 def time_quantities(text: str) -> set[float]:
     """Every number stated with a unit of time (both ends of a range)."""
-    return {_number(t) for m in TIME_QUANTITY.finditer(text) for t in m.groups() if t}
+    return {float(WORDS[t]) if t in WORDS else float(t)
+            for m in _TIME_QUANTITY_LOWER.finditer(text.lower()) for t in m.groups() if t}
 
 
 def prices(text: str) -> set[float]:
-    out = set()
+    out: set[float] = set()
+    if "$" not in text and "€" not in text:
+        return out
     for dollars, euros in PRICE.findall(text):
         out.add(float(dollars.replace(",", "")) if dollars else float(euros.replace(",", ".")))
     return out
@@ -97,23 +106,43 @@ def contradicts(trace: Mapping[str, Any], numbers: dict[str, set[float]],
     states: a number of theirs, stated differently. Prices the tools returned are the
     customer's data, not article quantities."""
     docs = list(trace["citations"]) if against is None else list(against)
+    return _contradicts(docs, str(trace["answer"]), trace["tool_calls"], numbers,
+                        digits_only, tool_amounts_count)
+
+
+_WORD_TOKEN = re.compile(r"\b(" + "|".join(WORDS) + r")\b", re.IGNORECASE)
+
+
+def _contradicts(docs: list[str], answer: str, tool_calls: list[dict[str, Any]],
+                 numbers: dict[str, set[float]], digits_only: bool = False,
+                 tool_amounts_count: bool = False) -> bool:
+    """``contradicts`` on a trace's fields (the tool amounts are read only when the
+    answer states a price)."""
     if not docs:
         return False
     stated = set().union(*(numbers.get(d, set()) for d in docs))
-    answer = str(trace["answer"])
     if digits_only:
-        answer = re.sub(r"\b(" + "|".join(WORDS) + r")\b", "", answer, flags=re.IGNORECASE)
-    said = time_quantities(answer)
-    amounts = set() if tool_amounts_count else set().union(
-        set(), *(_tool_numbers(c["output"]) for c in trace["tool_calls"]))
-    return bool(said - stated) or bool(prices(answer) - stated - amounts)
+        answer = _WORD_TOKEN.sub("", answer)
+    if time_quantities(answer) - stated:
+        return True
+    said = prices(answer) - stated
+    if not said or tool_amounts_count:
+        return bool(said)
+    return bool(said - set().union(set(), *(_tool_numbers(c["output"]) for c in tool_calls)))
+
+
+def _columns(traces: pd.DataFrame, *names: str) -> list[list[Any]]:
+    """Columns as Python lists (much faster than ``to_dict(orient="records")``)."""
+    return [traces[name].tolist() for name in names]
 
 
 def contradicting(data: Frames, **how: Any) -> list[str]:
     """Trace ids whose answer contradicts an article it cites, sorted."""
     numbers = article_numbers(data["help_center.jsonl"])
-    return sorted(str(t["trace_id"]) for t in data["traces.jsonl"].to_dict(orient="records")
-                  if contradicts(t, numbers, **how))
+    ids, cited, answer, calls = _columns(data["traces.jsonl"], "trace_id", "citations",
+                                         "answer", "tool_calls")
+    return sorted(str(t) for t, c, a, tc in zip(ids, cited, answer, calls, strict=True)
+                  if _contradicts(list(c), str(a), tc, numbers, **how))
 
 
 # ---------------------------------------------------------------------------------------
@@ -141,30 +170,55 @@ def failing_stages(
 ) -> list[str]:
     """Every stage the trace fails, in the stated order. The flags switch on two mistakes:
     ``status_only`` ignores wrong tools, ``anywhere`` ignores k."""
+    return _failing(str(trace["trace_id"]), str(trace["intent"]), trace["tool_calls"],
+                    trace["retrieved"], trace["gold_doc_ids"],
+                    trace["instruction_violations"], k, allowed, contradicted,
+                    status_only, anywhere)
+
+
+def _seen(retrieved: list[dict[str, Any]], k: int, anywhere: bool = False) -> set[str]:
+    return {str(d["doc_id"]) for d in retrieved if anywhere or int(d["rank"]) <= k}
+
+
+def _failing(trace_id: str, intent: str, calls: list[dict[str, Any]],
+             retrieved: list[dict[str, Any]], gold: list[str], violations: list[str],
+             k: int, allowed: dict[str, set[str]], contradicted: set[str],
+             status_only: bool = False, anywhere: bool = False,
+             seen: set[str] | None = None) -> list[str]:
+    """``failing_stages`` on a trace's fields (``seen``: its top-k ids, if known)."""
     failed = []
-    calls = trace["tool_calls"]
     if any(c["status"] != "ok" for c in calls) or (not status_only and any(
-            c["name"] not in allowed.get(str(trace["intent"]), set()) for c in calls)):
+            c["name"] not in allowed.get(intent, set()) for c in calls)):
         failed.append("tool")
-    if not set(trace["gold_doc_ids"]) & top_k_ids(trace, k, anywhere):
+    if seen is None:
+        seen = _seen(retrieved, k, anywhere)
+    if not set(gold) & seen:
         failed.append("retrieval")
-    if str(trace["trace_id"]) in contradicted:
+    if trace_id in contradicted:
         failed.append("grounding")
-    if len(trace["instruction_violations"]) > 0:
+    if len(violations) > 0:
         failed.append("instruction")
     return failed
 
 
-def stages(data: Frames, k: int, pick: str = "first", **mistakes: bool) -> pd.Series:
-    """One stage per trace (index: trace_id): its first (or last) failing stage, or "ok"."""
+def stages(data: Frames, k: int, pick: str = "first", contradicted: Iterable[str] | None = None,
+           seen: list[set[str]] | None = None, **mistakes: bool) -> pd.Series:
+    """One stage per trace (index: trace_id): its first (or last) failing stage, or "ok".
+    ``contradicted`` (the Q3 set) and ``seen`` (each trace's top-k ids): when the caller
+    has them already."""
     traces = data["traces.jsonl"]
     allowed = allowed_tools(data["tools.csv"])
-    contradicted = set(contradicting(data))
+    grounding = set(contradicting(data) if contradicted is None else contradicted)
+    ids = [str(t) for t in traces["trace_id"].tolist()]
+    columns = _columns(traces, "intent", "tool_calls", "retrieved", "gold_doc_ids",
+                       "instruction_violations")
     out = []
-    for trace in traces.to_dict(orient="records"):
-        failed = failing_stages(trace, k, allowed, contradicted, **mistakes)
+    for i, (tid, intent, calls, retrieved, gold, violations) in enumerate(
+            zip(ids, *columns, strict=True)):
+        failed = _failing(tid, str(intent), calls, retrieved, gold, violations, k, allowed,
+                          grounding, seen=None if seen is None else seen[i], **mistakes)
         out.append((failed[0] if pick == "first" else failed[-1]) if failed else "ok")
-    return pd.Series(out, index=traces["trace_id"].astype(str), name="stage")
+    return pd.Series(out, index=pd.Index(ids, name="trace_id"), name="stage")
 
 
 def dominant(labels: pd.Series) -> str:
@@ -177,12 +231,17 @@ def stage_shares(labels: pd.Series) -> dict[str, float]:
     return {s: float((labels == s).mean()) for s in (*STAGES, "ok")}
 
 
-def recall_at_k(data: Frames, k: int, anywhere: bool = False, hit: bool = False) -> float:
-    """Mean over traces of |gold in the top k| / |gold|. ``hit`` scores 1 for any gold."""
+def recall_at_k(data: Frames, k: int, anywhere: bool = False, hit: bool = False,
+                seen: list[set[str]] | None = None) -> float:
+    """Mean over traces of |gold in the top k| / |gold|. ``hit`` scores 1 for any gold.
+    ``seen``: each trace's top-k ids, when the caller has them already."""
+    gold_ids, retrieved = _columns(data["traces.jsonl"], "gold_doc_ids", "retrieved")
+    if seen is None:
+        seen = [_seen(r, k, anywhere) for r in retrieved]
     values = []
-    for trace in data["traces.jsonl"].to_dict(orient="records"):
-        gold = set(trace["gold_doc_ids"])
-        found = len(gold & top_k_ids(trace, k, anywhere))
+    for ids, top in zip(gold_ids, seen, strict=True):
+        gold = set(ids)
+        found = len(gold & top)
         values.append(float(found > 0) if hit else found / len(gold))
     return float(sum(values) / len(values))
 
@@ -227,8 +286,11 @@ def let_through(labels: pd.Series, is_passed: pd.Series) -> str:
 def reference(data: Frames, public: dict[str, Any]) -> Answers:
     """The answer key, computed exactly as the notebook states the definitions."""
     k, bar = int(public["k"]), float(public["score_bar"])
-    labels = stages(data, k)
+    contradicted = contradicting(data)
+    seen = [_seen(r, k) for r in data["traces.jsonl"]["retrieved"].tolist()]
+    labels = stages(data, k, contradicted=contradicted, seen=seen)
     shares = stage_shares(labels)
+    is_passed = passed(data, bar)
     return {
         "q1_share_tool": shares["tool"],
         "q1_share_retrieval": shares["retrieval"],
@@ -239,10 +301,10 @@ def reference(data: Frames, public: dict[str, Any]) -> Answers:
         "q1_stage_trace_a": str(labels[public["trace_a"]]),
         "q1_stage_trace_b": str(labels[public["trace_b"]]),
         "q1_stage_trace_c": str(labels[public["trace_c"]]),
-        "q2_recall_at_k": recall_at_k(data, k),
-        "q3_contradicting": contradicting(data),
-        "q4_let_through": let_through(labels, passed(data, bar)),
-        "q5_pass_rate": float(passed(data, bar).mean()),
+        "q2_recall_at_k": recall_at_k(data, k, seen=seen),
+        "q3_contradicting": contradicted,
+        "q4_let_through": let_through(labels, is_passed),
+        "q5_pass_rate": float(is_passed.mean()),
         "q5_precision": precision(data, bar),
     }
 

@@ -34,6 +34,8 @@ What is planted (all drawn from the rng, see ``sample_parameters``):
 import bisect
 import datetime as dt
 import functools
+import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -875,6 +877,7 @@ DOC_BY_ID = {doc_id: (a, lang) for doc_id, a, lang in DOCS}
 ARTICLE_BY_NUMBER = {a.number: a for a in ARTICLES}
 
 
+@functools.cache
 def gold_docs(intent: str, lang: str) -> tuple[str, str | None]:
     """The primary and (if any) the second gold article for an intent, in the language."""
     primary = next(a for a in ARTICLES if a.intent == intent and a.primary)
@@ -883,10 +886,13 @@ def gold_docs(intent: str, lang: str) -> tuple[str, str | None]:
         _doc_id(second.number, lang) if second is not None else None)
 
 
-def doc_numbers(doc_id: str) -> set[float]:
+def doc_numbers(doc_id: str) -> frozenset[float]:
     """Every number the article states (the values of its facts)."""
-    article, lang = DOC_BY_ID[doc_id]
-    return {v for f in article.facts for v in f.numbers(lang).values()}
+    return DOC_NUMBERS[doc_id]
+
+
+DOC_NUMBERS = {doc_id: frozenset(v for f in a.facts for v in f.numbers(lang).values())
+               for doc_id, a, lang in DOCS}
 
 
 # ---------------------------------------------------------------------------------------
@@ -1000,25 +1006,60 @@ class _Plan:
 
     @property
     def first(self) -> str:
-        return next((s for s in STAGES if self.fails.get(s)), "ok")
+        f = self.fails
+        return ("tool" if f.get("tool") else "retrieval" if f.get("retrieval")
+                else "grounding" if f.get("grounding") else "instruction"
+                if f.get("instruction") else "ok")
 
     @property
     def last(self) -> str:
         return next((s for s in reversed(STAGES) if self.fails.get(s)), "ok")
 
 
-def _pick(rng: np.random.Generator, items: Any) -> Any:
-    """One item, uniformly (a scalar draw: much faster than ``rng.integers``)."""
+def _blocks(draw: Callable[[int], np.ndarray], size: int) -> Iterator[float]:
+    while True:
+        yield from draw(size).tolist()
+
+
+class _Draws:
+    """The variant's rng, drawn in blocks: the per-trace code takes about a hundred scalar
+    draws per trace, and one numpy call per draw costs more than everything else it does.
+    ``generator`` is the rng itself, for the draws made as arrays."""
+
+    def __init__(self, rng: np.random.Generator, size: int = 2048) -> None:
+        self.generator = rng
+        self.random: Callable[[], float] = functools.partial(next, _blocks(rng.random, size))
+        self._normal = functools.partial(next, _blocks(rng.standard_normal, size // 4))
+        self._exponential = functools.partial(
+            next, _blocks(rng.standard_exponential, size // 8))
+
+    def exponential(self, scale: float = 1.0) -> float:
+        return scale * self._exponential()
+
+    def lognormal(self, mean: float, sigma: float) -> float:
+        return math.exp(mean + sigma * self._normal())
+
+    def uniform(self, low: float, high: float) -> float:
+        return low + (high - low) * self.random()
+
+
+def _pick(rng: _Draws, items: Any) -> Any:
+    """One item, uniformly."""
     return items[int(rng.random() * len(items))]
 
 
-def _int(rng: np.random.Generator, low: int, high: int) -> int:
+def _int(rng: _Draws, low: int, high: int) -> int:
     """A whole number in [low, high), uniformly."""
     return low + int(rng.random() * (high - low))
 
 
-def _weighted(rng: np.random.Generator, weights: dict[str, float]) -> str:
-    keys, cumulative = _cumulative(tuple(weights.items()))
+def _weighted(rng: _Draws, weights: dict[str, float]) -> str:
+    return _from_table(rng, _cumulative(tuple(weights.items())))
+
+
+def _from_table(rng: _Draws, table: tuple[list[str], list[float]]) -> str:
+    """A key drawn from ``_cumulative``'s table of its weights."""
+    keys, cumulative = table
     return keys[min(bisect.bisect_right(cumulative, rng.random()), len(keys) - 1)]
 
 
@@ -1028,24 +1069,31 @@ def _cumulative(items: tuple[tuple[str, float], ...]) -> tuple[list[str], list[f
     return [str(key) for key, _ in items], (total / total[-1]).tolist()
 
 
-def _hours(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Session start times over one week: busy afternoons (UTC), quieter weekends."""
+def _hour_weights() -> np.ndarray:
     hour_w = np.exp(-0.5 * ((np.arange(24) - 15.5) / 4.2) ** 2) + 0.08
     day_w = np.array([1.0, 1.0, 0.95, 0.95, 0.9, 0.6, 0.55])
     w = (day_w[:, None] * hour_w[None, :]).ravel()
-    slot = rng.choice(len(w), size=n, p=w / w.sum())
+    return np.asarray(w / w.sum())
+
+
+HOUR_WEIGHTS = _hour_weights()
+
+
+def _hours(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Session start times over one week: busy afternoons (UTC), quieter weekends."""
+    slot = rng.choice(len(HOUR_WEIGHTS), size=n, p=HOUR_WEIGHTS)
     return np.sort(slot + rng.random(n) * 0.9)
 
 
-def _sessions(rng: np.random.Generator, hidden: dict[str, Any]) -> list[tuple[float, int, int,
+def _sessions(rng: _Draws, hidden: dict[str, Any]) -> list[tuple[float, int, int,
                                                                                bool]]:
     """(hour, session, turn, last turn?) per trace, in time order: most sessions have one
     message, some two to four, a few minutes apart."""
     out = []
-    for session, start in enumerate(_hours(rng, int(hidden["n_sessions"]))):
+    for session, start in enumerate(_hours(rng.generator, int(hidden["n_sessions"])).tolist()):
         u = rng.random()
         turns = 1 if u < 0.68 else 2 if u < 0.88 else 3 if u < 0.96 else 4
-        hour = float(start)
+        hour = start
         for turn in range(1, turns + 1):
             out.append((hour, session, turn, turn == turns))
             hour += (1.5 + rng.exponential(3.0)) / 60
@@ -1053,7 +1101,7 @@ def _sessions(rng: np.random.Generator, hidden: dict[str, Any]) -> list[tuple[fl
     return out
 
 
-def _plans(rng: np.random.Generator, hidden: dict[str, Any]) -> list[_Plan]:
+def _plans(rng: _Draws, hidden: dict[str, Any]) -> list[_Plan]:
     dominant, blind = hidden["dominant_stage"], hidden["rubric_blind_stage"]
     base = hidden["base_rate"]
     intent_w = dict(hidden["intent_share"])
@@ -1076,9 +1124,12 @@ def _plans(rng: np.random.Generator, hidden: dict[str, Any]) -> list[_Plan]:
     strike = min(0.85, float(hidden["dominant_share"]) / max(exposed, 1e-9))
     plans: list[_Plan] = []
     session_of: dict[int, tuple[str, str]] = {}
+    lang_table = _cumulative(tuple(lang_w.items()))
+    intent_table = _cumulative(tuple(intent_w.items()))
     for hour, session, turn, last_turn in sessions:
         if session not in session_of:
-            session_of[session] = (_weighted(rng, lang_w), _weighted(rng, intent_w))
+            session_of[session] = (_from_table(rng, lang_table),
+                                   _from_table(rng, intent_table))
         lang, intent = session_of[session]
         after = hour >= release
         version = AGENT_VERSIONS[int(after)]
@@ -1136,7 +1187,7 @@ def _plans(rng: np.random.Generator, hidden: dict[str, Any]) -> list[_Plan]:
     return plans
 
 
-def _violation(rng: np.random.Generator, p: _Plan) -> str:
+def _violation(rng: _Draws, p: _Plan) -> str:
     options = ["no_refund_promises", "no_internal_links", "no_personal_data",
                "offer_human_handoff"]
     if p.lang != "en":
@@ -1162,7 +1213,7 @@ def _stage_key(hidden: dict[str, Any], p: _Plan) -> str:
     return "other"
 
 
-def _score_and_react(rng: np.random.Generator, hidden: dict[str, Any], p: _Plan) -> None:
+def _score_and_react(rng: _Draws, hidden: dict[str, Any], p: _Plan) -> None:
     p.rubric_pass = bool(rng.random() < hidden["rubric_pass"][_stage_key(hidden, p)])
     unhappy = rng.random() < hidden["unhappy"][p.first]
     if unhappy:
@@ -1173,7 +1224,7 @@ def _score_and_react(rng: np.random.Generator, hidden: dict[str, Any], p: _Plan)
         p.reaction = "up" if rng.random() < 0.27 else "none"
 
 
-def _place_w2(rng: np.random.Generator, hidden: dict[str, Any], plans: list[_Plan],
+def _place_w2(rng: _Draws, hidden: dict[str, Any], plans: list[_Plan],
               ids: list[str]) -> None:
     """Three clean examples, one per diagnosis, each passed by the rubric and unhappy."""
     wrong_intent = hidden["wrong_tool_pair"][0]
@@ -1253,6 +1304,7 @@ def _plant_visible(hidden: dict[str, Any], plans: list[_Plan]) -> bool:
 # ---------------------------------------------------------------------------------------
 
 
+@functools.cache
 def _fmt_date(lang: str, day: dt.date) -> str:
     if lang == "es":
         return f"{day.day} de {MONTHS_ES[day.month - 1]}"
@@ -1267,60 +1319,95 @@ class _Slots:
 
     values: dict[str, str]
     raw: dict[str, Any]
+    rendered: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
 
     def render(self, lang: str) -> dict[str, str]:
-        """The slot values as an answer in ``lang`` writes them."""
-        return self.values | {
-            "date": _fmt_date(lang, dt.date.fromisoformat(self.raw["past"])),
-            "later": _fmt_date(lang, dt.date.fromisoformat(self.raw["later"])),
-            "eta": _fmt_date(lang, dt.date.fromisoformat(self.raw["eta"])),
-            "window": _fmt_date(lang, dt.date.fromisoformat(self.raw["window_ends"])),
-            "amount": fmt_price(lang, float(self.raw["amount"])),
+        """The slot values as an answer in ``lang`` writes them (once per language)."""
+        if lang not in self.rendered:
+            self.rendered[lang] = self.values | {
+                "date": _fmt_date(lang, dt.date.fromisoformat(self.raw["past"])),
+                "later": _fmt_date(lang, dt.date.fromisoformat(self.raw["later"])),
+                "eta": _fmt_date(lang, dt.date.fromisoformat(self.raw["eta"])),
+                "window": _fmt_date(lang, dt.date.fromisoformat(self.raw["window_ends"])),
+                "amount": fmt_price(lang, float(self.raw["amount"])),
+            }
+        return self.rendered[lang]
+
+
+AMOUNTS = (19.99, 24.5, 39.0, 49.0, 64.9, 89.99, 129.0, 149.9, 219.0, 34.95, 12.49, 74.0,
+           299.0, 58.8)
+ORDER_STATES = ("delivered", "in_transit", "in_transit", "label_created")
+REFUND_STATES = ("issued", "issued", "issued", "pending", "pending", "not_received")
+
+
+@functools.cache
+def _day(ordinal: int) -> tuple[dt.date, str]:
+    day = dt.date.fromordinal(ordinal)
+    return day, day.isoformat()
+
+
+def _all_slots(rng: np.random.Generator, sessions: list[tuple[str, dt.datetime]]
+               ) -> list[_Slots]:
+    """The customer's own data of every session (its language, its first message's
+    time), each field drawn as one array for all sessions."""
+    n = len(sessions)
+
+    def ints(low: int, high: int) -> list[int]:
+        return [int(x) for x in rng.integers(low, high, size=n).tolist()]
+
+    def picks(items: tuple[Any, ...]) -> list[Any]:
+        return [items[i] for i in rng.integers(0, len(items), size=n).tolist()]
+
+    orders, back, ahead, eta = ints(1000000, 9999999), ints(2, 16), ints(10, 300), ints(1, 6)
+    amounts, users, domains = picks(AMOUNTS), picks(EMAIL_USERS), picks(EMAIL_DOMAINS)
+    products, carrier_u = picks(PRODUCTS), rng.random(n).tolist()
+    rmas, claims, tickets = ints(100000, 999999), ints(10000, 99999), ints(4000000, 4999999)
+    cards, serials, customers = ints(1000, 10000), ints(10**9, 10**10 - 1), ints(10**7, 10**8 - 1)
+    shipments, memberships, warranties = ints(0, 16**8), ints(0, 16**8), ints(0, 16**8)
+    lines, addresses = ints(0, 16**6), ints(10000, 99999)
+    order_states, refund_states = picks(ORDER_STATES), picks(REFUND_STATES)
+    eligible, covered = (rng.random(n) < 0.85).tolist(), (rng.random(n) < 0.85).tolist()
+    out = []
+    for i, (lang, when) in enumerate(sessions):
+        today = when.toordinal()
+        past, past_iso = _day(today - back[i])
+        later, later_iso = _day(today + ahead[i])
+        order, amount = f"TW-{orders[i]}", float(amounts[i])
+        email = f"{users[i]}@{domains[i]}"
+        carriers = CARRIERS[lang]
+        values = {
+            "order": order,
+            "date": _fmt_date(lang, past),
+            "later": _fmt_date(lang, later),
+            "amount": fmt_price(lang, amount),
+            "product": products[i],
+            "carrier": carriers[int(carrier_u[i] * len(carriers))],
+            "email": email,
+            "email_masked": email[0] + "***" + email[email.index("@") - 1:],
+            "rma": f"RMA-{rmas[i]}",
+            "claim": f"WC-{claims[i]}",
+            "ticket": f"#{tickets[i]}",
+            "card": f"{cards[i]}",
         }
+        # The order's state is the same whichever message of the session asks about it.
+        raw = {"order": order, "past": past_iso, "later": later_iso,
+               "amount": amount, "email": email,
+               "eta": _day(today + eta[i])[1],
+               "window_ends": _day(past.toordinal() + 30)[1],
+               "order_state": order_states[i], "refund_state": refund_states[i],
+               "eligible": bool(eligible[i]), "covered": bool(covered[i]),
+               "serial": f"SN{serials[i]}",
+               "customer": f"cus_{customers[i]}",
+               "shipment": f"shp_{shipments[i]:08x}",
+               "membership": f"mem_{memberships[i]:08x}",
+               "warranty": f"wty_{warranties[i]:08x}",
+               "line": f"ln_{lines[i]:06x}",
+               "address": f"addr_{addresses[i]}"}
+        out.append(_Slots(values, raw))
+    return out
 
 
-def _slots(rng: np.random.Generator, lang: str, when: dt.datetime) -> _Slots:
-    order = f"TW-{_int(rng, 1000000, 9999999)}"
-    past = (when - dt.timedelta(days=_int(rng, 2, 16))).date()
-    later = (when + dt.timedelta(days=_int(rng, 10, 300))).date()
-    amount = float(_pick(rng, (19.99, 24.5, 39.0, 49.0, 64.9, 89.99, 129.0, 149.9, 219.0,
-                               34.95, 12.49, 74.0, 299.0, 58.8)))
-    email = f"{_pick(rng, EMAIL_USERS)}@{_pick(rng, EMAIL_DOMAINS)}"
-    values = {
-        "order": order,
-        "date": _fmt_date(lang, past),
-        "later": _fmt_date(lang, later),
-        "amount": fmt_price(lang, amount),
-        "product": _pick(rng, PRODUCTS),
-        "carrier": _pick(rng, CARRIERS[lang]),
-        "email": email,
-        "email_masked": email[0] + "***" + email[email.index("@") - 1:],
-        "rma": f"RMA-{_int(rng, 100000, 999999)}",
-        "claim": f"WC-{_int(rng, 10000, 99999)}",
-        "ticket": f"#{_int(rng, 4000000, 4999999)}",
-        "card": f"{_int(rng, 1000, 10000)}",
-    }
-    # The order's state is the same whichever message of the session asks about it.
-    raw = {"order": order, "past": past.isoformat(), "later": later.isoformat(),
-           "amount": amount, "email": email,
-           "eta": (when + dt.timedelta(days=_int(rng, 1, 6))).date().isoformat(),
-           "window_ends": (past + dt.timedelta(days=30)).isoformat(),
-           "order_state": _pick(rng, ("delivered", "in_transit", "in_transit",
-                                      "label_created")),
-           "refund_state": _pick(rng, ("issued", "issued", "issued", "pending", "pending",
-                                       "not_received")),
-           "eligible": rng.random() < 0.85, "covered": rng.random() < 0.85,
-           "serial": f"SN{_int(rng, 10**9, 10**10 - 1)}",
-           "customer": f"cus_{_int(rng, 10**7, 10**8 - 1)}",
-           "shipment": f"shp_{_int(rng, 0, 16**8):08x}",
-           "membership": f"mem_{_int(rng, 0, 16**8):08x}",
-           "warranty": f"wty_{_int(rng, 0, 16**8):08x}",
-           "line": f"ln_{_int(rng, 0, 16**6):06x}",
-           "address": f"addr_{_int(rng, 10000, 99999)}"}
-    return _Slots(values, raw)
-
-
-def _tool_call(rng: np.random.Generator, name: str, status: str, s: _Slots, p: _Plan,
+def _tool_call(rng: _Draws, name: str, status: str, s: _Slots, p: _Plan,
                previous: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
     """One call and the key of the sentence the answer writes about it. Write tools take
     the id the read call before them returned."""
@@ -1389,11 +1476,11 @@ def _tool_call(rng: np.random.Generator, name: str, status: str, s: _Slots, p: _
                 "summary": f"{p.intent.replace('_', ' ')}, order {r['order']}"}
         output = {"ticket": s.values["ticket"]}
     if status == "ok":
-        latency = int(rng.lognormal(np.log(320), 0.45))
+        latency = int(rng.lognormal(LOG_320, 0.45))
     elif status == "timeout":
         latency, output = 8000, {"error": "upstream timeout after 8000 ms"}
     else:
-        latency = int(rng.lognormal(np.log(180), 0.6))
+        latency = int(rng.lognormal(LOG_180, 0.6))
         output = {"error": _pick(rng, ("503 Service Unavailable", "502 Bad Gateway",
                                        "500 Internal Server Error"))}
     call = {"call_id": f"call_{_int(rng, 0, 16**8):08x}", "name": name, "arguments": args,
@@ -1401,10 +1488,16 @@ def _tool_call(rng: np.random.Generator, name: str, status: str, s: _Slots, p: _
     return call, key
 
 
-def _related(intent: str, lang: str, gold: list[str]) -> list[str]:
+def _related(intent: str, lang: str, gold: list[str]) -> tuple[str, ...]:
     """The near-misses of a query: the gold articles in the other languages, the archived
     version of the policy, the intent's other article when it is not gold."""
+    return _related_docs(intent, lang, len(gold) > 1)
+
+
+@functools.cache
+def _related_docs(intent: str, lang: str, second_is_gold: bool) -> tuple[str, ...]:
     primary, second = gold_docs(intent, lang)
+    gold = [primary, second] if second_is_gold else [primary]
     out = [_doc_id(int(primary.split("-")[1]), x) for x in LANGS if x != lang]
     if intent in STALE_ARTICLE:
         out.insert(0 if lang == "en" else 1, _doc_id(STALE_ARTICLE[intent], "en"))
@@ -1412,7 +1505,7 @@ def _related(intent: str, lang: str, gold: list[str]) -> list[str]:
         out.append(second)
     if second:
         out += [_doc_id(int(second.split("-")[1]), x) for x in LANGS if x != lang]
-    return out
+    return tuple(out)
 
 
 @functools.cache
@@ -1424,15 +1517,33 @@ def _filler_pool(lang: str, section: str) -> tuple[list[str], np.ndarray]:
     return pool, weight
 
 
-def _retrieved(rng: np.random.Generator, p: _Plan, k: int, gold: list[str],
+# The section of an intent's articles (its filler pool); enough fillers for any trace:
+# eight slots, and at most ten candidates already placed or gold.
+INTENT_SECTION = {a.intent: a.section for a in ARTICLES if a.intent and a.primary}
+N_FILLERS = 18
+
+
+def _fillers(rng: np.random.Generator, plans: list[_Plan]) -> list[list[str]]:
+    """Per trace, the first fillers of its pool in a weighted random order (exponential
+    keys over the weights: sampling without replacement), drawn for all traces at once."""
+    out: list[list[str]] = [[] for _ in plans]
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, p in enumerate(plans):
+        groups.setdefault((p.lang, INTENT_SECTION[p.intent]), []).append(i)
+    for (lang, section), rows in sorted(groups.items()):
+        pool, weight = _filler_pool(lang, section)
+        keys = rng.standard_exponential((len(rows), len(pool))) / weight
+        order = np.argsort(keys, axis=1, kind="stable")[:, :N_FILLERS]
+        for i, ids in zip(rows, np.asarray(pool)[order].tolist(), strict=True):
+            out[i] = ids
+    return out
+
+
+def _retrieved(rng: _Draws, p: _Plan, k: int, gold: list[str], fillers: list[str],
                hidden: dict[str, Any]) -> list[str]:
     """Eight ranked doc ids. Gold articles land in the top k unless retrieval fails; then
     near-misses (wrong locale, stale version) take their place."""
     near = _related(p.intent, p.lang, gold)
-    section = DOC_BY_ID[gold[0]][0].section
-    pool, weight = _filler_pool(p.lang, section)
-    keys = rng.exponential(size=len(pool)) / weight
-    fillers = [pool[i] for i in np.argsort(keys)]
     order: list[str | None] = [None] * N_RETRIEVED
     if p.fails["retrieval"]:
         if p.role == "context":
@@ -1451,7 +1562,10 @@ def _retrieved(rng: np.random.Generator, p: _Plan, k: int, gold: list[str],
         if len(gold) > 1 and rng.random() >= hidden["partial_second_gold"]:
             ranked.insert(int(rng.random() * 2), gold[1])
         # The best gold article usually ranks first, sometimes further down the top k.
-        slots = [min(int(rng.geometric(0.5)), k) - 1]
+        best = 0  # geometric(0.5) - 1, capped at k - 1
+        while best < k - 1 and rng.random() >= 0.5:
+            best += 1
+        slots = [best]
         if len(ranked) > 1:
             slots.append(_pick(rng, [j for j in range(k) if j != slots[0]]))
         for d, j in zip(ranked, slots, strict=True):
@@ -1470,7 +1584,7 @@ def _retrieved(rng: np.random.Generator, p: _Plan, k: int, gold: list[str],
     return [d if d is not None else next(rest) for d in order]
 
 
-def _citations(rng: np.random.Generator, p: _Plan, k: int, retrieved: list[str],
+def _citations(rng: _Draws, p: _Plan, k: int, retrieved: list[str],
                gold: list[str]) -> list[str]:
     """The articles the answer cites: from the top k, gold first, else the near-misses
     the model saw. A misstating answer cites at least one current article with numbers."""
@@ -1491,7 +1605,7 @@ def _citations(rng: np.random.Generator, p: _Plan, k: int, retrieved: list[str],
     return preferred[:n]
 
 
-def _fact_sentences(rng: np.random.Generator, p: _Plan, cited: list[str], answer_lang: str,
+def _fact_sentences(rng: _Draws, p: _Plan, cited: list[str], answer_lang: str,
                     hidden: dict[str, Any], avoid: set[float]) -> list[str]:
     """What the answer says about the cited articles, in its own words; one number
     misstated when the plan says grounding fails."""
@@ -1527,8 +1641,11 @@ def _fact_sentences(rng: np.random.Generator, p: _Plan, cited: list[str], answer
     return out
 
 
+LOG_1900, LOG_320, LOG_180 = math.log(1900), math.log(320), math.log(180)
+
+
 @functools.cache
-def _score_options(bar: float, passed: bool) -> tuple[tuple[float, ...], np.ndarray]:
+def _score_options(bar: float, passed: bool) -> tuple[tuple[float, ...], list[float]]:
     """Rubric scores (means of four 1-5 criteria: quarter points) and their cumulative
     weights: passes peak around 4.25, fails around 2.5-3."""
     grid = np.arange(1.0, 5.01, 0.25)
@@ -1538,11 +1655,12 @@ def _score_options(bar: float, passed: bool) -> tuple[tuple[float, ...], np.ndar
     else:
         options = grid[grid < bar]
         w = np.exp(-0.5 * ((options - 2.7) / 0.8) ** 2)
-    return tuple(float(x) for x in options), np.cumsum(w) / w.sum()
+    return tuple(float(x) for x in options), (np.cumsum(w) / w.sum()).tolist()
 
 
-def _write_trace(rng: np.random.Generator, p: _Plan, trace_id: str, when: dt.datetime,
-                 s: _Slots, public: dict[str, Any], hidden: dict[str, Any]) -> dict[str, Any]:
+def _write_trace(rng: _Draws, p: _Plan, trace_id: str, when: dt.datetime,
+                 s: _Slots, public: dict[str, Any], hidden: dict[str, Any],
+                 fillers: list[str], scores: list[float]) -> dict[str, Any]:
     k, bar = int(public["k"]), float(public["score_bar"])
     lang = p.lang
     if p.turn == 1:
@@ -1578,10 +1696,7 @@ def _write_trace(rng: np.random.Generator, p: _Plan, trace_id: str, when: dt.dat
     # retrieval
     primary, second = gold_docs(p.intent, lang)
     gold = [primary] + ([second] if second and rng.random() < hidden["two_gold_rate"] else [])
-    retrieved = _retrieved(rng, p, k, gold, hidden)
-    top = rng.uniform(0.78, 0.93)
-    steps = np.sort(rng.uniform(0.0, top - 0.3, N_RETRIEVED - 1))
-    scores = np.round(np.concatenate([[top], top - steps]), 2).tolist()
+    retrieved = _retrieved(rng, p, k, gold, fillers, hidden)
 
     # answer: the model's own words, citing the articles it used
     answer_lang = "en" if "reply_in_user_language" in p.violations else lang
@@ -1608,14 +1723,13 @@ def _write_trace(rng: np.random.Generator, p: _Plan, trace_id: str, when: dt.dat
 
     # rubric, latency, usage
     options, cumulative = _score_options(bar, p.rubric_pass)
-    score = options[min(int(np.searchsorted(cumulative, rng.random(), side="right")),
-                        len(options) - 1)]
+    score = options[min(bisect.bisect_right(cumulative, rng.random()), len(options) - 1)]
     comments = RUBRIC_PASS_COMMENTS if p.rubric_pass else RUBRIC_FAIL_COMMENTS
-    llm_ms = rng.lognormal(np.log(1900), 0.4) * (1 + 0.12 * len(answer) / 80)
+    llm_ms = rng.lognormal(LOG_1900, 0.4) * (1 + 0.12 * len(answer) / 80)
     if rng.random() < 0.04:
         llm_ms += rng.exponential(6000)  # provider hiccups: the tail
     latency = int(_int(rng, 60, 240) + sum(c["latency_ms"] for c in calls) + llm_ms)
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    stamp = when.isoformat(timespec="milliseconds") + "Z"  # milliseconds truncated
     return {
         "trace_id": trace_id,
         "started_at": stamp,
@@ -1643,11 +1757,16 @@ def _write_trace(rng: np.random.Generator, p: _Plan, trace_id: str, when: dt.dat
     }
 
 
-def _help_center(week_start: dt.date, rng: np.random.Generator) -> pd.DataFrame:
+# Every article's body, rendered once.
+BODIES = {doc_id: " ".join(render(f.article[lang], f.numbers(lang), lang) for f in a.facts)
+          for doc_id, a, lang in DOCS}
+
+
+def _help_center(week_start: dt.date, rng: _Draws) -> pd.DataFrame:
     rows = []
     for doc_id, a, lang in DOCS:
         age = _int(rng, 500, 800) if a.archived else _int(rng, 12, 400)
-        body = " ".join(render(f.article[lang], f.numbers(lang), lang) for f in a.facts)
+        body = BODIES[doc_id]
         rows.append({
             "doc_id": doc_id,
             "language": lang,
@@ -1672,32 +1791,49 @@ def generate_with_truth(rng: np.random.Generator, params: dict[str, Any]
                         ) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, Any]]]:
     """The variant's data files, and per trace id what was planted (for the tests)."""
     hidden, public = params["hidden"], params["public"]
+    draws = _Draws(rng)
     plans: list[_Plan] = []
     ids: list[str] = []
     for _ in range(80):
-        plans = _plans(rng, hidden)
+        plans = _plans(draws, hidden)
         ids = [""] * len(plans)
-        _place_w2(rng, hidden, plans, ids)
+        _place_w2(draws, hidden, plans, ids)
         if _plant_visible(hidden, plans):
             break
     reserved = set(hidden["w2_roles"])
+    fresh = iter(rng.integers(0, 2**63, size=len(ids) + 8).tolist())
     for i in range(len(ids)):
         while not ids[i]:
-            tid = _trace_id(rng)
+            n = next(fresh, None)
+            tid = _trace_id(rng) if n is None else f"tr_{n:016x}"
             if tid not in reserved:
                 ids[i] = tid
                 reserved.add(tid)
+    # Drawn as arrays for all traces at once: the filler articles of each retrieval, and
+    # its eight scores (the top one, then seven sorted steps down).
+    fillers = _fillers(rng, plans)
+    u = rng.random((len(plans), N_RETRIEVED))
+    top = 0.78 + 0.15 * u[:, 0]
+    steps = np.sort(u[:, 1:], axis=1) * (top - 0.3)[:, None]
+    scores = np.round(np.column_stack([top, top[:, None] - steps]), 2).tolist()
     start = dt.datetime.fromisoformat(hidden["week_start"])
-    session_meta: dict[int, tuple[str, str, str, _Slots]] = {}
+    times = [start + dt.timedelta(hours=p.hour) for p in plans]
+    firsts: dict[int, tuple[str, dt.datetime]] = {}
+    for p, when in zip(plans, times, strict=True):
+        firsts.setdefault(p.session, (p.lang, when))
+    slots_of = dict(zip(firsts, _all_slots(rng, list(firsts.values())), strict=True))
+    session_meta: dict[int, tuple[str, str, str]] = {}
     traces = []
-    for p, tid in zip(plans, ids, strict=True):
-        when = start + dt.timedelta(hours=p.hour)
+    for i, (p, tid) in enumerate(zip(plans, ids, strict=True)):
+        when = times[i]
         if p.session not in session_meta:
-            session_meta[p.session] = (f"ses_{_int(rng, 0, 2**40):010x}",
-                                       _weighted(rng, CHANNELS), _pick(rng, LOCALES[p.lang]),
-                                       _slots(rng, p.lang, when))
-        sid, channel, locale, slots = session_meta[p.session]
-        trace = _write_trace(rng, p, tid, when, slots, public, hidden)
+            session_meta[p.session] = (f"ses_{_int(draws, 0, 2**40):010x}",
+                                       _weighted(draws, CHANNELS),
+                                       _pick(draws, LOCALES[p.lang]))
+        sid, channel, locale = session_meta[p.session]
+        slots = slots_of[p.session]
+        trace = _write_trace(draws, p, tid, when, slots, public, hidden, fillers[i],
+                             scores[i])
         trace |= {"session_id": sid, "channel": channel, "locale": locale}
         traces.append(trace)
     # "At or above the bar" must matter: a few passed-but-unhappy traces sit right on it.
@@ -1712,7 +1848,7 @@ def generate_with_truth(rng: np.random.Generator, params: dict[str, Any]
              for p, tid in zip(plans, ids, strict=True)}
     frames = {
         "traces.jsonl": pd.DataFrame(traces),
-        "help_center.jsonl": _help_center(start.date(), rng),
+        "help_center.jsonl": _help_center(start.date(), draws),
         "tools.csv": _tools_frame(),
     }
     return frames, truth

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from evalround.variant import build_variant, default_data
@@ -64,6 +65,28 @@ def test_jsonl_data_keeps_nested_records_and_urls_as_written():
     back = read_data_file("traces.jsonl", data)
     assert back["retrieved"][0] == [{"doc": "kb-12", "rank": 1, "score": 0.81}]
     assert back["query"][1] == "Wo ist mein Paket?" and np.isnan(back["latency_ms"][1])
+
+
+def test_every_json_line_is_the_same_whichever_way_it_is_written():
+    """Records written the quick way (json's own encoder) and those that need the walk
+    (a NaN anywhere, a numpy key): are they spelt alike, value for value?"""
+    import numpy as np
+    import pandas as pd
+
+    from evalround.variant import _json_line, _json_record
+
+    records = [
+        {"n": np.int64(3), "f": np.float64(0.1), "b": np.bool_(True), "s": "a/b ü",
+         "when": pd.Timestamp("2026-12-01T09:30:00Z"), "none": pd.NaT,
+         "arr": np.array([1, 2]), "nested": {True: [np.int32(1), (2.5, None)], None: {}}},
+        {"n": 1, "nan": [{"x": float("nan")}], "keys": {np.int64(7): "seven", 1.5: "x"}},
+    ]
+    lines = [_json_line(r) for r in records]
+    assert lines == [json.dumps(_json_record(r), ensure_ascii=False) for r in records]
+    assert lines[0] == (
+        '{"n": 3, "f": 0.1, "b": true, "s": "a/b ü", "when": "2026-12-01T09:30:00+00:00", '
+        '"none": null, "arr": [1, 2], "nested": {"true": [1, [2.5, null]], "null": {}}}')
+    assert lines[1] == '{"n": 1, "nan": [{"x": null}], "keys": {"7": "seven", "1.5": "x"}}'
 
 
 def test_default_data_regenerates_only_the_named_exercise(capsys):

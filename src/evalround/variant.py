@@ -104,7 +104,7 @@ def _json_record(value: Any) -> Any:
     if kind is float:
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {str(k): _json_record(v) for k, v in value.items()}
+        return {_json_key(k): _json_record(v) for k, v in value.items()}
     if isinstance(value, list | tuple | np.ndarray):
         return [_json_record(v) for v in value]
     if isinstance(value, np.generic):
@@ -118,12 +118,41 @@ def _json_record(value: Any) -> Any:
     return value
 
 
+def _json_default(value: Any) -> Any:
+    """For ``json.dumps``: a value it cannot write (numpy, pandas), made plain."""
+    plain = _json_record(value)
+    if plain is value:
+        raise TypeError(f"{type(value).__name__} is not JSON")
+    return plain
+
+
+def _json_line(record: dict[str, Any]) -> str:
+    """One record as a JSON line, the bytes of ``json.dumps(_json_record(record))``.
+
+    Tried first without walking the record (most values are plain); a NaN (null in the
+    file) or a numpy key takes the walk.
+    """
+    try:
+        return json.dumps(record, ensure_ascii=False, allow_nan=False, default=_json_default,
+                          check_circular=False)
+    except (ValueError, TypeError):
+        return json.dumps(_json_record(record), ensure_ascii=False, allow_nan=False)
+
+
+def _json_key(key: Any) -> str:
+    """A dict key as ``json.dumps`` spells it (``true``, ``null``, ``1.5``)."""
+    if isinstance(key, np.generic):
+        key = key.item()
+    if key is True or key is False or key is None:
+        return json.dumps(key)
+    return str(key)
+
+
 def write_data_file(name: str, frame: pd.DataFrame) -> bytes:
     """A frame as the bytes a candidate receives: CSV, or JSON lines for nested records."""
     if name.endswith(".jsonl"):
         # The stdlib encoder, not pandas': it keeps "/" in URLs unescaped.
-        lines = (json.dumps(_json_record(r), ensure_ascii=False, allow_nan=False)
-                 for r in frame.to_dict(orient="records"))
+        lines = (_json_line(r) for r in frame.to_dict(orient="records"))
         return "".join(line + "\n" for line in lines).encode("utf-8")
     return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 

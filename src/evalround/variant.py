@@ -12,6 +12,7 @@ import hmac
 import io
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,7 +127,7 @@ def _json_default(value: Any) -> Any:
     return plain
 
 
-def _json_line(record: dict[str, Any]) -> str:
+def _json_line(record: Mapping[Any, Any]) -> str:
     """One record as a JSON line, the bytes of ``json.dumps(_json_record(record))``.
 
     Tried first without walking the record (most values are plain); a NaN (null in the

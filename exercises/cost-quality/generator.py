@@ -27,6 +27,7 @@ What is planted (all of it drawn from the rng, see ``sample_parameters``):
 """
 
 import datetime as dt
+import functools
 import math
 import string
 from typing import Any
@@ -319,9 +320,14 @@ def _round(x: float, digits: int = 4) -> float:
 
 
 def _money(value: float, lang: str) -> str:
-    before, thousands, mark, after = MONEY_STYLE[lang]
-    whole, cents = f"{value:,.2f}".split(".")
-    return before + whole.replace(",", thousands) + mark + cents + after
+    money, swap = _MONEY_FORMAT[lang]
+    return money.format(value).translate(swap)
+
+
+# Each language's amount as one format and the separators to swap after it.
+_MONEY_FORMAT = {lang: (before.replace("{", "{{") + "{:,.2f}" + after,
+                        str.maketrans({",": thousands, ".": mark}))
+                 for lang, (before, thousands, mark, after) in MONEY_STYLE.items()}
 
 
 # Every template is compiled once, at import, to a %-pattern and the slots it fills, in
@@ -391,9 +397,11 @@ def _pick(rng: np.random.Generator, counts: np.ndarray) -> np.ndarray:
     return (rng.random(len(counts)) * counts).astype(np.int64)
 
 
-def _fill_all(rng: np.random.Generator, ids: np.ndarray) -> np.ndarray:
-    """Fill every template's slots (``ids`` index ``_PATTERNS``); the random draws are
-    made in bulk, the texts one template at a time. An object array of str."""
+def _fill_all(rng: np.random.Generator, ids: np.ndarray, before: np.ndarray | None = None,
+              after: np.ndarray | None = None) -> np.ndarray:
+    """Fill every template's slots (``ids`` index ``_PATTERNS``), each text between its
+    ``before`` and ``after`` (object arrays of str, or none); the random draws are made
+    in bulk, the texts one template at a time. An object array of str."""
     n = len(ids)
     vendor = rng.integers(0, len(VENDORS), n)
     client = rng.integers(0, len(CLIENTS), n)
@@ -407,6 +415,9 @@ def _fill_all(rng: np.random.Generator, ids: np.ndarray) -> np.ndarray:
     for rows in np.split(order, cuts):
         pattern, slots, lang = _PATTERNS[int(ids[rows[0]])]
         columns: list[list[Any]] = []
+        if before is not None:
+            pattern = "%s" + pattern
+            columns.append(before[rows].tolist())
         for slot in slots:
             if slot == "vendor":
                 columns.append(_VENDOR_TEXT[vendor[rows]].tolist())
@@ -419,7 +430,12 @@ def _fill_all(rng: np.random.Generator, ids: np.ndarray) -> np.ndarray:
             elif slot == "n":
                 columns.append(count[rows].tolist())
             else:
-                columns.append([_money(v, lang) for v in amount[rows].tolist()])
+                money, swap = _MONEY_FORMAT[lang]
+                columns.append([money.format(v).translate(swap)
+                                for v in amount[rows].tolist()])
+        if after is not None:
+            pattern = pattern + "%s"
+            columns.append(after[rows].tolist())
         if columns:
             out[rows] = [pattern % args for args in zip(*columns, strict=True)]
         else:
@@ -436,10 +452,7 @@ def _queries(rng: np.random.Generator, lang: np.ndarray, wf: np.ndarray, pick: n
     opener = _pick(rng, _OPENER_COUNT[lang])
     closer = _pick(rng, _CLOSER_COUNT[lang])
     ids = np.where(_OPENER_LOWERS[lang, opener], _LOWERED[ids], ids)
-    body = _fill_all(rng, ids)
-    return np.array([o + b + c for o, b, c in zip(
-        _OPENER_TEXT[lang, opener].tolist(), body.tolist(),
-        _CLOSER_TEXT[lang, closer].tolist(), strict=True)], dtype=object)
+    return _fill_all(rng, ids, _OPENER_TEXT[lang, opener], _CLOSER_TEXT[lang, closer])
 
 
 _ID_ALPHABET = np.frombuffer(
@@ -453,10 +466,13 @@ def _text_rows(chars: np.ndarray) -> np.ndarray:
 
 def _ids(rng: np.random.Generator, prefix: str, n: int, length: int) -> np.ndarray:
     """Random base62 ids, unique (an array of str)."""
-    digits = rng.integers(0, 62, size=(n, length))
-    # Unique on their first ten digits (a 62-bit number), or else on all of them.
-    head = digits[:, :10] @ (62 ** np.arange(min(10, length), dtype=np.int64))
-    assert len(np.unique(head)) == n or len({r.tobytes() for r in digits}) == n
+    digits = rng.integers(0, 62, size=(n, length), dtype=np.int16)
+    # Unique on their first ten digits (six bits each), or else on all of them.
+    head = np.zeros(n, dtype=np.int64)
+    for i in range(min(10, length)):
+        head |= digits[:, i].astype(np.int64) << (6 * i)
+    head.sort()
+    assert (head[1:] != head[:-1]).all() or len({r.tobytes() for r in digits}) == n
     chars = np.empty((n, len(prefix) + length), dtype=np.uint32)
     chars[:, :len(prefix)] = [ord(ch) for ch in prefix]
     chars[:, len(prefix):] = _ID_ALPHABET[digits]
@@ -489,9 +505,9 @@ def _iso_ms(stamps: np.ndarray) -> np.ndarray:
     return _text_rows(chars)
 
 
-def _labels(names: tuple[str, ...], codes: np.ndarray) -> np.ndarray:
-    """The name of each code."""
-    return np.array(names, dtype=object)[codes]
+def _labels(names: tuple[str, ...], codes: np.ndarray) -> pd.Categorical:
+    """The name of each code (a categorical: the file holds the names)."""
+    return pd.Categorical.from_codes(codes, categories=list(names))
 
 
 def _start_times(rng: np.random.Generator, start: dt.datetime, days: int, n: int) -> np.ndarray:
@@ -752,25 +768,26 @@ def _usage_frames(rng: np.random.Generator, hidden: dict[str, Any]
     gap = gap + np.where(waits, np.round(rng.lognormal(np.log(150_000), 1.1, m)), 0).astype(int)
     gap = np.where(last, 0, gap)
 
+    # A cache entry is alive when the previous call of the task started it less than the
+    # TTL ago; how long that call took depends on what it read from the cache. Solved for
+    # all calls at once and repeated until no entry changes: pass i settles every call
+    # up to step i, so at most max(k) + 1 passes.
     ttl_ms = 1000 * int(hidden["prices"]["cache_ttl_s"])
-    tokens = {name: np.zeros(m, dtype=np.int64) for name in ("uncached", "write", "read")}
-    latency = np.zeros(m, dtype=np.int64)
-    for j in range(int(k.max()) + 1):
-        idx = np.flatnonzero(k == j)
-        if j == 0:
-            alive = np.zeros(len(idx), dtype=bool)
-        else:
-            age = latency[idx - 1] + gap[idx - 1] + pre[idx]
-            alive = age < ttl_ms
-        step: dict[str, np.ndarray] = {}
-        _cache_step(step, np.full(len(idx), j == 0), alive, refresh[idx] | (j == 0),
-                    broken[idx], legacy[idx], prefix, cacheable[idx], added[idx],
-                    dynamic[idx])
-        for name in tokens:
-            tokens[name][idx] = step[name]
-        prefill = (step["uncached"] + step["write"]) * np.where(call_prem[idx], 0.03, 0.012)
-        prefill = prefill + step["read"] * 0.002
-        latency[idx] = np.round(ttft[idx] + prefill + decode[idx] + tail[idx]).astype(int)
+    first = k == 0
+    follow = np.flatnonzero(~first)
+    rate = np.where(call_prem, 0.03, 0.012)
+    alive = np.zeros(m, dtype=bool)
+    for _ in range(int(k.max()) + 2):
+        tokens: dict[str, np.ndarray] = {}
+        _cache_step(tokens, first, alive, refresh | first, broken, legacy, prefix, cacheable,
+                    added, dynamic)
+        prefill = (tokens["uncached"] + tokens["write"]) * rate + tokens["read"] * 0.002
+        latency = np.round(ttft + prefill + decode + tail).astype(int)
+        settled = np.zeros(m, dtype=bool)
+        settled[follow] = latency[follow - 1] + gap[follow - 1] + pre[follow] < ttl_ms
+        if np.array_equal(settled, alive):
+            break
+        alive = settled
     tokens["output"] = output
 
     step_ms = latency + gap
@@ -833,18 +850,21 @@ def _usage_frames(rng: np.random.Generator, hidden: dict[str, Any]
 _LOG_FACTORIAL = np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, 5001)))])
 
 
-def _binom_half_cdf(k: np.ndarray, d: int) -> np.ndarray:
-    """P(X <= k) for X ~ Bin(d, 1/2), for every k at once."""
+@functools.cache
+def _two_sided_p(d: int) -> np.ndarray:
+    """min(1, 2 * P(X <= k)) for X ~ Bin(d, 1/2), for k = 0..d (computed once per d)."""
     pmf = np.exp(_LOG_FACTORIAL[d] - _LOG_FACTORIAL[:d + 1] - _LOG_FACTORIAL[d::-1]
                  - d * math.log(2))
-    return np.cumsum(pmf)[np.asarray(k)]
+    table = np.minimum(1.0, 2.0 * np.cumsum(pmf))
+    table.flags.writeable = False
+    return table
 
 
 def exact_mcnemar(b: int, c: int) -> float:
     """Two-sided exact McNemar p-value: 2 * P(X <= min(b, c)), X ~ Bin(b + c, 1/2), capped."""
     if b + c == 0:
         return 1.0
-    return float(min(1.0, 2.0 * _binom_half_cdf(np.array(min(b, c)), b + c)))
+    return float(_two_sided_p(b + c)[min(b, c)])
 
 
 def unpaired_p(pass_a: np.ndarray, pass_b: np.ndarray) -> float:
@@ -882,7 +902,7 @@ def _discordant_split(rng: np.random.Generator, d: int, n: int, p_range: list[fl
     """(b, c) with b + c = d, an exact p-value in ``p_range`` and b - c >= min_gain * n."""
     lo, hi = (float(x) for x in p_range)
     b = np.arange((d + 1) // 2, d + 1)
-    p = np.minimum(1.0, 2.0 * _binom_half_cdf(d - b, d))
+    p = _two_sided_p(d)[d - b]
     # Both counts between 100 and 399: no number of that size appears in the bundle's
     # text (the leak check reads whole numbers in text as answers).
     ok = b[(p >= lo) & (p <= hi) & (2 * b - d >= min_gain * n) & (d - b >= 100)
@@ -993,12 +1013,13 @@ def _eval_frame(rng: np.random.Generator, params: dict[str, Any], weights: np.nd
     hurt = [SEGMENTS.index(s) for s in ev["hurt_segments"]]
     easy = SEGMENTS.index(ev["easy_segment"])
     hard = SEGMENTS.index(ev["hard_segment"])
+    is_hurt = np.isin(np.arange(len(SEGMENTS)), hurt)
     std = prem = fixed = np.zeros(n, dtype=bool)
     conf = None
     seg = np.zeros(n, dtype=int)
-    # Almost every variant succeeds within a few dozen draws (seeds 0-300 all within
-    # 800); past 3000 the last draw is kept, with its plants as they came. The checks on
-    # the pass/fail pairs come first: the confidences are drawn only for pairs that pass.
+    # Almost every variant succeeds within a few dozen draws; past 3000 the last draw is
+    # kept, with its plants as they came. Each check runs as soon as what it reads is
+    # drawn, and the confidences are drawn only for pass/fail pairs that show the plants.
     for _ in range(3000):
         # The eval's segment mix and per-segment difficulty, drawn again on each attempt.
         shares = rng.dirichlet(np.full(len(SEGMENTS), 12.0))
@@ -1010,6 +1031,10 @@ def _eval_frame(rng: np.random.Generator, params: dict[str, Any], weights: np.nd
         acc[hard] = float(ev["helped_accuracy"]) - rng.uniform(0.04, 0.08)
         std = rng.random(n) < acc[seg]
         conf = None
+        n_s = np.bincount(seg, minlength=len(SEGMENTS))
+        std_rate = np.bincount(seg, weights=std, minlength=len(SEGMENTS)) / np.maximum(1, n_s)
+        if np.argmin(std_rate) == helped:  # the helped segment is not the hardest
+            continue
         d = max(260, int(round(n * float(ev["discordant_rate"]) * rng.uniform(0.9, 1.1))))
         split = _discordant_split(rng, d, n, ev["p_range"], margin + 0.008)
         if split is None:
@@ -1021,15 +1046,14 @@ def _eval_frame(rng: np.random.Generator, params: dict[str, Any], weights: np.nd
         in_also = fails[seg[fails] == also]
         b_helped = min(int(round(b * float(ev["helped_fix_share"]))), int(0.8 * len(in_helped)))
         # ... and never so many that the second segment rivals the first.
-        n_h, n_a = int((seg == helped).sum()), int((seg == also).sum())
+        n_h, n_a = int(n_s[helped]), int(n_s[also])
         b_also = min(int(round(b * float(ev["also_fix_share"]))), int(0.5 * len(in_also)),
                      max(0, int((b_helped / n_h - 0.06) * n_a)))
         others = fails[(seg[fails] != helped) & (seg[fails] != also)]
         # Premium's breaks: concentrated on the hurt segments.
-        is_hurt = np.isin(seg[passes], hurt)
-        hurt_passes = passes[is_hurt]
+        hurt_passes = passes[is_hurt[seg[passes]]]
         c_hurt = min(int(round(c * float(ev["hurt_break_share"]))), int(0.3 * len(hurt_passes)))
-        other_passes = passes[~is_hurt]
+        other_passes = passes[~is_hurt[seg[passes]]]
         if len(others) < b - b_helped - b_also or len(other_passes) < c - c_hurt:
             continue
         fixed = np.zeros(n, dtype=bool)
@@ -1037,13 +1061,27 @@ def _eval_frame(rng: np.random.Generator, params: dict[str, Any], weights: np.nd
         fixed[rng.choice(in_also, b_also, replace=False)] = True
         # The rest evenly over the other segments' items, not over their failures (the
         # hard segment would otherwise take most of them).
-        fail_rate = np.maximum(1e-9, 1 - np.bincount(seg, weights=std, minlength=6)
-                               / np.maximum(1, np.bincount(seg, minlength=6)))
+        fail_rate = np.maximum(1e-9, 1 - std_rate)
         fixed[_sample_without_replacement(rng, others, b - b_helped - b_also,
                                           1 / fail_rate[seg[others]])] = True
+        broken = rng.choice(hurt_passes, c_hurt, replace=False)
+        # A hurt segment that some of those fixes reached still loses at least two
+        # points net: its shortfall moves from the breaks elsewhere to it.
+        gained = np.bincount(seg[fixed], minlength=len(SEGMENTS))
+        lost = np.bincount(seg[broken], minlength=len(SEGMENTS))
+        short = np.where(is_hurt, np.maximum(0, gained + np.ceil(0.02 * n_s) - lost), 0)
+        short = short.astype(np.int64)
+        if short.any():
+            spare = hurt_passes[~np.isin(hurt_passes, broken)]
+            extra = [rng.choice(spare[seg[spare] == g], int(short[g]), replace=False)
+                     for g in np.flatnonzero(short)
+                     if short[g] <= min((seg[spare] == g).sum(), 0.3 * n_s[g])]
+            if len(extra) < np.count_nonzero(short) or short.sum() > c - c_hurt:
+                continue
+            broken = np.concatenate([broken, *extra])
         prem = std | fixed
-        prem[rng.choice(hurt_passes, c_hurt, replace=False)] = False
-        prem[rng.choice(other_passes, c - c_hurt, replace=False)] = False
+        prem[broken] = False
+        prem[rng.choice(other_passes, c - len(broken), replace=False)] = False
         if not _pairs_show(seg, std, prem, params, weights, ratio):
             continue
         conf = _confidence(rng, std, prem, fixed)
@@ -1126,7 +1164,7 @@ def _voice_frame(rng: np.random.Generator, hidden: dict[str, Any]) -> pd.DataFra
     ids = np.where(talk, _TALK_IDS[loc, (pick * _TALK_COUNT[loc]).astype(np.int64)],
                    _UTTERANCE_IDS[loc, (pick * _UTTERANCE_COUNT[loc]).astype(np.int64)])
     filler = np.where(talk, "", _FILLER_TEXT[loc, (lead * _FILLER_COUNT[loc]).astype(np.int64)])
-    texts = [f + t for f, t in zip(filler.tolist(), _fill_all(rng, ids).tolist(), strict=True)]
+    texts = _fill_all(rng, ids, filler)
     session_ids = _ids(rng, "call_", n_sessions, 12)
     order = np.argsort(stamps, kind="stable")
     owner, k, loc, tool, two = owner[order], k[order], loc[order], tool[order], two[order]
@@ -1138,7 +1176,7 @@ def _voice_frame(rng: np.random.Generator, hidden: dict[str, Any]) -> pd.DataFra
         "arm": _labels(("one_call", "two_calls"), two.astype(np.int64)),
         "locale": _labels(_LOCALES, loc),
         "tool_calls": np.where(tool == 0, 0, np.where(two, 2, 1)),
-        "user_utterance": np.array(texts, dtype=object)[order],
+        "user_utterance": texts[order],
         "latency_ms": latency[order],
         "success": success[order].astype(int),
     })

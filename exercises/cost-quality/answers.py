@@ -186,20 +186,15 @@ def segment_router(data: Frames, public: dict[str, Any], weights: pd.Series | No
     names = sorted(table.index)
     w = np.array([float(weights.get(s, 0.0)) for s in names])
     acc_s, acc_p = table.loc[names, "standard"].to_numpy(), table.loc[names, "premium"].to_numpy()
-    best: tuple[float, float, int, list[str]] | None = None
-    for mask in range(1 << len(names)):
-        chosen = [i for i in range(len(names)) if mask >> i & 1]
-        routed = np.zeros(len(names), dtype=bool)
-        routed[chosen] = True
-        cost = ratio + (1 - ratio) * float(w[routed].sum())
-        if cost > cap:
-            continue
-        accuracy = float(np.sum(w * np.where(routed, acc_p, acc_s)))
-        row = (-accuracy, cost, len(chosen), [names[i] for i in chosen])
-        if best is None or row[:3] < best[:3]:
-            best = row
-    assert best is not None  # routing nothing is always within the cap
-    return best[3], -best[0], best[1]
+    # Every router at once: row ``mask`` routes segment i when bit i of mask is set.
+    routed = (np.arange(1 << len(names))[:, None] >> np.arange(len(names)) & 1).astype(bool)
+    cost = ratio + (1 - ratio) * (w * routed).sum(axis=1)
+    accuracy = (w * np.where(routed, acc_p, acc_s)).sum(axis=1)
+    size = routed.sum(axis=1)
+    within = np.flatnonzero(cost <= cap)  # routing nothing is always within the cap
+    best = within[np.lexsort((size[within], cost[within], -accuracy[within]))[0]]
+    return ([names[i] for i in np.flatnonzero(routed[best])], float(accuracy[best]),
+            float(cost[best]))
 
 
 def workflow_savings(data: Frames, costs: pd.Series | None = None,
@@ -240,7 +235,7 @@ def cost_per_resolved(data: Frames, costs: pd.Series,
     calls, tasks = data["usage_calls.csv"], data["tasks.csv"]
     if total is None:
         total = costs.groupby(calls["tier"]).sum()
-    resolved = tasks[tasks["resolved"].astype(bool)]["tier"].value_counts()
+    resolved = tasks["tier"][tasks["resolved"].astype(bool)].value_counts()
     return {t: float(total[t] / resolved[t]) for t in TIERS}
 
 
@@ -266,8 +261,9 @@ def reference(data: Frames, public: dict[str, Any]) -> Answers:
 
     turns = data["voice_turns.csv"]
     budget = int(public["budget_ms"])
-    one = latency_stats(turns[turns["arm"] == "one_call"], budget)
-    two = latency_stats(turns[turns["arm"] == "two_calls"], budget)
+    arm, measured = turns["arm"], turns[["latency_ms", "success"]]
+    one = latency_stats(measured[arm == "one_call"], budget)
+    two = latency_stats(measured[arm == "two_calls"], budget)
 
     resolved = cost_per_resolved(data, costs, total)
     segments, router_acc, router_cost = segment_router(data, public, per_task=per_task,

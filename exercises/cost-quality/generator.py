@@ -505,9 +505,9 @@ def _iso_ms(stamps: np.ndarray) -> np.ndarray:
     return _text_rows(chars)
 
 
-def _labels(names: tuple[str, ...], codes: np.ndarray) -> pd.Categorical:
+def _labels(names: tuple[str, ...] | np.ndarray, codes: np.ndarray) -> pd.Categorical:
     """The name of each code (a categorical: the file holds the names)."""
-    return pd.Categorical.from_codes(codes, categories=list(names))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=object))
 
 
 def _start_times(rng: np.random.Generator, start: dt.datetime, days: int, n: int) -> np.ndarray:
@@ -720,7 +720,8 @@ def _usage_frames(rng: np.random.Generator, hidden: dict[str, Any]
     task_start = _start_times(rng, start, 14, n)
     order = np.argsort(task_start, kind="stable")
     task_start = task_start[order]
-    prem, seg, wf, resolved, calls = (a[order] for a in (prem, seg, wf, resolved, calls))
+    prem, resolved = prem[order], resolved[order]
+    seg, wf, calls = seg[order], wf[order], calls[order]
     task_ids = _ids(rng, "task_", n, 14)
 
     # --- one row per call ---
@@ -809,7 +810,7 @@ def _usage_frames(rng: np.random.Generator, hidden: dict[str, Any]
     row_prem = prem[row_task]
     usage = pd.DataFrame({
         "request_id": _ids(rng, "req_", len(order), 20),
-        "task_id": task_ids[row_task],
+        "task_id": _labels(task_ids, row_task),
         "created_at": _iso_ms(created),
         "tier": _labels(TIERS, row_prem.astype(np.int64)),
         "model": _labels((MODELS["standard"], MODELS["premium"]), row_prem.astype(np.int64)),
@@ -1171,7 +1172,7 @@ def _voice_frame(rng: np.random.Generator, hidden: dict[str, Any]) -> pd.DataFra
     return pd.DataFrame({
         "turn_id": np.strings.add(np.strings.add(session_ids[owner], "-t"),
                                   (k + 1).astype("U2")),
-        "session_id": session_ids[owner],
+        "session_id": _labels(session_ids, owner),
         "started_at": _iso_ms(stamps[order]),
         "arm": _labels(("one_call", "two_calls"), two.astype(np.int64)),
         "locale": _labels(_LOCALES, loc),

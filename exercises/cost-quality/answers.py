@@ -71,6 +71,26 @@ def call_costs(data: Frames, write: float | None = None, read: float | None = No
     return pd.Series(cost, index=calls.index)
 
 
+def _cost_pair(data: Frames, tiers: tuple[np.ndarray, pd.Index]) -> tuple[pd.Series, pd.Series]:
+    """``call_costs(data)`` and ``call_costs(data, write=1.0, read=1.0)``, from one lookup."""
+    calls = data["usage_calls.csv"]
+    codes, uniques = tiers
+    prices = data["prices.csv"].set_index("tier").loc[uniques]
+
+    def per_row(column: str) -> np.ndarray:
+        return prices[column].to_numpy()[codes]
+
+    w, r = per_row("cache_write_multiplier"), per_row("cache_read_multiplier")
+    base, out = per_row("input_usd_per_mtok"), per_row("output_usd_per_mtok")
+    unc = calls["uncached_input_tokens"].to_numpy()
+    write = calls["cache_write_input_tokens"].to_numpy()
+    read = calls["cache_read_input_tokens"].to_numpy()
+    output = calls["output_tokens"].to_numpy()
+    cost = (base * (unc + w * write + r * read) + out * output) / 1e6
+    flat = (base * (unc + 1.0 * write + 1.0 * read) + out * output) / 1e6
+    return pd.Series(cost, index=calls.index), pd.Series(flat, index=calls.index)
+
+
 def tier_totals(costs: pd.Series, tiers: tuple[np.ndarray, pd.Index]) -> pd.Series:
     """Total USD by tier (``tiers`` from ``_tier_codes``)."""
     codes, uniques = tiers
@@ -184,8 +204,9 @@ def segment_router(data: Frames, public: dict[str, Any], weights: pd.Series | No
         weights = tasks["segment"].value_counts(normalize=True)
     table = (segment_table(ev) if table is None else table).set_index("segment")
     names = sorted(table.index)
-    w = np.array([float(weights.get(s, 0.0)) for s in names])
-    acc_s, acc_p = table.loc[names, "standard"].to_numpy(), table.loc[names, "premium"].to_numpy()
+    w = weights.reindex(names, fill_value=0.0).to_numpy(dtype=float)
+    table = table.loc[names]
+    acc_s, acc_p = table["standard"].to_numpy(), table["premium"].to_numpy()
     # Every router at once: row ``mask`` routes segment i when bit i of mask is set.
     routed = (np.arange(1 << len(names))[:, None] >> np.arange(len(names)) & 1).astype(bool)
     cost = ratio + (1 - ratio) * (w * routed).sum(axis=1)
@@ -206,13 +227,15 @@ def workflow_savings(data: Frames, costs: pd.Series | None = None,
         costs = call_costs(data)
     if flat is None:
         flat = call_costs(data, write=1.0, read=1.0)
-    row = pd.Index(tasks["task_id"]).get_indexer(calls["task_id"])
-    if tasks["task_id"].is_unique and (row >= 0).all():
+    task_index = pd.Index(tasks["task_id"])
+    row = task_index.get_indexer(calls["task_id"]) if task_index.is_unique else None
+    if row is not None and (row >= 0).all():
         codes, names = pd.factorize(tasks["workflow"])
-        by = codes[row]
-        cost, base = costs.groupby(by).sum(), flat.groupby(by).sum()
-        cost.index = base.index = pd.Index(names[cost.index], name="task_id")
-        cost, base = cost.sort_index(), base.sort_index()
+        sums = pd.DataFrame({"cost": costs.to_numpy(), "base": flat.to_numpy()}).groupby(
+            codes[row]).sum()
+        sums.index = pd.Index(names[sums.index], name="task_id")
+        sums = sums.sort_index()
+        cost, base = sums["cost"], sums["base"]
     else:  # the plain way, for data that does not join one to one
         workflow = calls["task_id"].map(tasks.set_index("task_id")["workflow"])
         cost, base = costs.groupby(workflow).sum(), flat.groupby(workflow).sum()
@@ -220,8 +243,12 @@ def workflow_savings(data: Frames, costs: pd.Series | None = None,
 
 
 def latency_stats(turns: pd.DataFrame, budget: int) -> dict[str, float]:
-    lat = turns["latency_ms"].to_numpy(dtype=float)
-    good = (turns["success"] == 1).to_numpy() & (lat <= budget)
+    return _latency_stats(turns["latency_ms"].to_numpy(dtype=float),
+                          (turns["success"] == 1).to_numpy(), budget)
+
+
+def _latency_stats(lat: np.ndarray, success: np.ndarray, budget: int) -> dict[str, float]:
+    good = success & (lat <= budget)
     return {
         "p50": float(np.percentile(lat, 50)),
         "p95": float(np.percentile(lat, 95)),
@@ -247,8 +274,7 @@ def cost_per_resolved(data: Frames, costs: pd.Series,
 def reference(data: Frames, public: dict[str, Any]) -> Answers:
     """The answer key, computed exactly as the notebook states the definitions."""
     tiers = _tier_codes(data)
-    costs = call_costs(data, tiers=tiers)
-    flat = call_costs(data, write=1.0, read=1.0, tiers=tiers)
+    costs, flat = _cost_pair(data, tiers)
     total = tier_totals(costs, tiers)
     per_task = cost_per_task(data, costs, total)
 
@@ -261,9 +287,17 @@ def reference(data: Frames, public: dict[str, Any]) -> Answers:
 
     turns = data["voice_turns.csv"]
     budget = int(public["budget_ms"])
-    arm, measured = turns["arm"], turns[["latency_ms", "success"]]
-    one = latency_stats(measured[arm == "one_call"], budget)
-    two = latency_stats(measured[arm == "two_calls"], budget)
+    arm_code, arm_names = pd.factorize(turns["arm"])
+    code_of = {str(name): i for i, name in enumerate(arm_names)}
+    lat = turns["latency_ms"].to_numpy(dtype=float)
+    success = (turns["success"] == 1).to_numpy()
+
+    def arm_stats(name: str) -> dict[str, float]:
+        """``latency_stats`` of the arm's turns (the same rows, in the same order)."""
+        at = arm_code == code_of.get(name, -2)
+        return _latency_stats(lat[at], success[at], budget)
+
+    one, two = arm_stats("one_call"), arm_stats("two_calls")
 
     resolved = cost_per_resolved(data, costs, total)
     segments, router_acc, router_cost = segment_router(data, public, per_task=per_task,

@@ -28,6 +28,7 @@ What is planted (all of it drawn from the rng, see ``sample_parameters``):
 
 import datetime as dt
 import functools
+import itertools
 import math
 import string
 from typing import Any
@@ -409,10 +410,11 @@ def _fill_all(rng: np.random.Generator, ids: np.ndarray, before: np.ndarray | No
     invoice = rng.integers(1000, 9999, n)
     count = rng.integers(3, 95, n)
     amount = np.round(np.exp(rng.normal(5.5, 1.1, n)), 2)
-    out = np.empty(n, dtype=object)
     order = np.argsort(ids, kind="stable")
-    cuts = np.flatnonzero(np.diff(ids[order])) + 1
-    for rows in np.split(order, cuts):
+    bounds = [0, *(np.flatnonzero(np.diff(ids[order])) + 1).tolist(), n]
+    texts: list[str] = []
+    for lo, hi in itertools.pairwise(bounds):
+        rows = order[lo:hi]
         pattern, slots, lang = _PATTERNS[int(ids[rows[0]])]
         columns: list[list[Any]] = []
         if before is not None:
@@ -437,9 +439,11 @@ def _fill_all(rng: np.random.Generator, ids: np.ndarray, before: np.ndarray | No
             pattern = pattern + "%s"
             columns.append(after[rows].tolist())
         if columns:
-            out[rows] = [pattern % args for args in zip(*columns, strict=True)]
+            texts += [pattern % args for args in zip(*columns, strict=True)]
         else:
-            out[rows] = pattern % ()
+            texts += [pattern % ()] * (hi - lo)
+    out = np.empty(n, dtype=object)
+    out[order] = texts
     return out
 
 
@@ -1096,7 +1100,7 @@ def _eval_frame(rng: np.random.Generator, params: dict[str, Any], weights: np.nd
     pick = rng.random(n)
     queries = _queries(rng, lang, wf, pick)
     for _ in range(30):  # no two items ask exactly the same thing
-        redo = np.flatnonzero(pd.Series(queries).duplicated().to_numpy())
+        redo = np.flatnonzero(pd.Series(queries, dtype=object).duplicated().to_numpy())
         if not len(redo):
             break
         queries[redo] = _queries(rng, lang[redo], wf[redo], pick[redo])

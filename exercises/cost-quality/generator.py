@@ -726,7 +726,7 @@ def _usage_frames(rng: np.random.Generator, hidden: dict[str, Any]
     task_start = task_start[order]
     prem, resolved = prem[order], resolved[order]
     seg, wf, calls = seg[order], wf[order], calls[order]
-    task_ids = _ids(rng, "task_", n, 14)
+    task_ids = _ids(rng, "task_", n, 14).astype(object)
 
     # --- one row per call ---
     m = int(calls.sum())

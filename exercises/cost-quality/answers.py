@@ -43,15 +43,27 @@ class WrongApproach:
 # ---------------------------------------------------------------------------------------
 
 
-def call_costs(data: Frames, write: float | None = None, read: float | None = None
-               ) -> pd.Series:
-    """USD per call row. ``write``/``read`` override the table's cache multipliers."""
+def _tier_codes(data: Frames) -> tuple[np.ndarray, pd.Index]:
+    """Each call row's tier as a code into the tiers that occur."""
+    codes, uniques = pd.factorize(data["usage_calls.csv"]["tier"])
+    return codes, pd.Index(uniques)
+
+
+def call_costs(data: Frames, write: float | None = None, read: float | None = None,
+               tiers: tuple[np.ndarray, pd.Index] | None = None) -> pd.Series:
+    """USD per call row. ``write``/``read`` override the table's cache multipliers;
+    ``tiers`` is ``_tier_codes(data)`` when the caller has it."""
     calls = data["usage_calls.csv"]
-    prices = data["prices.csv"].set_index("tier").loc[calls["tier"]]
-    w = prices["cache_write_multiplier"].to_numpy() if write is None else write
-    r = prices["cache_read_multiplier"].to_numpy() if read is None else read
-    base = prices["input_usd_per_mtok"].to_numpy()
-    out = prices["output_usd_per_mtok"].to_numpy()
+    codes, uniques = _tier_codes(data) if tiers is None else tiers
+    prices = data["prices.csv"].set_index("tier").loc[uniques]
+
+    def per_row(column: str) -> np.ndarray:
+        return prices[column].to_numpy()[codes]
+
+    w = per_row("cache_write_multiplier") if write is None else write
+    r = per_row("cache_read_multiplier") if read is None else read
+    base = per_row("input_usd_per_mtok")
+    out = per_row("output_usd_per_mtok")
     cost = (base * (calls["uncached_input_tokens"].to_numpy()
                     + w * calls["cache_write_input_tokens"].to_numpy()
                     + r * calls["cache_read_input_tokens"].to_numpy())
@@ -59,10 +71,39 @@ def call_costs(data: Frames, write: float | None = None, read: float | None = No
     return pd.Series(cost, index=calls.index)
 
 
-def cost_per_task(data: Frames, costs: pd.Series) -> dict[str, float]:
+def _cost_pair(data: Frames, tiers: tuple[np.ndarray, pd.Index]) -> tuple[pd.Series, pd.Series]:
+    """``call_costs(data)`` and ``call_costs(data, write=1.0, read=1.0)``, from one lookup."""
+    calls = data["usage_calls.csv"]
+    codes, uniques = tiers
+    prices = data["prices.csv"].set_index("tier").loc[uniques]
+
+    def per_row(column: str) -> np.ndarray:
+        return prices[column].to_numpy()[codes]
+
+    w, r = per_row("cache_write_multiplier"), per_row("cache_read_multiplier")
+    base, out = per_row("input_usd_per_mtok"), per_row("output_usd_per_mtok")
+    unc = calls["uncached_input_tokens"].to_numpy()
+    write = calls["cache_write_input_tokens"].to_numpy()
+    read = calls["cache_read_input_tokens"].to_numpy()
+    output = calls["output_tokens"].to_numpy()
+    cost = (base * (unc + w * write + r * read) + out * output) / 1e6
+    flat = (base * (unc + 1.0 * write + 1.0 * read) + out * output) / 1e6
+    return pd.Series(cost, index=calls.index), pd.Series(flat, index=calls.index)
+
+
+def tier_totals(costs: pd.Series, tiers: tuple[np.ndarray, pd.Index]) -> pd.Series:
+    """Total USD by tier (``tiers`` from ``_tier_codes``)."""
+    codes, uniques = tiers
+    total = costs.groupby(codes).sum()
+    return pd.Series(total.to_numpy(), index=uniques[total.index])
+
+
+def cost_per_task(data: Frames, costs: pd.Series,
+                  total: pd.Series | None = None) -> dict[str, float]:
     """Mean USD per task, by tier: the tier's total over its number of tasks."""
     calls, tasks = data["usage_calls.csv"], data["tasks.csv"]
-    total = costs.groupby(calls["tier"]).sum()
+    if total is None:
+        total = costs.groupby(calls["tier"]).sum()
     count = tasks["tier"].value_counts()
     return {t: float(total[t] / count[t]) for t in TIERS}
 
@@ -77,9 +118,10 @@ def cache_hit_ratio(data: Frames) -> float:
     return float(calls["cache_read_input_tokens"].sum() / _input_tokens(calls).sum())
 
 
-def savings(data: Frames, costs: pd.Series) -> float:
+def savings(data: Frames, costs: pd.Series, flat: pd.Series | None = None) -> float:
     """1 - cost / (the same traffic with every input token at the base input price)."""
-    flat = call_costs(data, write=1.0, read=1.0)
+    if flat is None:
+        flat = call_costs(data, write=1.0, read=1.0)
     return float(1.0 - costs.sum() / flat.sum())
 
 
@@ -141,7 +183,8 @@ def cheapest_cascade(ev: pd.DataFrame, margin: float, c_std: float, c_prem: floa
 
 
 def segment_router(data: Frames, public: dict[str, Any], weights: pd.Series | None = None,
-                   ) -> tuple[list[str], float, float]:
+                   per_task: dict[str, float] | None = None,
+                   table: pd.DataFrame | None = None) -> tuple[list[str], float, float]:
     """The best segment router within the cost cap: (segments, accuracy, cost ratio).
 
     A router sends every task of the chosen segments to premium and the rest to standard.
@@ -149,46 +192,63 @@ def segment_router(data: Frames, public: dict[str, Any], weights: pd.Series | No
     the segment's share of production tasks (``weights``: tasks.csv unless given); its
     cost per task is C_premium for a routed task and C_standard for any other, as a share
     of premium-only. Among routers within the cap: the highest accuracy, then the lower
-    cost, then fewer segments.
+    cost, then fewer segments. ``per_task`` (Q1's costs) and ``table`` (``segment_table``)
+    are computed unless the caller has them.
     """
     ev, tasks = data["eval_paired.csv"], data["tasks.csv"]
-    per_task = cost_per_task(data, call_costs(data))
+    if per_task is None:
+        per_task = cost_per_task(data, call_costs(data))
     ratio = per_task["standard"] / per_task["premium"]
     cap = float(public["router_cost_cap"])
     if weights is None:
         weights = tasks["segment"].value_counts(normalize=True)
-    table = segment_table(ev).set_index("segment")
+    table = (segment_table(ev) if table is None else table).set_index("segment")
     names = sorted(table.index)
-    w = np.array([float(weights.get(s, 0.0)) for s in names])
-    acc_s, acc_p = table.loc[names, "standard"].to_numpy(), table.loc[names, "premium"].to_numpy()
-    best: tuple[float, float, int, list[str]] | None = None
-    for mask in range(1 << len(names)):
-        chosen = [i for i in range(len(names)) if mask >> i & 1]
-        routed = np.zeros(len(names), dtype=bool)
-        routed[chosen] = True
-        cost = ratio + (1 - ratio) * float(w[routed].sum())
-        if cost > cap:
-            continue
-        accuracy = float(np.sum(w * np.where(routed, acc_p, acc_s)))
-        row = (-accuracy, cost, len(chosen), [names[i] for i in chosen])
-        if best is None or row[:3] < best[:3]:
-            best = row
-    assert best is not None  # routing nothing is always within the cap
-    return best[3], -best[0], best[1]
+    w = weights.reindex(names, fill_value=0.0).to_numpy(dtype=float)
+    table = table.loc[names]
+    acc_s, acc_p = table["standard"].to_numpy(), table["premium"].to_numpy()
+    # Every router at once: row ``mask`` routes segment i when bit i of mask is set.
+    routed = (np.arange(1 << len(names))[:, None] >> np.arange(len(names)) & 1).astype(bool)
+    cost = ratio + (1 - ratio) * (w * routed).sum(axis=1)
+    accuracy = (w * np.where(routed, acc_p, acc_s)).sum(axis=1)
+    size = routed.sum(axis=1)
+    within = np.flatnonzero(cost <= cap)  # routing nothing is always within the cap
+    best = within[np.lexsort((size[within], cost[within], -accuracy[within]))[0]]
+    return ([names[i] for i in np.flatnonzero(routed[best])], float(accuracy[best]),
+            float(cost[best]))
 
 
-def workflow_savings(data: Frames) -> pd.Series:
-    """Q2's savings share on each workflow's requests alone."""
+def workflow_savings(data: Frames, costs: pd.Series | None = None,
+                     flat: pd.Series | None = None) -> pd.Series:
+    """Q2's savings share on each workflow's requests alone (``costs`` and ``flat``, the
+    costs with and without cache pricing, are computed unless given)."""
     calls, tasks = data["usage_calls.csv"], data["tasks.csv"]
-    workflow = calls["task_id"].map(tasks.set_index("task_id")["workflow"])
-    cost = call_costs(data).groupby(workflow).sum()
-    flat = call_costs(data, write=1.0, read=1.0).groupby(workflow).sum()
-    return 1.0 - cost / flat
+    if costs is None:
+        costs = call_costs(data)
+    if flat is None:
+        flat = call_costs(data, write=1.0, read=1.0)
+    task_index = pd.Index(tasks["task_id"])
+    row = task_index.get_indexer(calls["task_id"]) if task_index.is_unique else None
+    if row is not None and (row >= 0).all():
+        codes, names = pd.factorize(tasks["workflow"])
+        sums = pd.DataFrame({"cost": costs.to_numpy(), "base": flat.to_numpy()}).groupby(
+            codes[row]).sum()
+        sums.index = pd.Index(names[sums.index], name="task_id")
+        sums = sums.sort_index()
+        cost, base = sums["cost"], sums["base"]
+    else:  # the plain way, for data that does not join one to one
+        workflow = calls["task_id"].map(tasks.set_index("task_id")["workflow"])
+        cost, base = costs.groupby(workflow).sum(), flat.groupby(workflow).sum()
+    return 1.0 - cost / base
 
 
 def latency_stats(turns: pd.DataFrame, budget: int) -> dict[str, float]:
-    lat = turns["latency_ms"].to_numpy(dtype=float)
-    good = (turns["success"] == 1).to_numpy() & (lat <= budget)
+    return _latency_stats(turns["latency_ms"].to_numpy(dtype=float),
+                          (turns["success"] == 1).to_numpy(), budget)
+
+
+def _latency_stats(lat: np.ndarray, success: np.ndarray, budget: int) -> dict[str, float]:
+    good = success & (lat <= budget)
     return {
         "p50": float(np.percentile(lat, 50)),
         "p95": float(np.percentile(lat, 95)),
@@ -197,10 +257,12 @@ def latency_stats(turns: pd.DataFrame, budget: int) -> dict[str, float]:
     }
 
 
-def cost_per_resolved(data: Frames, costs: pd.Series) -> dict[str, float]:
+def cost_per_resolved(data: Frames, costs: pd.Series,
+                      total: pd.Series | None = None) -> dict[str, float]:
     calls, tasks = data["usage_calls.csv"], data["tasks.csv"]
-    total = costs.groupby(calls["tier"]).sum()
-    resolved = tasks[tasks["resolved"].astype(bool)]["tier"].value_counts()
+    if total is None:
+        total = costs.groupby(calls["tier"]).sum()
+    resolved = tasks["tier"][tasks["resolved"].astype(bool)].value_counts()
     return {t: float(total[t] / resolved[t]) for t in TIERS}
 
 
@@ -211,8 +273,10 @@ def cost_per_resolved(data: Frames, costs: pd.Series) -> dict[str, float]:
 
 def reference(data: Frames, public: dict[str, Any]) -> Answers:
     """The answer key, computed exactly as the notebook states the definitions."""
-    costs = call_costs(data)
-    per_task = cost_per_task(data, costs)
+    tiers = _tier_codes(data)
+    costs, flat = _cost_pair(data, tiers)
+    total = tier_totals(costs, tiers)
+    per_task = cost_per_task(data, costs, total)
 
     ev = data["eval_paired.csv"]
     b, c = discordant(ev)
@@ -223,17 +287,27 @@ def reference(data: Frames, public: dict[str, Any]) -> Answers:
 
     turns = data["voice_turns.csv"]
     budget = int(public["budget_ms"])
-    one = latency_stats(turns[turns["arm"] == "one_call"], budget)
-    two = latency_stats(turns[turns["arm"] == "two_calls"], budget)
+    arm_code, arm_names = pd.factorize(turns["arm"])
+    code_of = {str(name): i for i, name in enumerate(arm_names)}
+    lat = turns["latency_ms"].to_numpy(dtype=float)
+    success = (turns["success"] == 1).to_numpy()
 
-    resolved = cost_per_resolved(data, costs)
-    segments, router_acc, router_cost = segment_router(data, public)
-    losing = workflow_savings(data)
+    def arm_stats(name: str) -> dict[str, float]:
+        """``latency_stats`` of the arm's turns (the same rows, in the same order)."""
+        at = arm_code == code_of.get(name, -2)
+        return _latency_stats(lat[at], success[at], budget)
+
+    one, two = arm_stats("one_call"), arm_stats("two_calls")
+
+    resolved = cost_per_resolved(data, costs, total)
+    segments, router_acc, router_cost = segment_router(data, public, per_task=per_task,
+                                                       table=table)
+    losing = workflow_savings(data, costs, flat)
     return {
         "q1_cost_per_1k_tasks_standard": PER * per_task["standard"],
         "q1_cost_per_1k_tasks_premium": PER * per_task["premium"],
         "q2_cache_hit_ratio": cache_hit_ratio(data),
-        "q2_savings_share": savings(data, costs),
+        "q2_savings_share": savings(data, costs, flat),
         "q3_accuracy_delta": float(ev["premium_pass"].mean() - ev["standard_pass"].mean()),
         "q3_premium_only_wins": b,
         "q3_standard_only_wins": c,

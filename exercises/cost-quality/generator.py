@@ -27,12 +27,14 @@ What is planted (all of it drawn from the rng, see ``sample_parameters``):
 """
 
 import datetime as dt
+import functools
+import itertools
 import math
+import string
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 TIERS = ("standard", "premium")
 MODELS = {"standard": "kestrel-lite-2026-07", "premium": "kestrel-max-2026-07"}
@@ -41,6 +43,7 @@ SEGMENTS = ("freelancer", "small_business", "mid_market", "enterprise", "account
 WORKFLOWS = ("bank_reconciliation", "expense_categorization", "invoice_chasing",
              "tax_question", "month_end_report")
 LANGUAGES = ("en", "es", "de", "fr", "pt")
+STOP_REASONS = ("end_turn", "max_tokens", "tool_use", "rate_limited", "overloaded", "api_error")
 BUDGET_CHOICES = (1800, 2000, 2200, 2500)
 MARGIN_PTS_CHOICES = (0.5, 0.75, 1.0)
 ROUTER_CAP_CHOICES = (0.35, 0.4, 0.45, 0.5)
@@ -305,9 +308,12 @@ FILLERS: dict[str, tuple[str, ...]] = {
     "fr-FR": ("", "", "", "euh ", "alors ", "oui, ", "bon, "),
 }
 LOCALE_SHARE = {"en-US": 0.58, "en-GB": 0.14, "es-US": 0.14, "de-DE": 0.08, "fr-FR": 0.06}
-CURRENCY = {"en": "${:,.2f}", "es": "{:,.2f} €", "de": "{:,.2f} €", "fr": "{:,.2f} €",
-            "pt": "R$ {:,.2f}", "en-US": "${:,.2f}", "en-GB": "£{:,.2f}", "es-US": "${:,.2f}",
-            "de-DE": "{:,.2f} €", "fr-FR": "{:,.2f} €"}
+# How each language writes an amount: (before, thousands separator, decimal mark, after).
+MONEY_STYLE = {"en": ("$", ",", ".", ""), "es": ("", ".", ",", " €"), "de": ("", ".", ",", " €"),
+               "fr": ("", ".", ",", " €"), "pt": ("R$ ", ".", ",", ""),
+               "en-US": ("$", ",", ".", ""), "en-GB": ("£", ",", ".", ""),
+               "es-US": ("$", ",", ".", ""), "de-DE": ("", ".", ",", " €"),
+               "fr-FR": ("", ".", ",", " €")}
 
 
 def _round(x: float, digits: int = 4) -> float:
@@ -315,63 +321,197 @@ def _round(x: float, digits: int = 4) -> float:
 
 
 def _money(value: float, lang: str) -> str:
-    text = CURRENCY[lang].format(value)
-    if lang in ("es", "de", "fr", "pt", "de-DE", "fr-FR"):
-        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
-    return text
+    money, swap = _MONEY_FORMAT[lang]
+    return money.format(value).translate(swap)
 
 
-def _fill_all(rng: np.random.Generator, templates: list[str], langs: list[str]) -> list[str]:
-    """Fill every template's slots; the random draws are made in bulk."""
-    n = len(templates)
+# Each language's amount as one format and the separators to swap after it.
+_MONEY_FORMAT = {lang: (before.replace("{", "{{") + "{:,.2f}" + after,
+                        str.maketrans({",": thousands, ".": mark}))
+                 for lang, (before, thousands, mark, after) in MONEY_STYLE.items()}
+
+
+# Every template is compiled once, at import, to a %-pattern and the slots it fills, in
+# order; a batch of texts is then filled one template at a time.
+_SLOT_PATTERN = {"vendor": "%s", "amount": "%s", "month": "%s", "invoice": "INV-%d",
+                 "client": "%s", "n": "%d"}
+_PATTERNS: list[tuple[str, tuple[str, ...], str]] = []  # (pattern, slots, language)
+_PATTERN_ID: dict[tuple[str, str], int] = {}
+
+
+def _pattern_id(template: str, lang: str) -> int:
+    """The id of ``template`` (in ``lang``), compiled on first use."""
+    key = (template, lang)
+    if key not in _PATTERN_ID:
+        parts, slots = [], []
+        for literal, field, _, _ in string.Formatter().parse(template):
+            parts.append(literal.replace("%", "%%"))
+            if field is not None:
+                parts.append(_SLOT_PATTERN[field])
+                slots.append(field)
+        _PATTERN_ID[key] = len(_PATTERNS)
+        _PATTERNS.append(("".join(parts), tuple(slots), lang))
+    return _PATTERN_ID[key]
+
+
+def _id_table(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Ragged lists of ids as a padded table and the length of each row."""
+    table = np.zeros((len(rows), max(len(r) for r in rows)), dtype=np.int64)
+    for i, r in enumerate(rows):
+        table[i, :len(r)] = r
+    return table, np.array([len(r) for r in rows])
+
+
+def _padded(rows: list[tuple[str, ...]]) -> np.ndarray:
+    """Ragged lists of texts as an object table padded with ""."""
+    width = max(len(r) for r in rows)
+    return np.array([list(r) + [""] * (width - len(r)) for r in rows], dtype=object)
+
+
+# Eval queries by (language, workflow); each one's form after an opener that ends in ", "
+# or ": " (its first letter lower-cased, unless it starts with a slot).
+_QUERY_IDS, _QUERY_COUNT = _id_table([
+    [_pattern_id(t, lang) for t in QUERIES[lang][wf]] for lang in LANGUAGES for wf in WORKFLOWS])
+_LOWERED = np.array([i if text.startswith("{") else _pattern_id(text[0].lower() + text[1:], lang)
+                     for i, (text, lang) in enumerate(list(_PATTERN_ID))])
+_OPENER_TEXT = _padded([OPENERS[lang] for lang in LANGUAGES])
+_OPENER_COUNT = np.array([len(OPENERS[lang]) for lang in LANGUAGES])
+_OPENER_LOWERS = np.array([[o.endswith((", ", ": ")) for o in row] for row in _OPENER_TEXT])
+_CLOSER_TEXT = _padded([CLOSERS[lang] for lang in LANGUAGES])
+_CLOSER_COUNT = np.array([len(CLOSERS[lang]) for lang in LANGUAGES])
+# Voice turns by locale: requests (after a filler) and small talk.
+_LOCALES = tuple(LOCALE_SHARE)
+_UTTERANCE_IDS, _UTTERANCE_COUNT = _id_table([[_pattern_id(t, loc) for t in UTTERANCES[loc]]
+                                              for loc in _LOCALES])
+_TALK_IDS, _TALK_COUNT = _id_table([[_pattern_id(t, loc) for t in SMALL_TALK[loc]]
+                                    for loc in _LOCALES])
+_FILLER_TEXT = _padded([FILLERS[loc] for loc in _LOCALES])
+_FILLER_COUNT = np.array([len(FILLERS[loc]) for loc in _LOCALES])
+_VENDOR_TEXT = np.array(VENDORS, dtype=object)
+_CLIENT_TEXT = np.array(CLIENTS, dtype=object)
+_MONTH_TEXT = {lang: np.array(MONTHS.get(lang[:2], MONTHS["en"]), dtype=object)
+               for lang in (*LANGUAGES, *_LOCALES)}
+
+
+def _pick(rng: np.random.Generator, counts: np.ndarray) -> np.ndarray:
+    """A uniform index below each of ``counts``."""
+    return (rng.random(len(counts)) * counts).astype(np.int64)
+
+
+def _fill_all(rng: np.random.Generator, ids: np.ndarray, before: np.ndarray | None = None,
+              after: np.ndarray | None = None) -> np.ndarray:
+    """Fill every template's slots (``ids`` index ``_PATTERNS``), each text between its
+    ``before`` and ``after`` (object arrays of str, or none); the random draws are made
+    in bulk, the texts one template at a time. An object array of str."""
+    n = len(ids)
     vendor = rng.integers(0, len(VENDORS), n)
     client = rng.integers(0, len(CLIENTS), n)
     month = rng.integers(0, 4, n)
     invoice = rng.integers(1000, 9999, n)
     count = rng.integers(3, 95, n)
     amount = np.round(np.exp(rng.normal(5.5, 1.1, n)), 2)
-    out = []
-    for i, (template, lang) in enumerate(zip(templates, langs, strict=True)):
-        out.append(template.format(
-            vendor=VENDORS[vendor[i]],
-            amount=_money(float(amount[i]), lang),
-            month=MONTHS.get(lang[:2], MONTHS["en"])[month[i]],
-            invoice=f"INV-{invoice[i]}",
-            client=CLIENTS[client[i]],
-            n=int(count[i]),
-        ))
+    order = np.argsort(ids, kind="stable")
+    bounds = [0, *(np.flatnonzero(np.diff(ids[order])) + 1).tolist(), n]
+    texts: list[str] = []
+    for lo, hi in itertools.pairwise(bounds):
+        rows = order[lo:hi]
+        pattern, slots, lang = _PATTERNS[int(ids[rows[0]])]
+        columns: list[list[Any]] = []
+        if before is not None:
+            pattern = "%s" + pattern
+            columns.append(before[rows].tolist())
+        for slot in slots:
+            if slot == "vendor":
+                columns.append(_VENDOR_TEXT[vendor[rows]].tolist())
+            elif slot == "client":
+                columns.append(_CLIENT_TEXT[client[rows]].tolist())
+            elif slot == "month":
+                columns.append(_MONTH_TEXT[lang][month[rows]].tolist())
+            elif slot == "invoice":
+                columns.append(invoice[rows].tolist())
+            elif slot == "n":
+                columns.append(count[rows].tolist())
+            else:
+                money, swap = _MONEY_FORMAT[lang]
+                columns.append([money.format(v).translate(swap)
+                                for v in amount[rows].tolist()])
+        if after is not None:
+            pattern = pattern + "%s"
+            columns.append(after[rows].tolist())
+        if columns:
+            texts += [pattern % args for args in zip(*columns, strict=True)]
+        else:
+            texts += [pattern % ()] * (hi - lo)
+    out = np.empty(n, dtype=object)
+    out[order] = texts
     return out
 
 
-def _dressed(rng: np.random.Generator, templates: list[str], langs: list[str]) -> list[str]:
-    """Each template with an opener and a closer in its language (often none)."""
-    out = []
-    for template, lang in zip(templates, langs, strict=True):
-        opener = OPENERS[lang][int(rng.integers(len(OPENERS[lang])))]
-        closer = CLOSERS[lang][int(rng.integers(len(CLOSERS[lang])))]
-        lower = opener.endswith((", ", ": ")) and not template.startswith("{")
-        body = template[0].lower() + template[1:] if lower else template
-        out.append(opener + body + closer)
-    return out
+def _queries(rng: np.random.Generator, lang: np.ndarray, wf: np.ndarray, pick: np.ndarray
+             ) -> np.ndarray:
+    """Eval queries: a template of the item's language and workflow, with an opener and a
+    closer in that language (often none)."""
+    cell = lang * len(WORKFLOWS) + wf
+    ids = _QUERY_IDS[cell, (pick * _QUERY_COUNT[cell]).astype(np.int64)]
+    opener = _pick(rng, _OPENER_COUNT[lang])
+    closer = _pick(rng, _CLOSER_COUNT[lang])
+    ids = np.where(_OPENER_LOWERS[lang, opener], _LOWERED[ids], ids)
+    return _fill_all(rng, ids, _OPENER_TEXT[lang, opener], _CLOSER_TEXT[lang, closer])
 
 
 _ID_ALPHABET = np.frombuffer(
     b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", dtype=np.uint8)
 
 
-def _ids(rng: np.random.Generator, prefix: str, n: int, length: int) -> list[str]:
-    """Random base62 ids, unique."""
-    codes = _ID_ALPHABET[rng.integers(0, 62, size=(n, length))]
-    out = [prefix + raw.decode() for raw in codes.view(f"S{length}").ravel()]
-    assert len(set(out)) == n
-    return out
+def _text_rows(chars: np.ndarray) -> np.ndarray:
+    """An (n, width) array of code points as n strings of that width."""
+    return np.ascontiguousarray(chars, dtype=np.uint32).view(f"U{chars.shape[1]}").ravel()
 
 
-def _iso_ms(stamps: np.ndarray) -> list[str]:
-    """Epoch milliseconds -> ISO 8601 UTC with milliseconds."""
-    text = np.datetime_as_string(np.asarray(stamps, dtype="int64").astype("datetime64[ms]"),
-                                 unit="ms")
-    return [s + "Z" for s in text.tolist()]
+def _ids(rng: np.random.Generator, prefix: str, n: int, length: int) -> np.ndarray:
+    """Random base62 ids, unique (an array of str)."""
+    digits = rng.integers(0, 62, size=(n, length), dtype=np.int16)
+    # Unique on their first ten digits (six bits each), or else on all of them.
+    head = np.zeros(n, dtype=np.int64)
+    for i in range(min(10, length)):
+        head |= digits[:, i].astype(np.int64) << (6 * i)
+    head.sort()
+    assert (head[1:] != head[:-1]).all() or len({r.tobytes() for r in digits}) == n
+    chars = np.empty((n, len(prefix) + length), dtype=np.uint32)
+    chars[:, :len(prefix)] = [ord(ch) for ch in prefix]
+    chars[:, len(prefix):] = _ID_ALPHABET[digits]
+    return _text_rows(chars)
+
+
+_DIGIT = np.uint32(ord("0"))
+
+
+def _iso_ms(stamps: np.ndarray) -> np.ndarray:
+    """Epoch milliseconds -> ISO 8601 UTC with milliseconds (YYYY-MM-DDTHH:MM:SS.mmmZ)."""
+    stamps = np.asarray(stamps, dtype=np.int64)
+    day, ms = np.divmod(stamps, 86_400_000)
+    first = int(day.min()) if len(day) else 0
+    # The few distinct dates, written once each.
+    dates = np.datetime_as_string(np.arange(first, int(day.max()) + 1 if len(day) else first)
+                                  .astype("datetime64[D]"))
+    chars = np.empty((len(stamps), 24), dtype=np.uint32)
+    chars[:, :10] = dates.astype("U10")[:, None].view(np.uint32).reshape(-1, 10)[day - first]
+    fields = (ms // 3_600_000, ms // 60_000 % 60, ms // 1000 % 60)
+    for at, value in zip((11, 14, 17), fields, strict=True):
+        chars[:, at] = _DIGIT + value // 10
+        chars[:, at + 1] = _DIGIT + value % 10
+    millis = ms % 1000
+    chars[:, 20] = _DIGIT + millis // 100
+    chars[:, 21] = _DIGIT + millis // 10 % 10
+    chars[:, 22] = _DIGIT + millis % 10
+    chars[:, 10], chars[:, [13, 16]], chars[:, 19], chars[:, 23] = (
+        ord("T"), ord(":"), ord("."), ord("Z"))
+    return _text_rows(chars)
+
+
+def _labels(names: tuple[str, ...] | np.ndarray, codes: np.ndarray) -> pd.Categorical:
+    """The name of each code (a categorical: the file holds the names)."""
+    return pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=object))
 
 
 def _start_times(rng: np.random.Generator, start: dt.datetime, days: int, n: int) -> np.ndarray:
@@ -518,11 +658,11 @@ def _price_rows(hidden: dict[str, Any]) -> pd.DataFrame:
     })
 
 
-def _call_costs(tier: np.ndarray, tokens: dict[str, np.ndarray], hidden: dict[str, Any],
+def _call_costs(premium: np.ndarray, tokens: dict[str, np.ndarray], hidden: dict[str, Any],
                 cached: bool = True) -> np.ndarray:
     p = hidden["prices"]
-    base = np.where(tier == "premium", p["premium"]["input"], p["standard"]["input"])
-    out = np.where(tier == "premium", p["premium"]["output"], p["standard"]["output"])
+    base = np.where(premium, p["premium"]["input"], p["standard"]["input"])
+    out = np.where(premium, p["premium"]["output"], p["standard"]["output"])
     w = p["cache_write_multiplier"] if cached else 1.0
     r = p["cache_read_multiplier"] if cached else 1.0
     return (base * (tokens["uncached"] + w * tokens["write"] + r * tokens["read"])
@@ -553,11 +693,12 @@ def _cache_step(j_tokens: dict[str, np.ndarray], first: np.ndarray, alive: np.nd
 
 
 def _usage_frames(rng: np.random.Generator, hidden: dict[str, Any]
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, float]:
+    """tasks.csv and usage_calls.csv, the segment mix of the tasks and the standard cost
+    per task over the premium one."""
     n = int(hidden["n_tasks"])
     start = dt.datetime.fromisoformat(hidden["start_date"])
     prem = rng.random(n) < float(hidden["premium_share"])
-    tier = np.where(prem, "premium", "standard")
     seg = rng.choice(len(SEGMENTS), n, p=np.array(hidden["segment_share"]) / np.sum(
         hidden["segment_share"]))
     wf = rng.choice(len(WORKFLOWS), n, p=WORKFLOW_SHARE)
@@ -583,9 +724,9 @@ def _usage_frames(rng: np.random.Generator, hidden: dict[str, Any]
     task_start = _start_times(rng, start, 14, n)
     order = np.argsort(task_start, kind="stable")
     task_start = task_start[order]
-    prem, tier, seg, wf, resolved, calls = (a[order] for a in (prem, tier, seg, wf, resolved,
-                                                               calls))
-    task_ids = _ids(rng, "task_", n, 14)
+    prem, resolved = prem[order], resolved[order]
+    seg, wf, calls = seg[order], wf[order], calls[order]
+    task_ids = _ids(rng, "task_", n, 14).astype(object)
 
     # --- one row per call ---
     m = int(calls.sum())
@@ -606,7 +747,7 @@ def _usage_frames(rng: np.random.Generator, hidden: dict[str, Any]
     dynamic = np.repeat(rng.integers(60, 260, n), calls)
     legacy = np.repeat(rng.random(n) < float(hidden["legacy_uncached_share"]), calls)
     prefix = int(hidden["prefix_tokens"])
-    broken_wf = np.isin(np.array(WORKFLOWS)[wf], hidden["snapshot_first_workflows"])
+    broken_wf = np.isin(wf, [WORKFLOWS.index(w) for w in hidden["snapshot_first_workflows"]])
     broken = broken_wf[owner]
     snapshot = np.where(broken, np.repeat(rng.integers(300, 900, n), calls), 0)
     cacheable = snapshot + prefix + user + history
@@ -632,84 +773,103 @@ def _usage_frames(rng: np.random.Generator, hidden: dict[str, Any]
     gap = gap + np.where(waits, np.round(rng.lognormal(np.log(150_000), 1.1, m)), 0).astype(int)
     gap = np.where(last, 0, gap)
 
+    # A cache entry is alive when the previous call of the task started it less than the
+    # TTL ago; how long that call took depends on what it read from the cache. Solved for
+    # all calls at once and repeated until no entry changes: pass i settles every call
+    # up to step i, so at most max(k) + 1 passes.
     ttl_ms = 1000 * int(hidden["prices"]["cache_ttl_s"])
-    tokens = {name: np.zeros(m, dtype=np.int64) for name in ("uncached", "write", "read")}
-    latency = np.zeros(m, dtype=np.int64)
-    for j in range(int(k.max()) + 1):
-        idx = np.flatnonzero(k == j)
-        if j == 0:
-            alive = np.zeros(len(idx), dtype=bool)
-        else:
-            age = latency[idx - 1] + gap[idx - 1] + pre[idx]
-            alive = age < ttl_ms
-        step: dict[str, np.ndarray] = {}
-        _cache_step(step, np.full(len(idx), j == 0), alive, refresh[idx] | (j == 0),
-                    broken[idx], legacy[idx], prefix, cacheable[idx], added[idx],
-                    dynamic[idx])
-        for name in tokens:
-            tokens[name][idx] = step[name]
-        prefill = (step["uncached"] + step["write"]) * np.where(call_prem[idx], 0.03, 0.012)
-        prefill = prefill + step["read"] * 0.002
-        latency[idx] = np.round(ttft[idx] + prefill + decode[idx] + tail[idx]).astype(int)
+    first = k == 0
+    follow = np.flatnonzero(~first)
+    rate = np.where(call_prem, 0.03, 0.012)
+    alive = np.zeros(m, dtype=bool)
+    for _ in range(int(k.max()) + 2):
+        tokens: dict[str, np.ndarray] = {}
+        _cache_step(tokens, first, alive, refresh | first, broken, legacy, prefix, cacheable,
+                    added, dynamic)
+        prefill = (tokens["uncached"] + tokens["write"]) * rate + tokens["read"] * 0.002
+        latency = np.round(ttft + prefill + decode + tail).astype(int)
+        settled = np.zeros(m, dtype=bool)
+        settled[follow] = latency[follow - 1] + gap[follow - 1] + pre[follow] < ttl_ms
+        if np.array_equal(settled, alive):
+            break
+        alive = settled
     tokens["output"] = output
 
     step_ms = latency + gap
     offset = _group_cumsum(step_ms + pre, starts, calls) - step_ms
     call_start = task_start[owner] + offset
-    stop = np.where(last, np.where(output >= 4096, "max_tokens", "end_turn"), "tool_use")
+    stop = np.where(last, np.where(output >= 4096, 1, 0), 2)  # STOP_REASONS
 
-    ok = pd.DataFrame({
-        "task_id": np.array(task_ids, dtype=object)[owner],
-        "created_at_ms": call_start,
-        "tier": tier[owner],
-        "model": np.where(call_prem, MODELS["premium"], MODELS["standard"]),
-        "http_status": status,
-        "uncached_input_tokens": tokens["uncached"],
-        "cache_write_input_tokens": tokens["write"],
-        "cache_read_input_tokens": tokens["read"],
-        "output_tokens": output,
-        "latency_ms": latency,
-        "stop_reason": stop,
-    })
+    # The successful calls, then the failed attempts before their retries, in time order.
     idx = np.flatnonzero(err)
-    failed = ok.iloc[idx].copy()
-    failed["created_at_ms"] = call_start[idx] - pre[idx]
-    failed["http_status"] = codes
-    for col in ("uncached_input_tokens", "cache_write_input_tokens", "cache_read_input_tokens",
-                "output_tokens"):
-        failed[col] = 0
-    failed["latency_ms"] = err_latency
-    failed["stop_reason"] = np.where(codes == 429, "rate_limited",
-                                     np.where(codes == 529, "overloaded", "api_error"))
-    usage = pd.concat([ok, failed], ignore_index=True)
-    usage = usage.sort_values("created_at_ms", kind="stable").reset_index(drop=True)
-    usage.insert(0, "request_id", _ids(rng, "req_", len(usage), 20))
-    usage["created_at"] = _iso_ms(usage.pop("created_at_ms").to_numpy())
-    usage = usage[["request_id", "task_id", "created_at", "tier", "model", "http_status",
-                   "uncached_input_tokens", "cache_write_input_tokens",
-                   "cache_read_input_tokens", "output_tokens", "latency_ms", "stop_reason"]]
+    row_task = np.concatenate([owner, owner[idx]])
+    created = np.concatenate([call_start, call_start[idx] - pre[idx]])
+    order = np.argsort(created, kind="stable")
+    row_task, created = row_task[order], created[order]
+    zeros = np.zeros(len(idx), dtype=np.int64)
 
+    def column(ok: np.ndarray, failed: np.ndarray) -> np.ndarray:
+        return np.concatenate([ok, failed])[order]
+
+    row_prem = prem[row_task]
+    usage = pd.DataFrame({
+        "request_id": _ids(rng, "req_", len(order), 20),
+        "task_id": _labels(task_ids, row_task),
+        "created_at": _iso_ms(created),
+        "tier": _labels(TIERS, row_prem.astype(np.int64)),
+        "model": _labels((MODELS["standard"], MODELS["premium"]), row_prem.astype(np.int64)),
+        "http_status": column(status, codes),
+        "uncached_input_tokens": column(tokens["uncached"], zeros),
+        "cache_write_input_tokens": column(tokens["write"], zeros),
+        "cache_read_input_tokens": column(tokens["read"], zeros),
+        "output_tokens": column(output, zeros),
+        "latency_ms": column(latency, err_latency),
+        "stop_reason": _labels(STOP_REASONS, column(
+            stop, np.where(codes == 429, 3, np.where(codes == 529, 4, 5)))),
+    })
     tasks = pd.DataFrame({
         "task_id": task_ids,
         "created_at": _iso_ms(task_start),
-        "tier": tier,
-        "segment": np.array(SEGMENTS)[seg],
-        "workflow": np.array(WORKFLOWS)[wf],
+        "tier": _labels(TIERS, prem.astype(np.int64)),
+        "segment": _labels(SEGMENTS, seg),
+        "workflow": _labels(WORKFLOWS, wf),
         "resolved": resolved,
     })
-    return tasks, usage
+    # What the eval's plants are checked against: the production segment mix, and the
+    # standard cost per task over the premium one, priced as the notebook states.
+    weights = np.bincount(seg, minlength=len(SEGMENTS)) / n
+    cost = _call_costs(row_prem, {"uncached": usage["uncached_input_tokens"].to_numpy(),
+                                  "write": usage["cache_write_input_tokens"].to_numpy(),
+                                  "read": usage["cache_read_input_tokens"].to_numpy(),
+                                  "output": usage["output_tokens"].to_numpy()}, hidden)
+    per_task = (np.bincount(row_prem.astype(np.int64), weights=cost, minlength=2)
+                / np.bincount(prem.astype(np.int64), minlength=2))
+    return tasks, usage, weights, float(per_task[0] / per_task[1])
 
 
 # ---------------------------------------------------------------------------------------
 # The paired eval
 # ---------------------------------------------------------------------------------------
 
+# log(k!) for every count an eval can have, for the exact binomial test without scipy.
+_LOG_FACTORIAL = np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, 5001)))])
+
+
+@functools.cache
+def _two_sided_p(d: int) -> np.ndarray:
+    """min(1, 2 * P(X <= k)) for X ~ Bin(d, 1/2), for k = 0..d (computed once per d)."""
+    pmf = np.exp(_LOG_FACTORIAL[d] - _LOG_FACTORIAL[:d + 1] - _LOG_FACTORIAL[d::-1]
+                 - d * math.log(2))
+    table = np.minimum(1.0, 2.0 * np.cumsum(pmf))
+    table.flags.writeable = False
+    return table
+
 
 def exact_mcnemar(b: int, c: int) -> float:
     """Two-sided exact McNemar p-value: 2 * P(X <= min(b, c)), X ~ Bin(b + c, 1/2), capped."""
     if b + c == 0:
         return 1.0
-    return float(min(1.0, 2.0 * stats.binom.cdf(min(b, c), b + c, 0.5)))
+    return float(_two_sided_p(b + c)[min(b, c)])
 
 
 def unpaired_p(pass_a: np.ndarray, pass_b: np.ndarray) -> float:
@@ -718,7 +878,7 @@ def unpaired_p(pass_a: np.ndarray, pass_b: np.ndarray) -> float:
     pa, pb = pass_a.mean(), pass_b.mean()
     pooled = (pa + pb) / 2
     se = math.sqrt(pooled * (1 - pooled) * 2 / n)
-    return float(2 * stats.norm.sf(abs(pb - pa) / se))
+    return float(math.erfc(abs(pb - pa) / se / math.sqrt(2)))
 
 
 def _confidence_clean(values: np.ndarray) -> np.ndarray:
@@ -728,15 +888,18 @@ def _confidence_clean(values: np.ndarray) -> np.ndarray:
     return np.round(np.where(on_edge, c + 0.0003, c), 4)
 
 
+_TAUS = np.array(TAU_GRID)
+
+
 def cascade_curve(conf: np.ndarray, pass_std: np.ndarray, pass_prem: np.ndarray
-                  ) -> list[tuple[float, float, float]]:
-    """(tau, accuracy, routed share) for every grid value."""
-    out = []
-    for tau in TAU_GRID:
-        routed = conf < tau
-        acc = float(np.where(routed, pass_prem, pass_std).mean())
-        out.append((tau, acc, float(routed.mean())))
-    return out
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(accuracy, routed share) at every grid value of tau."""
+    order = np.argsort(conf)
+    routed = np.searchsorted(conf[order], _TAUS)  # items with conf < tau
+    gain = np.concatenate([[0], np.cumsum(pass_prem[order].astype(np.int64)
+                                          - pass_std[order].astype(np.int64))])
+    n = len(conf)
+    return (int(pass_std.sum()) + gain[routed]) / n, routed / n
 
 
 def _discordant_split(rng: np.random.Generator, d: int, n: int, p_range: list[float],
@@ -744,7 +907,7 @@ def _discordant_split(rng: np.random.Generator, d: int, n: int, p_range: list[fl
     """(b, c) with b + c = d, an exact p-value in ``p_range`` and b - c >= min_gain * n."""
     lo, hi = (float(x) for x in p_range)
     b = np.arange((d + 1) // 2, d + 1)
-    p = np.minimum(1.0, 2.0 * stats.binom.cdf(d - b, d, 0.5))
+    p = _two_sided_p(d)[d - b]
     # Both counts between 100 and 399: no number of that size appears in the bundle's
     # text (the leak check reads whole numbers in text as answers).
     ok = b[(p >= lo) & (p <= hi) & (2 * b - d >= min_gain * n) & (d - b >= 100)
@@ -755,92 +918,94 @@ def _discordant_split(rng: np.random.Generator, d: int, n: int, p_range: list[fl
     return pick, d - pick
 
 
-Router = tuple[int, ...]
+# Every segment router, as a row of which segments it sends to premium (bit i of the row
+# number is segment i), and how many it sends.
+_ROUTERS = (np.arange(1 << len(SEGMENTS))[:, None] >> np.arange(len(SEGMENTS)) & 1).astype(bool)
+_ROUTER_SIZE = _ROUTERS.sum(axis=1)
 
 
-def best_router(weights: np.ndarray, acc_std: np.ndarray, acc_prem: np.ndarray,
-                ratio: float, cap: float) -> tuple[Router, list[tuple[float, Router]]]:
-    """The segment router within the cap with the highest production-weighted accuracy.
-
-    Returns the best set of segment indices, and (value, set) for every router within the
-    cap, best first (ties: the cheaper, then the smaller set). A routed task costs the
-    premium cost per task, any other the standard one; ``ratio`` = standard / premium.
-    """
-    feasible = []
-    for mask in range(1 << len(weights)):
-        chosen = tuple(i for i in range(len(weights)) if mask >> i & 1)
-        share = float(sum(weights[i] for i in chosen))
-        if ratio + (1 - ratio) * share > cap:
-            continue
-        value = float(sum(weights[i] * (acc_prem[i] if i in chosen else acc_std[i])
-                          for i in range(len(weights))))
-        feasible.append((value, share, chosen))
-    feasible.sort(key=lambda row: (-row[0], row[1], len(row[2])))
-    return feasible[0][2], [(v, c) for v, _, c in feasible]
-
-
-def _router_is_clear(seg: np.ndarray, std: np.ndarray, prem: np.ndarray,
+def _router_is_clear(n_s: np.ndarray, acc_s: np.ndarray, acc_p: np.ndarray,
                      weights: np.ndarray, ratio: float, cap: float, top: int) -> bool:
-    """The best router is neither premium-only nor Q3's top segment alone, sits clear of
-    the cap, and no router within three flipped eval items of it does as well."""
-    groups = range(len(SEGMENTS))
-    n_s = np.array([(seg == g).sum() for g in groups])
-    acc_s = np.array([std[seg == g].mean() for g in groups])
-    acc_p = np.array([prem[seg == g].mean() for g in groups])
-    for mask in range(1 << len(weights)):
-        share = sum(weights[i] for i in groups if mask >> i & 1)
-        if abs(ratio + (1 - ratio) * share - cap) < 1e-6:
-            return False
-    best, table = best_router(weights, acc_s, acc_p, ratio, cap)
-    if not 2 <= len(best) <= 3 or top not in best:
+    """The best router within the cap (highest production-weighted accuracy; ties: the
+    cheaper, then the smaller set) is neither premium-only nor Q3's top segment alone,
+    every router sits clear of the cap, and no router within three flipped eval items of
+    the best does as well. A routed task costs the premium cost per task, any other the
+    standard one; ``ratio`` = standard / premium."""
+    share = _ROUTERS @ weights
+    cost = ratio + (1 - ratio) * share
+    if np.any(np.abs(cost - cap) < 1e-6):
         return False
-    value = table[0][0]
-    for other_value, other in table[1:]:
-        diff = set(best) ^ set(other)
-        per_item = max(weights[i] / n_s[i] for i in diff)
-        # Three flipped eval items cannot change the answer, and no other router's
-        # accuracy is within twice the answer's tolerance.
-        if value - other_value < max(3 * per_item, 5e-4):
-            return False
-    return True
+    value = np.where(_ROUTERS, acc_p, acc_s) @ weights
+    feasible = np.flatnonzero(cost <= cap)
+    feasible = feasible[np.lexsort((_ROUTER_SIZE[feasible], share[feasible],
+                                    -value[feasible]))]
+    best, others = feasible[0], feasible[1:]
+    if not 2 <= _ROUTER_SIZE[best] <= 3 or not _ROUTERS[best, top]:
+        return False
+    # Three flipped eval items cannot change the answer, and no other router's accuracy
+    # is within twice the answer's tolerance.
+    per_item = np.where(_ROUTERS[others] ^ _ROUTERS[best], weights / n_s, 0.0).max(axis=1)
+    return bool(np.all(value[best] - value[others] >= np.maximum(3 * per_item, 5e-4)))
 
 
-def _eval_plants_show(seg: np.ndarray, std: np.ndarray, prem: np.ndarray, conf: np.ndarray,
-                      params: dict[str, Any], weights: np.ndarray, ratio: float) -> bool:
+def _pairs_show(seg: np.ndarray, std: np.ndarray, prem: np.ndarray, params: dict[str, Any],
+                weights: np.ndarray, ratio: float) -> bool:
     """The helped segment leads on delta (not on premium accuracy, and it is not the
     hardest for standard), premium is worse on the hurt segments, the unpaired test lands
-    far from the exact one, the cascade routes a real share before it comes within the
-    margin of premium-only, three items away from either side of it, and the best
-    segment router is clear."""
+    far from the exact one, and the best segment router is clear."""
     ev = params["hidden"]["eval"]
-    margin = float(params["public"]["cascade_margin_pts"]) / 100
     helped = SEGMENTS.index(ev["helped_segment"])
-    groups = range(len(SEGMENTS))
-    delta = np.array([prem[seg == g].mean() - std[seg == g].mean() for g in groups])
-    prem_acc = np.array([prem[seg == g].mean() for g in groups])
-    std_acc = np.array([std[seg == g].mean() for g in groups])
+    n_s = np.bincount(seg, minlength=len(SEGMENTS))
+    std_acc = np.bincount(seg, weights=std, minlength=len(SEGMENTS)) / n_s
+    prem_acc = np.bincount(seg, weights=prem, minlength=len(SEGMENTS)) / n_s
+    delta = prem_acc - std_acc
     if delta[helped] - np.max(np.delete(delta, helped)) < 0.03:
         return False
     if np.argmax(prem_acc) == helped or np.argmin(std_acc) == helped:
         return False
-    if any(delta[SEGMENTS.index(s)] > -0.015 for s in ev["hurt_segments"]):
+    if np.any(delta[[SEGMENTS.index(s) for s in ev["hurt_segments"]]] > -0.015):
         return False
     b, c = int((prem & ~std).sum()), int((std & ~prem).sum())
     if abs(unpaired_p(std, prem) - exact_mcnemar(b, c)) < 0.01:
         return False
+    return _router_is_clear(n_s, std_acc, prem_acc, weights, ratio,
+                            float(params["public"]["router_cost_cap"]), int(np.argmax(delta)))
+
+
+def _cascade_shows(std: np.ndarray, prem: np.ndarray, conf: np.ndarray, margin: float
+                   ) -> bool:
+    """The cascade routes a real share before it comes within the margin of
+    premium-only, three items away from either side of it."""
     n = len(std)
     target = float(prem.mean()) - margin
-    curve = cascade_curve(conf, std, prem)
-    qualifying = [row for row in curve if row[1] >= target]
-    tau, acc, routed = qualifying[0]
+    acc, routed = cascade_curve(conf, std, prem)
+    first = int(np.argmax(acc >= target))  # tau = 1.00 routes every item: always there
     # Off the knife edge: three items either way cannot move the answer.
-    if acc - target < 3 / n or any(target - a < 3 / n for t, a, _ in curve if t < tau):
+    if acc[first] - target < 3 / n or np.any(target - acc[:first] < 3 / n):
         return False
-    if not (0.3 <= tau <= 0.9 and routed >= 0.03):
-        return False
-    top = int(np.argmax(delta))
-    return _router_is_clear(seg, std, prem, weights, ratio,
-                            float(params["public"]["router_cost_cap"]), top)
+    return bool(0.3 <= _TAUS[first] <= 0.9 and routed[first] >= 0.03)
+
+
+def _confidence(rng: np.random.Generator, std: np.ndarray, prem: np.ndarray,
+                fixed: np.ndarray) -> np.ndarray:
+    """Standard's confidence: high when right; lower on the borderline items where the
+    two tiers flip; confidently wrong on some items neither tier gets."""
+    n = len(std)
+    z = rng.normal(2.0, 0.9, n)
+    z = np.where(fixed, rng.normal(0.9, 0.8, n), z)
+    z = np.where(~std & ~prem, rng.normal(0.8, 1.2, n), z)
+    z = np.where(std & ~prem, rng.normal(1.6, 0.9, n), z)
+    return _confidence_clean(1 / (1 + np.exp(-z)))
+
+
+def _sample_without_replacement(rng: np.random.Generator, items: np.ndarray, k: int,
+                                weight: np.ndarray) -> np.ndarray:
+    """``k`` of ``items``, each draw proportional to ``weight`` among those left
+    (exponential keys: the k smallest of Exp(1) / weight)."""
+    if k <= 0:
+        return items[:0]
+    keys = rng.exponential(1.0, len(items)) / weight
+    return items[np.argpartition(keys, k - 1)[:k]]
 
 
 def _eval_frame(rng: np.random.Generator, params: dict[str, Any], weights: np.ndarray,
@@ -851,11 +1016,15 @@ def _eval_frame(rng: np.random.Generator, params: dict[str, Any], weights: np.nd
     helped = SEGMENTS.index(ev["helped_segment"])
     also = SEGMENTS.index(ev["also_segment"])
     hurt = [SEGMENTS.index(s) for s in ev["hurt_segments"]]
-    std = prem = np.zeros(n, dtype=bool)
-    conf = np.zeros(n)
+    easy = SEGMENTS.index(ev["easy_segment"])
+    hard = SEGMENTS.index(ev["hard_segment"])
+    is_hurt = np.isin(np.arange(len(SEGMENTS)), hurt)
+    std = prem = fixed = np.zeros(n, dtype=bool)
+    conf = None
     seg = np.zeros(n, dtype=int)
-    # Almost every variant succeeds within a few dozen draws (seeds 0-300 all within
-    # 800); past 3000 the last draw is kept, with its plants as they came.
+    # Almost every variant succeeds within a few dozen draws; past 3000 the last draw is
+    # kept, with its plants as they came. Each check runs as soon as what it reads is
+    # drawn, and the confidences are drawn only for pass/fail pairs that show the plants.
     for _ in range(3000):
         # The eval's segment mix and per-segment difficulty, drawn again on each attempt.
         shares = rng.dirichlet(np.full(len(SEGMENTS), 12.0))
@@ -863,11 +1032,14 @@ def _eval_frame(rng: np.random.Generator, params: dict[str, Any], weights: np.nd
         seg = rng.choice(len(SEGMENTS), n, p=shares / shares.sum())
         acc = np.full(len(SEGMENTS), float(ev["base_accuracy"])) + rng.uniform(-0.03, 0.03, 6)
         acc[helped] = float(ev["helped_accuracy"])
-        easy = SEGMENTS.index(ev["easy_segment"])
-        hard = SEGMENTS.index(ev["hard_segment"])
         acc[easy] = min(0.95, acc[easy] + rng.uniform(0.08, 0.11))
         acc[hard] = float(ev["helped_accuracy"]) - rng.uniform(0.04, 0.08)
         std = rng.random(n) < acc[seg]
+        conf = None
+        n_s = np.bincount(seg, minlength=len(SEGMENTS))
+        std_rate = np.bincount(seg, weights=std, minlength=len(SEGMENTS)) / np.maximum(1, n_s)
+        if np.argmin(std_rate) == helped:  # the helped segment is not the hardest
+            continue
         d = max(260, int(round(n * float(ev["discordant_rate"]) * rng.uniform(0.9, 1.1))))
         split = _discordant_split(rng, d, n, ev["p_range"], margin + 0.008)
         if split is None:
@@ -879,14 +1051,14 @@ def _eval_frame(rng: np.random.Generator, params: dict[str, Any], weights: np.nd
         in_also = fails[seg[fails] == also]
         b_helped = min(int(round(b * float(ev["helped_fix_share"]))), int(0.8 * len(in_helped)))
         # ... and never so many that the second segment rivals the first.
-        n_h, n_a = int((seg == helped).sum()), int((seg == also).sum())
+        n_h, n_a = int(n_s[helped]), int(n_s[also])
         b_also = min(int(round(b * float(ev["also_fix_share"]))), int(0.5 * len(in_also)),
                      max(0, int((b_helped / n_h - 0.06) * n_a)))
         others = fails[(seg[fails] != helped) & (seg[fails] != also)]
         # Premium's breaks: concentrated on the hurt segments.
-        hurt_passes = passes[np.isin(seg[passes], hurt)]
+        hurt_passes = passes[is_hurt[seg[passes]]]
         c_hurt = min(int(round(c * float(ev["hurt_break_share"]))), int(0.3 * len(hurt_passes)))
-        other_passes = passes[~np.isin(seg[passes], hurt)]
+        other_passes = passes[~is_hurt[seg[passes]]]
         if len(others) < b - b_helped - b_also or len(other_passes) < c - c_hurt:
             continue
         fixed = np.zeros(n, dtype=bool)
@@ -894,52 +1066,56 @@ def _eval_frame(rng: np.random.Generator, params: dict[str, Any], weights: np.nd
         fixed[rng.choice(in_also, b_also, replace=False)] = True
         # The rest evenly over the other segments' items, not over their failures (the
         # hard segment would otherwise take most of them).
-        fail_rate = np.array([max(1e-9, float((~std[seg == g]).mean())) for g in range(6)])
-        spread = 1 / fail_rate[seg[others]]
-        fixed[rng.choice(others, b - b_helped - b_also, replace=False,
-                         p=spread / spread.sum())] = True
-        prem = (std | fixed).copy()
-        prem[rng.choice(hurt_passes, c_hurt, replace=False)] = False
-        prem[rng.choice(other_passes, c - c_hurt, replace=False)] = False
-
-        # Standard's confidence: high when right; lower on the borderline items where
-        # the two tiers flip; confidently wrong on some items neither tier gets.
-        z = rng.normal(2.0, 0.9, n)
-        z = np.where(fixed, rng.normal(0.9, 0.8, n), z)
-        z = np.where(~std & ~prem, rng.normal(0.8, 1.2, n), z)
-        z = np.where(std & ~prem, rng.normal(1.6, 0.9, n), z)
-        conf = _confidence_clean(1 / (1 + np.exp(-z)))
-        if _eval_plants_show(seg, std, prem, conf, params, weights, ratio):
+        fail_rate = np.maximum(1e-9, 1 - std_rate)
+        fixed[_sample_without_replacement(rng, others, b - b_helped - b_also,
+                                          1 / fail_rate[seg[others]])] = True
+        broken = rng.choice(hurt_passes, c_hurt, replace=False)
+        # A hurt segment that some of those fixes reached still loses at least two
+        # points net: its shortfall moves from the breaks elsewhere to it.
+        gained = np.bincount(seg[fixed], minlength=len(SEGMENTS))
+        lost = np.bincount(seg[broken], minlength=len(SEGMENTS))
+        short = np.where(is_hurt, np.maximum(0, gained + np.ceil(0.02 * n_s) - lost), 0)
+        short = short.astype(np.int64)
+        if short.any():
+            spare = hurt_passes[~np.isin(hurt_passes, broken)]
+            extra = [rng.choice(spare[seg[spare] == g], int(short[g]), replace=False)
+                     for g in np.flatnonzero(short)
+                     if short[g] <= min((seg[spare] == g).sum(), 0.3 * n_s[g])]
+            if len(extra) < np.count_nonzero(short) or short.sum() > c - c_hurt:
+                continue
+            broken = np.concatenate([broken, *extra])
+        prem = std | fixed
+        prem[broken] = False
+        prem[rng.choice(other_passes, c - len(broken), replace=False)] = False
+        if not _pairs_show(seg, std, prem, params, weights, ratio):
+            continue
+        conf = _confidence(rng, std, prem, fixed)
+        if _cascade_shows(std, prem, conf, margin):
             break
+    if conf is None:
+        conf = _confidence(rng, std, prem, fixed)
 
     lang = rng.choice(len(LANGUAGES), n, p=EVAL_LANGUAGE_SHARE)
     wf = rng.choice(len(WORKFLOWS), n, p=WORKFLOW_SHARE)
     pick = rng.random(n)
-    templates = []
-    for li, wi, u in zip(lang, wf, pick, strict=True):
-        options = QUERIES[LANGUAGES[li]][WORKFLOWS[wi]]
-        templates.append(options[int(u * len(options))])
-    langs = [LANGUAGES[i] for i in lang]
-    queries = _fill_all(rng, _dressed(rng, templates, langs), langs)
+    queries = _queries(rng, lang, wf, pick)
     for _ in range(30):  # no two items ask exactly the same thing
-        dup = pd.Series(queries).duplicated().to_numpy()
-        if not dup.any():
+        redo = np.flatnonzero(pd.Series(queries, dtype=object).duplicated().to_numpy())
+        if not len(redo):
             break
-        redo = np.flatnonzero(dup)
-        again = _fill_all(rng, _dressed(rng, [templates[i] for i in redo],
-                                        [langs[i] for i in redo]), [langs[i] for i in redo])
-        for i, text in zip(redo, again, strict=True):
-            queries[i] = text
+        queries[redo] = _queries(rng, lang[redo], wf[redo], pick[redo])
+    # Item ids are a shuffle of 10001...; the file lists the items by id.
+    order = np.argsort(rng.permutation(n), kind="stable")
     return pd.DataFrame({
-        "item_id": [f"EV-{i:05d}" for i in rng.permutation(np.arange(10001, 10001 + n))],
-        "segment": np.array(SEGMENTS)[seg],
-        "workflow": np.array(WORKFLOWS)[wf],
-        "language": np.array(LANGUAGES)[lang],
-        "query": queries,
-        "standard_pass": std.astype(int),
-        "premium_pass": prem.astype(int),
-        "standard_confidence": conf,
-    }).sort_values("item_id", kind="stable").reset_index(drop=True)
+        "item_id": np.strings.add("EV-", np.arange(10001, 10001 + n).astype("U5")),
+        "segment": _labels(SEGMENTS, seg[order]),
+        "workflow": _labels(WORKFLOWS, wf[order]),
+        "language": _labels(LANGUAGES, lang[order]),
+        "query": queries[order],
+        "standard_pass": std[order].astype(int),
+        "premium_pass": prem[order].astype(int),
+        "standard_confidence": conf[order],
+    })
 
 
 # ---------------------------------------------------------------------------------------
@@ -953,8 +1129,7 @@ def _voice_frame(rng: np.random.Generator, hidden: dict[str, Any]) -> pd.DataFra
     n_sessions = int(v["n_sessions"])
     turns = 1 + rng.poisson(2.6, n_sessions)
     arm_s = rng.random(n_sessions) < 0.5
-    locales = list(LOCALE_SHARE)
-    loc_s = rng.choice(len(locales), n_sessions, p=np.array(list(LOCALE_SHARE.values())))
+    loc_s = rng.choice(len(_LOCALES), n_sessions, p=np.array(list(LOCALE_SHARE.values())))
     session_start = _start_times(rng, start, 7, n_sessions)
     m = int(turns.sum())
     owner = np.repeat(np.arange(n_sessions), turns)
@@ -989,48 +1164,33 @@ def _voice_frame(rng: np.random.Generator, hidden: dict[str, Any]) -> pd.DataFra
     offset = _group_cumsum(step, starts, turns) - step
     stamps = session_start[owner] + offset
     pick, lead = rng.random(m), rng.random(m)
-    templates, langs = [], []
-    for li, tl, u, f in zip(loc_s[owner], tool, pick, lead, strict=True):
-        locale = locales[li]
-        options = SMALL_TALK[locale] if tl == 0 else UTTERANCES[locale]
-        filler = "" if tl == 0 else FILLERS[locale][int(f * len(FILLERS[locale]))]
-        templates.append(filler + options[int(u * len(options))])
-        langs.append(locale)
-    texts = _fill_all(rng, templates, langs)
+    loc = loc_s[owner]
+    talk = tool == 0
+    ids = np.where(talk, _TALK_IDS[loc, (pick * _TALK_COUNT[loc]).astype(np.int64)],
+                   _UTTERANCE_IDS[loc, (pick * _UTTERANCE_COUNT[loc]).astype(np.int64)])
+    filler = np.where(talk, "", _FILLER_TEXT[loc, (lead * _FILLER_COUNT[loc]).astype(np.int64)])
+    texts = _fill_all(rng, ids, filler)
     session_ids = _ids(rng, "call_", n_sessions, 12)
-    frame = pd.DataFrame({
-        "turn_id": [f"{session_ids[o]}-t{j + 1}" for o, j in zip(owner, k, strict=True)],
-        "session_id": np.array(session_ids, dtype=object)[owner],
-        "started_at": _iso_ms(stamps),
-        "arm": np.where(two, "two_calls", "one_call"),
-        "locale": np.array(locales)[loc_s[owner]],
+    order = np.argsort(stamps, kind="stable")
+    owner, k, loc, tool, two = owner[order], k[order], loc[order], tool[order], two[order]
+    return pd.DataFrame({
+        "turn_id": np.strings.add(np.strings.add(session_ids[owner], "-t"),
+                                  (k + 1).astype("U2")),
+        "session_id": _labels(session_ids, owner),
+        "started_at": _iso_ms(stamps[order]),
+        "arm": _labels(("one_call", "two_calls"), two.astype(np.int64)),
+        "locale": _labels(_LOCALES, loc),
         "tool_calls": np.where(tool == 0, 0, np.where(two, 2, 1)),
-        "user_utterance": texts,
-        "latency_ms": latency,
-        "success": success.astype(int),
+        "user_utterance": texts[order],
+        "latency_ms": latency[order],
+        "success": success[order].astype(int),
     })
-    return frame.sort_values("started_at", kind="stable").reset_index(drop=True)
-
-
-def _tier_cost_ratio(tasks: pd.DataFrame, usage: pd.DataFrame, hidden: dict[str, Any]
-                     ) -> float:
-    """Standard cost per task over premium cost per task, priced as the notebook states."""
-    tokens = {"uncached": usage["uncached_input_tokens"].to_numpy(),
-              "write": usage["cache_write_input_tokens"].to_numpy(),
-              "read": usage["cache_read_input_tokens"].to_numpy(),
-              "output": usage["output_tokens"].to_numpy()}
-    cost = pd.Series(_call_costs(usage["tier"].to_numpy(), tokens, hidden))
-    total = cost.groupby(usage["tier"].to_numpy()).sum()
-    count = tasks["tier"].value_counts()
-    return float((total["standard"] / count["standard"]) / (total["premium"] / count["premium"]))
 
 
 def generate(rng: np.random.Generator, params: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """The variant's data files. Pure: writes nothing; deterministic given the rng."""
     hidden = params["hidden"]
-    tasks, usage = _usage_frames(rng, hidden)
-    weights = tasks["segment"].value_counts(normalize=True).reindex(SEGMENTS).to_numpy()
-    ratio = _tier_cost_ratio(tasks, usage, hidden)
+    tasks, usage, weights, ratio = _usage_frames(rng, hidden)
     return {
         "tasks.csv": tasks,
         "usage_calls.csv": usage,

@@ -90,3 +90,26 @@ def test_as_an_ordinary_user_grading_refuses_and_says_what_to_do(course):
                                  "in its sandbox only as root: as a non-root user (uid 65534)")
     assert "sudo evalround grade" in out.stderr
     assert not course.grade_path("template", "alice").exists()
+
+
+@pytest.mark.skipif(sandbox.probe() is not None, reason="no sandbox on this machine")
+def test_the_sandbox_runs_the_evalround_that_is_grading(tmp_path):
+    """evalround imported from elsewhere than the venv's (a checkout on PYTHONPATH, a git
+    worktree): does the Python inside the sandbox import that same copy?"""
+    copy = tmp_path / "elsewhere" / "src"
+    shutil.copytree(sandbox.package_dir(), copy / "evalround",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    script = (
+        "import subprocess, sys, pathlib\n"
+        "from evalround import sandbox\n"
+        "from evalround.execution import sandbox_env\n"
+        "w, c = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])\n"
+        "w.mkdir(); c.mkdir()\n"
+        "cmd = sandbox.bwrap_command(sandbox.SandboxSpec(w, c, None), [sys.executable, '-c',"
+        " 'import evalround; print(evalround.__file__)'], 1 << 20, sandbox_env())\n"
+        "print(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)\n")
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "w"),
+                          str(tmp_path / "c")], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(copy)}, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(copy / "evalround" / "__init__.py")

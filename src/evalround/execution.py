@@ -214,6 +214,17 @@ class LocalRunner:
                                result.get("overloaded") is True)
 
 
+def sandbox_env() -> dict[str, str]:
+    """The whole environment of the runner and kernel inside the sandbox. ``PYTHONPATH``
+    is the folder this evalround was imported from, so the runner there is this one even
+    when the venv would find another (a checkout on PYTHONPATH, a git worktree)."""
+    return {**_QUIET_ENV, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "PYTHONPATH": str(sandbox.package_dir().parent),
+            "HOME": "/tmp", "LANG": "C.UTF-8", "JUPYTER_RUNTIME_DIR": "/tmp/jupyter",
+            "IPYTHONDIR": "/tmp/ipython", "MPLCONFIGDIR": "/tmp/matplotlib",
+            "JUPYTER_PLATFORM_DIRS": "1"}
+
+
 class SandboxRunner(LocalRunner):
     """Runs the kernel under bubblewrap, as a uid of its own, within ``Limits``."""
 
@@ -231,10 +242,7 @@ class SandboxRunner(LocalRunner):
                    whole_namespace=True)
         _write_private(control / "job.json", json.dumps(job))
         sandbox.prepare_dirs(spec)
-        env = {**_QUIET_ENV, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-               "HOME": "/tmp", "LANG": "C.UTF-8", "JUPYTER_RUNTIME_DIR": "/tmp/jupyter",
-               "IPYTHONDIR": "/tmp/ipython", "MPLCONFIGDIR": "/tmp/matplotlib",
-               "JUPYTER_PLATFORM_DIRS": "1"}
+        env = sandbox_env()
         argv = [sys.executable, "-m", "evalround._kernel_runner", f"{sandbox.CONTROL}/job.json"]
         cmd = sandbox.bwrap_command(spec, argv, limits.tmp_bytes, env)
         group = sandbox.Cgroup(f"{workdir.name}-{secrets.token_hex(4)}",

@@ -68,10 +68,14 @@ def next_uid() -> int | None:
         return FIRST_UID + next(_slots) % UID_SLOTS
 
 
+def package_dir() -> Path:
+    """The evalround package running here (the sandbox sees it at the same path)."""
+    return Path(evalround.__file__).resolve().parent
+
+
 def readonly_paths() -> list[Path]:
     """What the sandbox may read: the Python installation and evalround's package."""
-    paths = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.exec_prefix),
-             Path(evalround.__file__).resolve().parent}
+    paths = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.exec_prefix), package_dir()}
     # A venv's python is a symlink into the base installation: follow it.
     paths.add(Path(os.path.realpath(sys.executable)).parent.parent)
     ordered = sorted(p.resolve() for p in paths if p.exists())

@@ -1160,9 +1160,9 @@ def _queries(rng: np.random.Generator, langs: np.ndarray, intents: np.ndarray,
     slots[3, r], count[3, :, r] = _date_texts(langs[r], np.asarray(days)[r] + later[r],
                                               u[r, 2])
     r = np.flatnonzero(need[4])
-    i = (langs[r], np.minimum((u[r, 3] * len(_AMOUNTS)).astype(int), len(_AMOUNTS) - 1),
-         ((langs[r] == _EN) & (u[r, 4] >= 0.6)).astype(int))
-    slots[4, r], count[4, :, r] = _AMOUNT_TEXT[i], _AMOUNT_TOKENS[i]
+    amount = (langs[r], np.minimum((u[r, 3] * len(_AMOUNTS)).astype(int), len(_AMOUNTS) - 1),
+              ((langs[r] == _EN) & (u[r, 4] >= 0.6)).astype(int))
+    slots[4, r], count[4, :, r] = _AMOUNT_TEXT[amount], _AMOUNT_TOKENS[amount]
     r = np.flatnonzero(need[5])
     slots[5, r] = _PAX_TEXT[(u[r, 12] * 4).astype(int)]
     count[5, :, r] = _PAX_TOKENS
@@ -1182,11 +1182,11 @@ def _queries(rng: np.random.Generator, langs: np.ndarray, intents: np.ndarray,
         i = _TERSE_EXTRA.index(lang[m], v[m, 11])
         q[m] = q[m] + _TERSE_EXTRA.flat[i]
         k[m] += _TERSE_EXTRA.tokens[i, low[m]]
-        for i in np.flatnonzero(v[:, 15] < 0.12).tolist():  # a dropped letter
-            if len(q[i]) > 8:
-                j = 1 + int(v[i, 9] * (len(q[i]) - 2))
-                q[i] = q[i][:j] + q[i][j + 1:]
-                recount[short[i]] = True
+        for row in np.flatnonzero(v[:, 15] < 0.12).tolist():  # a dropped letter
+            if len(q[row]) > 8:
+                j = 1 + int(v[row, 9] * (len(q[row]) - 2))
+                q[row] = q[row][:j] + q[row][j + 1:]
+                recount[short[row]] = True
         m = np.flatnonzero(v[:, 6] < 0.3)
         marks = v[m, 8] < 0.7
         q[m] = q[m] + np.where(marks, "?", "??").astype(object)
@@ -1238,8 +1238,8 @@ def _queries(rng: np.random.Generator, langs: np.ndarray, intents: np.ndarray,
                                   + _slot_tokens(_FORWARDED, zero, count, rows, zero))
         text[full], found[full] = q, k
 
-    for i in np.flatnonzero(recount).tolist():
-        found[i] = tokens(text[i])
+    for row in np.flatnonzero(recount).tolist():
+        found[row] = tokens(text[row])
     return text, found
 
 
@@ -1308,7 +1308,9 @@ def _production(rng: np.random.Generator, hidden: dict[str, Any], sk: _Skeleton
 def _eval_frame(rng: np.random.Generator, hidden: dict[str, Any], ev: _EvalSkeleton,
                 correct: np.ndarray) -> pd.DataFrame:
     n = len(ev.language)
-    added = np.datetime64(hidden["start"], "D") - rng.integers(12, 60, n).astype("timedelta64[D]")
+    back = rng.integers(12, 60, n)
+    added = np.asarray(np.datetime64(hidden["start"], "D").astype(np.int64) - back).astype(
+        "datetime64[D]")
     queries, counts = _queries(rng, ev.language, ev.intent, ev.terse, added.astype(np.int64),
                                np.zeros(n), 0.02)
     frame = pd.DataFrame({

@@ -408,6 +408,7 @@ MONTHS = {
 }
 _PNR_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+_LONG_WORD = re.compile(r"\w{7,}")
 
 
 def _round(x: float, digits: int = 4) -> float:
@@ -918,8 +919,8 @@ _GREETED = ("Hi", "Hola", "Hallo", "Bonjour", "Buongiorno", "Oi", "Dzień", "Mer
 
 def tokens(text: str) -> int:
     """The assistant's token count for a query (words and punctuation, long words split)."""
-    found = _TOKEN.findall(text)
-    return len(found) + sum((len(w) - 1) // 6 for w in found if len(w) > 6)
+    # Every word of seven letters or more is split every six: its extra tokens.
+    return len(_TOKEN.findall(text)) + sum((len(w) - 1) // 6 for w in _LONG_WORD.findall(text))
 
 
 def _token_pair(texts: Any) -> np.ndarray:
@@ -1071,28 +1072,39 @@ _AMOUNT_TOKENS = _token_pair(_AMOUNT_TEXT)
 _EPOCH = dt.date(1970, 1, 1).toordinal()
 # A booking reference is one token, a flight two (carrier and number), passengers one.
 _PNR_TOKENS, _FLIGHT_TOKENS, _PAX_TOKENS = 1, 2, 1
-_DATE_TEXT: dict[int, tuple[str, int, int]] = {}  # (form, day): text, its tokens (as is, lower)
+# Dates as each language writes them, and their tokens (as written, in lower case), for
+# the days 2024-2029: [form, day], the form being 2 x language (+ 1: English's "03/02").
+_DATE_FIRST = dt.date(2024, 1, 1).toordinal() - _EPOCH
+_DATE_DAYS = 6 * 366
+_DATE_TEXT = np.empty((2 * len(LANGUAGES), _DATE_DAYS), dtype=object)
+_DATE_TOKENS = np.zeros((2 * len(LANGUAGES), _DATE_DAYS, 2), dtype=np.int64)
+_DATE_DONE = np.zeros((2 * len(LANGUAGES), _DATE_DAYS), dtype=bool)
+
+
+def _date_entry(form: int, day: int) -> tuple[str, int, int]:
+    text = _format_date(LANGUAGES[form // 2], dt.date.fromordinal(_EPOCH + day),
+                        0.9 if form % 2 else 0.0)
+    return text, tokens(text), tokens(text.lower())
 
 
 def _date_texts(lang: np.ndarray, day: np.ndarray, u: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
     """``_format_date`` of each (language, day since 1970, uniform), and its tokens (as
-    written, in lower case); each distinct (form, day) is formatted once."""
+    written, in lower case); each (form, day) is formatted once, when it first comes up."""
     form = 2 * lang + ((lang == _EN) & (u >= 0.6))
-    keys, where = np.unique(form * 1_000_000 + day, return_inverse=True)
-    found = []
-    for key in keys.tolist():
-        entry = _DATE_TEXT.get(key)
-        if entry is None:
-            f, d = divmod(key, 1_000_000)
-            text = _format_date(LANGUAGES[f // 2], dt.date.fromordinal(_EPOCH + d),
-                                0.9 if f % 2 else 0.0)
-            entry = _DATE_TEXT[key] = (text, tokens(text), tokens(text.lower()))
-        found.append(entry)
-    texts = np.empty(len(found), dtype=object)
-    texts[:] = [e[0] for e in found]
-    counts = np.array([e[1:] for e in found], dtype=np.int64).reshape(len(found), 2)
-    return texts[where], counts[where]
+    at = day - _DATE_FIRST
+    if len(at) and (at.min() < 0 or at.max() >= _DATE_DAYS):  # outside the table
+        found = [_date_entry(int(f), int(d)) for f, d in zip(form, day, strict=True)]
+        texts = np.empty(len(found), dtype=object)
+        texts[:] = [e[0] for e in found]
+        return texts, np.array([e[1:] for e in found], dtype=np.int64).reshape(len(found), 2)
+    missing = ~_DATE_DONE[form, at]
+    if missing.any():
+        for f, d in set(zip(form[missing].tolist(), at[missing].tolist(), strict=True)):
+            text, as_is, lower = _date_entry(f, d + _DATE_FIRST)
+            _DATE_TEXT[f, d], _DATE_TOKENS[f, d] = text, (as_is, lower)
+            _DATE_DONE[f, d] = True
+    return _DATE_TEXT[form, at], _DATE_TOKENS[form, at]
 
 
 def _each(function: Any, texts: np.ndarray) -> np.ndarray:
@@ -1147,7 +1159,7 @@ def _queries(rng: np.random.Generator, langs: np.ndarray, intents: np.ndarray,
     slots = np.full((len(_SLOTS) + 1, n), "", dtype=object)
     count = np.zeros((len(_SLOTS) + 1, 2, n), dtype=np.int64)
     r = np.flatnonzero(need[0])
-    slots[0, r] = np.frombuffer(_PNR_BYTES[chars[r]].tobytes(), dtype="S6").astype("U6")
+    slots[0, r] = _ascii(_PNR_BYTES[chars[r]])
     count[0, :, r] = _PNR_TOKENS
     r = np.flatnonzero(need[1])
     slots[1, r] = _CARRIER[np.minimum((u[r, 0] * len(CARRIERS)).astype(int),
@@ -1252,6 +1264,16 @@ def _queries(rng: np.random.Generator, langs: np.ndarray, intents: np.ndarray,
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 
+def _ascii(table: np.ndarray) -> np.ndarray:
+    """Each row of a (rows, width) table of ASCII codes as a string."""
+    n, width = table.shape
+    out = np.empty((n, width + 1), dtype=np.uint8)
+    out[:, :width], out[:, width] = table, ord("\n")
+    strings = np.empty(n, dtype=object)
+    strings[:] = out.tobytes().decode("ascii").split("\n")[:-1]
+    return strings
+
+
 def _labels(prefix: str, values: np.ndarray, digits: int, base: int = 16) -> np.ndarray:
     """``prefix`` and each value written in ``digits`` digits (of base 16 or 10)."""
     n = len(values)
@@ -1259,7 +1281,23 @@ def _labels(prefix: str, values: np.ndarray, digits: int, base: int = 16) -> np.
     out[:, :len(prefix)] = np.frombuffer(prefix.encode(), dtype=np.uint8)
     power = base ** np.arange(digits - 1, -1, -1, dtype=np.int64)
     out[:, len(prefix):] = _HEX[(np.asarray(values, dtype=np.int64)[:, None] // power) % base]
-    return np.frombuffer(out.tobytes(), dtype=f"S{out.shape[1]}").astype(f"U{out.shape[1]}")
+    return _ascii(out)
+
+
+def _stamps(when: np.ndarray) -> np.ndarray:
+    """ISO 8601 time stamps in UTC, to the second: 2026-02-02T09:15:00Z."""
+    day, second = np.divmod(np.asarray(when).astype("datetime64[s]").astype(np.int64), 86400)
+    first = int(day.min()) if len(day) else 0
+    days = np.arange(first, int(day.max()) + 1 if len(day) else first).astype("datetime64[D]")
+    dates = np.frombuffer(np.datetime_as_string(days).astype("S10").tobytes(),
+                          dtype=np.uint8).reshape(-1, 10)
+    out = np.empty((len(day), 20), dtype=np.uint8)
+    out[:, :10] = dates[day - first]
+    out[:, 10], out[:, 13], out[:, 16], out[:, 19] = ord("T"), ord(":"), ord(":"), ord("Z")
+    hour, rest = np.divmod(second, 3600)
+    for column, value in ((11, hour), (14, rest // 60), (17, rest % 60)):
+        out[:, column], out[:, column + 1] = _HEX[value // 10], _HEX[value % 10]
+    return _ascii(out)
 
 
 def _names(names: tuple[str, ...], codes: np.ndarray) -> np.ndarray:
@@ -1267,7 +1305,8 @@ def _names(names: tuple[str, ...], codes: np.ndarray) -> np.ndarray:
 
 
 def _production(rng: np.random.Generator, hidden: dict[str, Any], sk: _Skeleton
-                ) -> pd.DataFrame:
+                ) -> dict[str, np.ndarray]:
+    """The logs' columns in time order, with ``_correct`` and ``_week`` (not logged)."""
     n = len(sk.day)
     correct = rng.random(n) < _sigmoid(_accuracy_logit(hidden, sk.language, sk.intent,
                                                        sk.client, sk.terse))
@@ -1290,9 +1329,9 @@ def _production(rng: np.random.Generator, hidden: dict[str, Any], sk: _Skeleton
     escalated = rng.random(n) < np.where(wrong, 0.13, 0.015) + 0.04 * money
     order = np.argsort(seconds, kind="stable")
     ids = rng.choice(16 ** 10, size=n, replace=False)
-    return pd.DataFrame({
+    return {
         "request_id": _labels("req_", ids, 10),
-        "timestamp": np.char.add(np.datetime_as_string(when[order], unit="s"), "Z"),
+        "timestamp": _stamps(when[order]),
         "client": _names(CLIENTS, sk.client[order]),
         "language": _names(LANGUAGES, sk.language[order]),
         "intent": _names(INTENTS, sk.intent[order]),
@@ -1302,7 +1341,7 @@ def _production(rng: np.random.Generator, hidden: dict[str, Any], sk: _Skeleton
         "escalated": escalated[order].astype(int),
         "_correct": correct[order].astype(int),
         "_week": sk.week[order],
-    })
+    }
 
 
 def _eval_frame(rng: np.random.Generator, hidden: dict[str, Any], ev: _EvalSkeleton,
@@ -1313,18 +1352,22 @@ def _eval_frame(rng: np.random.Generator, hidden: dict[str, Any], ev: _EvalSkele
         "datetime64[D]")
     queries, counts = _queries(rng, ev.language, ev.intent, ev.terse, added.astype(np.int64),
                                np.zeros(n), 0.02)
-    frame = pd.DataFrame({
-        "added_on": np.datetime_as_string(added, unit="D"),
-        "client": _names(CLIENTS, ev.client),
-        "language": _names(LANGUAGES, ev.language),
-        "intent": _names(INTENTS, ev.intent),
-        "query": queries,
-        "query_tokens": counts,
-        "correct": correct.astype(int),
+    intent = ev.intent
+    # Sorted by the day it was added, then by intent (stably, as a sort_values would).
+    order = np.lexsort((_INTENT_RANK[intent], added))
+    return pd.DataFrame({
+        "item_id": _labels("EV-", np.arange(1, n + 1), 4, 10),
+        "added_on": np.datetime_as_string(added[order], unit="D").astype(object),
+        "client": _names(CLIENTS, ev.client[order]),
+        "language": _names(LANGUAGES, ev.language[order]),
+        "intent": _names(INTENTS, intent[order]),
+        "query": queries[order],
+        "query_tokens": counts[order],
+        "correct": correct[order].astype(int),
     })
-    frame = frame.sort_values(["added_on", "intent"], kind="stable").reset_index(drop=True)
-    frame.insert(0, "item_id", _labels("EV-", np.arange(1, n + 1), 4, 10))
-    return frame
+
+
+_INTENT_RANK = np.argsort(np.argsort(np.array(INTENTS)))  # an intent's place in name order
 
 
 # The audit's groups in the order a groupby lists them (sorted).
@@ -1374,7 +1417,7 @@ def _audit_frame(rng: np.random.Generator, hidden: dict[str, Any]) -> pd.DataFra
         "scenario_id": scenario[both],
         "group": group[both],
         "model": np.repeat(np.array(["v3", "v4"], dtype=object), rows),
-        "run_at": np.char.add(np.datetime_as_string(run_at, unit="s"), "Z"),
+        "run_at": _stamps(run_at),
         "passed": np.concatenate([v3.ravel()[first], v4.ravel()[second]]).astype(int),
     })
 
@@ -1406,21 +1449,23 @@ def generate(rng: np.random.Generator, params: dict[str, Any]) -> dict[str, pd.D
                 and max(abs(reweighted - pooled), abs(uncovered - pooled_uncovered)) >= 0.003):
             break
 
-    production = _production(rng, hidden, sk)
-    last_rows = np.flatnonzero(production["_week"].to_numpy() == WEEKS)
+    logs = _production(rng, hidden, sk)
+    last_rows = np.flatnonzero(logs["_week"] == WEEKS)
     n_lab = min(int(hidden["n_labelled"]), len(last_rows) - 50)
-    last_correct = production["_correct"].to_numpy()
+    last_correct = logs["_correct"]
     for _ in range(100):
         chosen = np.sort(rng.choice(last_rows, size=n_lab, replace=False))
         # The sample must show what the reweighted eval cannot (it does, in expectation).
         if last_correct[chosen].mean() <= reweighted - 0.025:
             break
-    labelled = production.iloc[chosen][["request_id", "language", "intent", "_correct"]]
-    labelled = labelled.rename(columns={"_correct": "correct"}).reset_index(drop=True)
-    production = production.drop(columns=["_correct", "_week"])
+    labelled = pd.DataFrame({"request_id": logs["request_id"][chosen],
+                             "language": logs["language"][chosen],
+                             "intent": logs["intent"][chosen],
+                             "correct": last_correct[chosen]})
     return {
         "eval_set.csv": _eval_frame(rng, hidden, ev, correct),
-        "production_logs.csv": production,
+        "production_logs.csv": pd.DataFrame(
+            {k: v for k, v in logs.items() if not k.startswith("_")}),
         "labelled_sample.csv": labelled,
         "audit_results.csv": _audit_frame(rng, hidden),
     }

@@ -30,6 +30,7 @@ What is planted (all of it drawn from the rng, see ``sample_parameters``):
 
 import datetime as dt
 import re
+import string
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -407,6 +408,7 @@ MONTHS = {
 }
 _PNR_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+_LONG_WORD = re.compile(r"\w{7,}")
 
 
 def _round(x: float, digits: int = 4) -> float:
@@ -847,7 +849,11 @@ def _rise_explained(sk: _Skeleton, thumbs_down: np.ndarray, base_week: int
     return out
 
 # ---------------------------------------------------------------------------------------
-# Text. Every random choice for a row comes from that row's pre-drawn uniforms ``u``.
+# Text. Every random choice for a row comes from that row's pre-drawn uniforms ``u``
+# (column j is the row's j-th uniform). The rows are written all at once: the bank is
+# split into tables once, at import, and a row's text is put together from them with
+# array operations; only the rarer edits (an opener, a dropped letter, lower case) touch
+# one string at a time.
 # ---------------------------------------------------------------------------------------
 
 
@@ -911,67 +917,343 @@ REFERENCE = {"en": (" Booking ref {pnr}.", " My booking is {pnr}.", " (ref {pnr}
              "tr": (" Rezervasyon {pnr}.", " PNR: {pnr}")}
 _GREETED = ("Hi", "Hola", "Hallo", "Bonjour", "Buongiorno", "Oi", "Dzień", "Merhaba")
 
+def tokens(text: str) -> int:
+    """The assistant's token count for a query (words and punctuation, long words split)."""
+    # Every word of seven letters or more is split every six: its extra tokens.
+    return len(_TOKEN.findall(text)) + sum((len(w) - 1) // 6 for w in _LONG_WORD.findall(text))
 
-def _query(lang: str, intent: str, terse: bool, when: dt.date, casual: float, paste: float,
-           u: np.ndarray, pnr: str, number: int, later: int) -> str:
-    slots = {
-        "pnr": pnr,
-        "flight": f"{_pick(CARRIERS, u[0])} {number}",
-        "city": _pick(CITIES[lang], u[1]),
-        "date": _format_date(lang, when + dt.timedelta(days=later), u[2]),
-        "amount": _format_amount(lang, u[3], u[4]),
-    }
-    if terse:
-        raw = _pick(TERSE[lang][intent], u[5])
-        text = raw.format(**slots)
-        if "{" not in raw and u[13] < 0.8:
-            text += " " + _pick((pnr, pnr, slots["flight"], slots["city"]), u[14])
-        if u[10] < 0.35:
-            text += _pick(TERSE_EXTRA[lang], u[11])
-        if u[15] < 0.12 and len(text) > 8:
-            i = 1 + int(u[9] * (len(text) - 2))  # a dropped letter
-            text = text[:i] + text[i + 1:]
-        if u[6] < 0.3:
-            text += "?" if u[8] < 0.7 else "??"
-        return text.lower() if u[7] < 0.7 else text
-    raw = _pick(FULL[lang][intent], u[5])
-    text = raw.format(**slots)
-    if "{pnr}" not in raw and u[13] < 0.75:
-        text += _pick(REFERENCE[lang], u[14]).format(pnr=pnr)
-    if u[6] < 0.35:
-        opener = _pick(OPENERS[lang], u[8])
-        if opener and not text.startswith(_GREETED):
-            text = opener + text[0].lower() + text[1:]
-    if u[7] < 0.25:
-        text += _pick(TAILS[lang], u[9])
-    if u[10] < casual:
-        text = text.lower().rstrip(".")
-    if u[11] < paste:
-        block = FORWARDED.format(pax=1 + int(u[12] * 4), **slots)
-        text += block * (1 + int(u[12] < 0.3) + int(u[12] < 0.08))
+
+def _token_pair(texts: Any) -> np.ndarray:
+    """``tokens`` of each text as written and in lower case: shape (..., 2)."""
+    flat = np.asarray(texts, dtype=object)
+    out = np.array([(tokens(t), tokens(t.lower())) for t in flat.ravel()], dtype=np.int64)
+    return out.reshape((*flat.shape, 2))
+
+
+# The slots a template may name, as rows of a (slot, request) table; the last row is empty.
+_SLOTS = ("pnr", "flight", "city", "date", "amount", "pax")
+_EMPTY_SLOT = len(_SLOTS)
+_WORD = re.compile(r"\w")
+
+
+@dataclass(frozen=True)
+class _Templates:
+    """Templates split at their slots: template t is ``literal[t, 0]``, slot ``slot[t, 0]``,
+    ``literal[t, 1]``, ... (its slots first, then empty ones). ``first`` and ``count`` give
+    the templates of a (language, intent) pair; ``free`` says a template names no slot,
+    ``no_pnr`` that it does not name the booking reference. ``greeted`` and ``opened``
+    say what an opener does to a template that begins with ten letters or more (the
+    longest greeting): nothing if it already greets, else the opener goes before its
+    first letter in lower case (``opened`` is that beginning). ``head_tokens``,
+    ``opened_tokens`` and ``body_tokens`` count the tokens of the first literal, of its
+    opened form and of the other literals (as written, and in lower case)."""
+
+    literal: np.ndarray
+    slot: np.ndarray
+    first: np.ndarray
+    count: np.ndarray
+    free: np.ndarray
+    no_pnr: np.ndarray
+    long_head: np.ndarray
+    greeted: np.ndarray
+    opened: np.ndarray
+    head_tokens: np.ndarray
+    opened_tokens: np.ndarray
+    body_tokens: np.ndarray
+
+    def choose(self, lang: np.ndarray, intent: np.ndarray, u: np.ndarray) -> np.ndarray:
+        n = self.count[lang, intent]
+        return np.asarray(self.first[lang, intent] + np.minimum((u * n).astype(int), n - 1))
+
+
+def _split(template: str) -> tuple[list[str], list[int]]:
+    """A template's literals and, between them, its slots. Every slot stands between
+    characters that are no part of a word, so a query's tokens are those of its parts."""
+    literals, slots = [""], []
+    for literal, field, _, _ in string.Formatter().parse(template):
+        literals[-1] += literal
+        if field is not None:
+            slots.append(_SLOTS.index(field))
+            literals.append("")
+    for j, (before, after) in enumerate(zip(literals[:-1], literals[1:], strict=True)):
+        if (_WORD.match(before[-1:]) or _WORD.match(after[:1])
+                or (j > 0 and not before)):
+            raise ValueError(f"a slot touches a word or another slot in {template!r}")
+    return literals, slots
+
+
+def _templates(bank: dict[str, dict[str, tuple[str, ...]]]) -> _Templates:
+    raw = [t for lang in LANGUAGES for intent in INTENTS for t in bank[lang][intent]]
+    parts = [_split(t) for t in raw]
+    width = max(len(slots) for _, slots in parts)
+    literal = np.full((len(raw), width + 1), "", dtype=object)
+    slot = np.full((len(raw), width), _EMPTY_SLOT)
+    for i, (literals, slots) in enumerate(parts):
+        literal[i, :len(literals)] = literals
+        slot[i, :len(slots)] = slots
+    count = np.array([[len(bank[lang][intent]) for intent in INTENTS] for lang in LANGUAGES])
+    first = (np.cumsum(count.ravel()) - count.ravel()).reshape(count.shape)
+    heads = [str(h) for h in literal[:, 0]]
+    opened = np.array([h[:1].lower() + h[1:] for h in heads], dtype=object)
+    return _Templates(literal, slot, first, count,
+                      np.array(["{" not in t for t in raw]),
+                      np.array(["{pnr}" not in t for t in raw]),
+                      np.array([len(h) >= max(map(len, _GREETED)) for h in heads]),
+                      np.array([h.startswith(_GREETED) for h in heads]),
+                      opened, _token_pair(literal[:, 0]), _token_pair(opened),
+                      _token_pair(literal[:, 1:]).sum(axis=1))
+
+
+def _fill(templates: _Templates, t: np.ndarray, slots: np.ndarray, rows: np.ndarray,
+          head: np.ndarray | None = None) -> np.ndarray:
+    """Template ``t[i]`` filled with request ``rows[i]``'s slots (``head``: the text to
+    start with instead of the template's first literal)."""
+    text = np.array(templates.literal[t, 0] if head is None else head, dtype=object)
+    for j in range(templates.slot.shape[1]):
+        m = np.flatnonzero(templates.slot[t, j] != _EMPTY_SLOT)
+        if not len(m):
+            break
+        tm = t[m]
+        text[m] = text[m] + slots[templates.slot[tm, j], rows[m]] + templates.literal[tm, j + 1]
     return text
 
 
-def tokens(text: str) -> int:
-    """The assistant's token count for a query (words and punctuation, long words split)."""
-    found = _TOKEN.findall(text)
-    return len(found) + sum((len(w) - 1) // 6 for w in found if len(w) > 6)
+def _slot_tokens(templates: _Templates, t: np.ndarray, slot_tokens: np.ndarray,
+                 rows: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """The tokens of the slots template ``t[i]`` names, for request ``rows[i]``."""
+    return np.asarray(slot_tokens[templates.slot[t], lower[:, None].astype(int),
+                                  rows[:, None]].sum(axis=1))
+
+
+@dataclass(frozen=True)
+class _Options:
+    """Per language, the options a uniform picks from (as ``_pick`` does), and their
+    tokens (as written, and in lower case)."""
+
+    flat: np.ndarray
+    first: np.ndarray
+    count: np.ndarray
+    tokens: np.ndarray
+
+    @classmethod
+    def of(cls, table: dict[str, tuple[str, ...]]) -> "_Options":
+        count = np.array([len(table[lang]) for lang in LANGUAGES])
+        flat = np.array([o for lang in LANGUAGES for o in table[lang]], dtype=object)
+        return cls(flat, np.cumsum(count) - count, count, _token_pair(flat))
+
+    def index(self, lang: np.ndarray, u: np.ndarray) -> np.ndarray:
+        n = self.count[lang]
+        return np.asarray(self.first[lang] + np.minimum((u * n).astype(int), n - 1))
+
+
+def _halves(table: dict[str, tuple[str, ...]], slot: str) -> tuple[_Options, _Options]:
+    """Options that name ``slot`` once, as the text before it and the text after it."""
+    before = {k: tuple(o.split("{" + slot + "}")[0] for o in v) for k, v in table.items()}
+    after = {k: tuple(o.split("{" + slot + "}")[1] for o in v) for k, v in table.items()}
+    return _Options.of(before), _Options.of(after)
+
+
+_FULL_TEMPLATES, _TERSE_TEMPLATES = _templates(FULL), _templates(TERSE)
+_FORWARDED = _templates({lang: {intent: (FORWARDED,) for intent in INTENTS}
+                         for lang in LANGUAGES})
+_CITY, _OPENER, _TAIL = _Options.of(CITIES), _Options.of(OPENERS), _Options.of(TAILS)
+_TERSE_EXTRA = _Options.of(TERSE_EXTRA)
+_REFERENCE = _halves(REFERENCE, "pnr")
+_CARRIER = np.array([c + " " for c in CARRIERS], dtype=object)
+_NUMBER_TEXT = np.array([str(i) for i in range(10_000)], dtype=object)
+_PAX_TEXT = np.array(["1", "2", "3", "4"], dtype=object)
+_PNR_BYTES = np.frombuffer(_PNR_CHARS.encode(), dtype=np.uint8)
+_EN = LANGUAGES.index("en")
+# Every amount as each language writes it: [language, amount, the English "£" form].
+_AMOUNT_TEXT = np.array([[[_format_amount(lang, (i + 0.5) / len(_AMOUNTS), v)
+                           for v in (0.0, 0.9)] for i in range(len(_AMOUNTS))]
+                         for lang in LANGUAGES], dtype=object)
+_AMOUNT_TOKENS = _token_pair(_AMOUNT_TEXT)
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+# A booking reference is one token, a flight two (carrier and number), passengers one.
+_PNR_TOKENS, _FLIGHT_TOKENS, _PAX_TOKENS = 1, 2, 1
+# Dates as each language writes them, and their tokens (as written, in lower case), for
+# the days 2024-2029: [form, day], the form being 2 x language (+ 1: English's "03/02").
+_DATE_FIRST = dt.date(2024, 1, 1).toordinal() - _EPOCH
+_DATE_DAYS = 6 * 366
+_DATE_TEXT = np.empty((2 * len(LANGUAGES), _DATE_DAYS), dtype=object)
+_DATE_TOKENS = np.zeros((2 * len(LANGUAGES), _DATE_DAYS, 2), dtype=np.int64)
+_DATE_DONE = np.zeros((2 * len(LANGUAGES), _DATE_DAYS), dtype=bool)
+
+
+def _date_entry(form: int, day: int) -> tuple[str, int, int]:
+    text = _format_date(LANGUAGES[form // 2], dt.date.fromordinal(_EPOCH + day),
+                        0.9 if form % 2 else 0.0)
+    return text, tokens(text), tokens(text.lower())
+
+
+def _date_texts(lang: np.ndarray, day: np.ndarray, u: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """``_format_date`` of each (language, day since 1970, uniform), and its tokens (as
+    written, in lower case); each (form, day) is formatted once, when it first comes up."""
+    form = 2 * lang + ((lang == _EN) & (u >= 0.6))
+    at = day - _DATE_FIRST
+    if len(at) and (at.min() < 0 or at.max() >= _DATE_DAYS):  # outside the table
+        found = [_date_entry(int(f), int(d)) for f, d in zip(form, day, strict=True)]
+        texts = np.empty(len(found), dtype=object)
+        texts[:] = [e[0] for e in found]
+        return texts, np.array([e[1:] for e in found], dtype=np.int64).reshape(len(found), 2)
+    missing = ~_DATE_DONE[form, at]
+    if missing.any():
+        for f, d in set(zip(form[missing].tolist(), at[missing].tolist(), strict=True)):
+            text, as_is, lower = _date_entry(f, d + _DATE_FIRST)
+            _DATE_TEXT[f, d], _DATE_TOKENS[f, d] = text, (as_is, lower)
+            _DATE_DONE[f, d] = True
+    return _DATE_TEXT[form, at], _DATE_TOKENS[form, at]
+
+
+def _each(function: Any, texts: np.ndarray) -> np.ndarray:
+    out = np.empty(len(texts), dtype=object)
+    out[:] = [function(t) for t in texts]
+    return out
+
+
+def _opened(opener: str, text: str) -> str:
+    if opener and not text.startswith(_GREETED):
+        return opener + text[0].lower() + text[1:]
+    return text
 
 
 def _queries(rng: np.random.Generator, langs: np.ndarray, intents: np.ndarray,
-             terse: np.ndarray, days: list[dt.date], casual: np.ndarray,
-             paste: float) -> list[str]:
+             terse: np.ndarray, days: np.ndarray, casual: np.ndarray,
+             paste: float) -> tuple[np.ndarray, np.ndarray]:
+    """One query per request, and its ``tokens``: ``days`` is the day it was written
+    (days since 1970). The tokens are counted from the parts the query is made of (no
+    part runs into a word of the next), except where a dropped letter or an opener
+    before a slot changed the text after the fact."""
     n = len(langs)
     u = rng.random((n, 16))
     chars = rng.integers(0, len(_PNR_CHARS), (n, 6))
     numbers = rng.integers(100, 9999, n)
     later = rng.integers(1, 60, n)
-    return [
-        _query(LANGUAGES[langs[i]], INTENTS[intents[i]], bool(terse[i]), days[i],
-               float(casual[i]), paste, u[i], "".join(_PNR_CHARS[c] for c in chars[i]),
-               int(numbers[i]), int(later[i]))
-        for i in range(n)
-    ]
+    langs, intents = np.asarray(langs, dtype=int), np.asarray(intents, dtype=int)
+    short = np.flatnonzero(terse)
+    full = np.flatnonzero(~np.asarray(terse, dtype=bool))
+    terse_t = _TERSE_TEMPLATES.choose(langs[short], intents[short], u[short, 5])
+    full_t = _FULL_TEMPLATES.choose(langs[full], intents[full], u[full, 5])
+    # What each row adds to its template: a search-style query with no slot names the
+    # reference, the flight or the city after it; a full one may give the reference in
+    # a sentence of its own, and paste the booking's confirmation e-mail under it.
+    v = u[short]
+    after = np.where(_TERSE_TEMPLATES.free[terse_t] & (v[:, 13] < 0.8),
+                     np.array([0, 0, 1, 2])[np.minimum((v[:, 14] * 4).astype(int), 3)],
+                     _EMPTY_SLOT)
+    w = u[full]
+    reference = _FULL_TEMPLATES.no_pnr[full_t] & (w[:, 13] < 0.75)
+    pasted = np.flatnonzero(w[:, 11] < paste)
+
+    # The slots, written only for the rows that show them, and their tokens.
+    need = np.zeros((len(_SLOTS) + 1, n), dtype=bool)
+    for templates, t, rows in ((_TERSE_TEMPLATES, terse_t, short),
+                               (_FULL_TEMPLATES, full_t, full)):
+        for j in range(templates.slot.shape[1]):
+            need[templates.slot[t, j], rows] = True
+    need[after, short] = True
+    need[0, full[reference]] = True
+    need[:, full[pasted]] = True
+    slots = np.full((len(_SLOTS) + 1, n), "", dtype=object)
+    count = np.zeros((len(_SLOTS) + 1, 2, n), dtype=np.int64)
+    r = np.flatnonzero(need[0])
+    slots[0, r] = _ascii(_PNR_BYTES[chars[r]])
+    count[0, :, r] = _PNR_TOKENS
+    r = np.flatnonzero(need[1])
+    slots[1, r] = _CARRIER[np.minimum((u[r, 0] * len(CARRIERS)).astype(int),
+                                      len(CARRIERS) - 1)] + _NUMBER_TEXT[numbers[r]]
+    count[1, :, r] = _FLIGHT_TOKENS
+    r = np.flatnonzero(need[2])
+    i = _CITY.index(langs[r], u[r, 1])
+    slots[2, r], count[2, :, r] = _CITY.flat[i], _CITY.tokens[i]
+    r = np.flatnonzero(need[3])
+    slots[3, r], count[3, :, r] = _date_texts(langs[r], np.asarray(days)[r] + later[r],
+                                              u[r, 2])
+    r = np.flatnonzero(need[4])
+    amount = (langs[r], np.minimum((u[r, 3] * len(_AMOUNTS)).astype(int), len(_AMOUNTS) - 1),
+              ((langs[r] == _EN) & (u[r, 4] >= 0.6)).astype(int))
+    slots[4, r], count[4, :, r] = _AMOUNT_TEXT[amount], _AMOUNT_TOKENS[amount]
+    r = np.flatnonzero(need[5])
+    slots[5, r] = _PAX_TEXT[(u[r, 12] * 4).astype(int)]
+    count[5, :, r] = _PAX_TOKENS
+    text = np.empty(n, dtype=object)
+    found = np.zeros(n, dtype=np.int64)
+    recount = np.zeros(n, dtype=bool)  # rows whose tokens are counted on the text itself
+
+    if len(short):
+        lang, tpl = langs[short], _TERSE_TEMPLATES
+        low = (v[:, 7] < 0.7).astype(int)
+        q = _fill(tpl, terse_t, slots, short)
+        k = (tpl.head_tokens[terse_t, low] + tpl.body_tokens[terse_t, low]
+             + _slot_tokens(tpl, terse_t, count, short, low) + count[after, low, short])
+        m = np.flatnonzero(after != _EMPTY_SLOT)
+        q[m] = q[m] + " " + slots[after[m], short[m]]
+        m = np.flatnonzero(v[:, 10] < 0.35)
+        i = _TERSE_EXTRA.index(lang[m], v[m, 11])
+        q[m] = q[m] + _TERSE_EXTRA.flat[i]
+        k[m] += _TERSE_EXTRA.tokens[i, low[m]]
+        for row in np.flatnonzero(v[:, 15] < 0.12).tolist():  # a dropped letter
+            if len(q[row]) > 8:
+                j = 1 + int(v[row, 9] * (len(q[row]) - 2))
+                q[row] = q[row][:j] + q[row][j + 1:]
+                recount[short[row]] = True
+        m = np.flatnonzero(v[:, 6] < 0.3)
+        marks = v[m, 8] < 0.7
+        q[m] = q[m] + np.where(marks, "?", "??").astype(object)
+        k[m] += 2 - marks
+        m = np.flatnonzero(low)
+        q[m] = _each(str.lower, q[m])
+        text[short], found[short] = q, k
+
+    if len(full):
+        lang, tpl = langs[full], _FULL_TEMPLATES
+        low = (w[:, 10] < np.asarray(casual)[full]).astype(int)
+        i = _OPENER.index(lang, w[:, 8])
+        opener = _OPENER.flat[i]
+        opening = (w[:, 6] < 0.35) & (opener != "")
+        # A greeting before a long beginning goes in as the template is filled; before a
+        # short one (which a slot may complete into a greeting) once it is.
+        head = np.array(tpl.literal[full_t, 0], dtype=object)
+        k = (tpl.head_tokens[full_t, low] + tpl.body_tokens[full_t, low]
+             + _slot_tokens(tpl, full_t, count, full, low))
+        m = np.flatnonzero(opening & tpl.long_head[full_t] & ~tpl.greeted[full_t])
+        head[m] = opener[m] + tpl.opened[full_t[m]]
+        k[m] += (_OPENER.tokens[i[m], low[m]] + tpl.opened_tokens[full_t[m], low[m]]
+                 - tpl.head_tokens[full_t[m], low[m]])
+        q = _fill(tpl, full_t, slots, full, head)
+        m = np.flatnonzero(reference)
+        before, behind = _REFERENCE
+        a, b = before.index(lang[m], w[m, 14]), behind.index(lang[m], w[m, 14])
+        q[m] = q[m] + before.flat[a] + slots[0, full[m]] + behind.flat[b]
+        k[m] += before.tokens[a, low[m]] + _PNR_TOKENS + behind.tokens[b, low[m]]
+        m = np.flatnonzero(opening & ~tpl.long_head[full_t])
+        q[m] = [_opened(o, x) for o, x in zip(opener[m], q[m], strict=True)]
+        recount[full[m]] = True
+        m = np.flatnonzero(w[:, 7] < 0.25)
+        i = _TAIL.index(lang[m], w[m, 9])
+        q[m] = q[m] + _TAIL.flat[i]
+        k[m] += _TAIL.tokens[i, low[m]]
+        m = np.flatnonzero(low)
+        lowered = [x.lower() for x in q[m]]
+        q[m] = [x.rstrip(".") for x in lowered]
+        k[m] -= np.fromiter(map(len, lowered), dtype=np.int64, count=len(m)) - np.fromiter(
+            map(len, q[m]), dtype=np.int64, count=len(m))  # a full stop is a token
+        if len(pasted):
+            rows = full[pasted]
+            block = _fill(_FORWARDED, np.zeros(len(pasted), dtype=int), slots, rows)
+            times = 1 + (w[pasted, 12] < 0.3).astype(int) + (w[pasted, 12] < 0.08).astype(int)
+            q[pasted] = q[pasted] + block * times
+            zero = np.zeros(len(pasted), dtype=int)
+            k[pasted] += times * (_FORWARDED.head_tokens[0, 0] + _FORWARDED.body_tokens[0, 0]
+                                  + _slot_tokens(_FORWARDED, zero, count, rows, zero))
+        text[full], found[full] = q, k
+
+    for row in np.flatnonzero(recount).tolist():
+        found[row] = tokens(text[row])
+    return text, found
+
 
 
 # ---------------------------------------------------------------------------------------
@@ -979,17 +1261,61 @@ def _queries(rng: np.random.Generator, langs: np.ndarray, intents: np.ndarray,
 # ---------------------------------------------------------------------------------------
 
 
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def _ascii(table: np.ndarray) -> np.ndarray:
+    """Each row of a (rows, width) table of ASCII codes as a string."""
+    n, width = table.shape
+    out = np.empty((n, width + 1), dtype=np.uint8)
+    out[:, :width], out[:, width] = table, ord("\n")
+    strings = np.empty(n, dtype=object)
+    strings[:] = out.tobytes().decode("ascii").split("\n")[:-1]
+    return strings
+
+
+def _labels(prefix: str, values: np.ndarray, digits: int, base: int = 16) -> np.ndarray:
+    """``prefix`` and each value written in ``digits`` digits (of base 16 or 10)."""
+    n = len(values)
+    out = np.empty((n, len(prefix) + digits), dtype=np.uint8)
+    out[:, :len(prefix)] = np.frombuffer(prefix.encode(), dtype=np.uint8)
+    power = base ** np.arange(digits - 1, -1, -1, dtype=np.int64)
+    out[:, len(prefix):] = _HEX[(np.asarray(values, dtype=np.int64)[:, None] // power) % base]
+    return _ascii(out)
+
+
+def _stamps(when: np.ndarray) -> np.ndarray:
+    """ISO 8601 time stamps in UTC, to the second: 2026-02-02T09:15:00Z."""
+    day, second = np.divmod(np.asarray(when).astype("datetime64[s]").astype(np.int64), 86400)
+    first = int(day.min()) if len(day) else 0
+    days = np.arange(first, int(day.max()) + 1 if len(day) else first).astype("datetime64[D]")
+    dates = np.frombuffer(np.datetime_as_string(days).astype("S10").tobytes(),
+                          dtype=np.uint8).reshape(-1, 10)
+    out = np.empty((len(day), 20), dtype=np.uint8)
+    out[:, :10] = dates[day - first]
+    out[:, 10], out[:, 13], out[:, 16], out[:, 19] = ord("T"), ord(":"), ord(":"), ord("Z")
+    hour, rest = np.divmod(second, 3600)
+    for column, value in ((11, hour), (14, rest // 60), (17, rest % 60)):
+        out[:, column], out[:, column + 1] = _HEX[value // 10], _HEX[value % 10]
+    return _ascii(out)
+
+
+def _names(names: tuple[str, ...], codes: np.ndarray) -> np.ndarray:
+    return np.asarray(np.array(names, dtype=object)[codes], dtype=object)
+
+
 def _production(rng: np.random.Generator, hidden: dict[str, Any], sk: _Skeleton
-                ) -> pd.DataFrame:
+                ) -> dict[str, np.ndarray]:
+    """The logs' columns in time order, with ``_correct`` and ``_week`` (not logged)."""
     n = len(sk.day)
     correct = rng.random(n) < _sigmoid(_accuracy_logit(hidden, sk.language, sk.intent,
                                                        sk.client, sk.terse))
     seconds = sk.day * 86400 + sk.hour * 3600 + rng.integers(0, 3600, n)
     when = np.datetime64(hidden["start"], "s") + seconds.astype("timedelta64[s]")
-    days = (np.datetime64(hidden["start"], "D") + sk.day.astype("timedelta64[D]")).tolist()
+    days = np.datetime64(hidden["start"], "D").astype(np.int64) + sk.day
     drifted = int(hidden["terse_week"]) if hidden["missed"] == "query_tokens" else WEEKS + 1
     casual = np.where(sk.week >= drifted, 0.3, 0.1)
-    queries = _queries(rng, sk.language, sk.intent, sk.terse, days, casual, 0.05)
+    queries, counts = _queries(rng, sk.language, sk.intent, sk.terse, days, casual, 0.05)
     wrong = ~correct
     money = np.isin(sk.intent, [INTENTS.index("cancellation_refund"), INTENTS.index("payment")])
     # Re-drawn (boundedly) until the missed input stands out from the others by far.
@@ -1003,78 +1329,97 @@ def _production(rng: np.random.Generator, hidden: dict[str, Any], sk: _Skeleton
     escalated = rng.random(n) < np.where(wrong, 0.13, 0.015) + 0.04 * money
     order = np.argsort(seconds, kind="stable")
     ids = rng.choice(16 ** 10, size=n, replace=False)
-    return pd.DataFrame({
-        "request_id": [f"req_{int(x):010x}" for x in ids],
-        "timestamp": np.char.add(np.datetime_as_string(when[order], unit="s"), "Z"),
-        "client": [CLIENTS[c] for c in sk.client[order]],
-        "language": [LANGUAGES[c] for c in sk.language[order]],
-        "intent": [INTENTS[c] for c in sk.intent[order]],
-        "query": [queries[i] for i in order],
-        "query_tokens": [tokens(queries[i]) for i in order],
+    return {
+        "request_id": _labels("req_", ids, 10),
+        "timestamp": _stamps(when[order]),
+        "client": _names(CLIENTS, sk.client[order]),
+        "language": _names(LANGUAGES, sk.language[order]),
+        "intent": _names(INTENTS, sk.intent[order]),
+        "query": queries[order],
+        "query_tokens": counts[order],
         "thumbs_down": thumbs_down[order].astype(int),
         "escalated": escalated[order].astype(int),
         "_correct": correct[order].astype(int),
         "_week": sk.week[order],
-    })
+    }
 
 
 def _eval_frame(rng: np.random.Generator, hidden: dict[str, Any], ev: _EvalSkeleton,
                 correct: np.ndarray) -> pd.DataFrame:
-    start = dt.date.fromisoformat(hidden["start"])
     n = len(ev.language)
-    added = [start - dt.timedelta(days=int(d)) for d in rng.integers(12, 60, n)]
-    queries = _queries(rng, ev.language, ev.intent, ev.terse, added, np.zeros(n), 0.02)
-    frame = pd.DataFrame({
-        "added_on": [d.isoformat() for d in added],
-        "client": [CLIENTS[c] for c in ev.client],
-        "language": [LANGUAGES[c] for c in ev.language],
-        "intent": [INTENTS[c] for c in ev.intent],
-        "query": queries,
-        "query_tokens": [tokens(q) for q in queries],
-        "correct": correct.astype(int),
+    back = rng.integers(12, 60, n)
+    added = np.asarray(np.datetime64(hidden["start"], "D").astype(np.int64) - back).astype(
+        "datetime64[D]")
+    queries, counts = _queries(rng, ev.language, ev.intent, ev.terse, added.astype(np.int64),
+                               np.zeros(n), 0.02)
+    intent = ev.intent
+    # Sorted by the day it was added, then by intent (stably, as a sort_values would).
+    order = np.lexsort((_INTENT_RANK[intent], added))
+    return pd.DataFrame({
+        "item_id": _labels("EV-", np.arange(1, n + 1), 4, 10),
+        "added_on": np.datetime_as_string(added[order], unit="D").astype(object),
+        "client": _names(CLIENTS, ev.client[order]),
+        "language": _names(LANGUAGES, ev.language[order]),
+        "intent": _names(INTENTS, intent[order]),
+        "query": queries[order],
+        "query_tokens": counts[order],
+        "correct": correct[order].astype(int),
     })
-    frame = frame.sort_values(["added_on", "intent"], kind="stable").reset_index(drop=True)
-    frame.insert(0, "item_id", [f"EV-{i:04d}" for i in range(1, n + 1)])
-    return frame
+
+
+_INTENT_RANK = np.argsort(np.argsort(np.array(INTENTS)))  # an intent's place in name order
+
+
+# The audit's groups in the order a groupby lists them (sorted).
+_AUDIT_SORTED = np.argsort(np.array(AUDIT_GROUPS))
 
 
 def _audit_frame(rng: np.random.Generator, hidden: dict[str, Any]) -> pd.DataFrame:
     a = hidden["audit"]
-    start = dt.datetime.fromisoformat(hidden["start"])
-    frozen = start - dt.timedelta(days=9)
-    rerun = start + dt.timedelta(days=7 * WEEKS - 3)
+    start = np.datetime64(hidden["start"], "s")
+    frozen = start - np.timedelta64(9, "D")
+    rerun = start + np.timedelta64(7 * WEEKS - 3, "D")
+    n = int(a["n_scenarios"])
     for _ in range(200):
-        rows = []
-        for g in AUDIT_GROUPS:
-            n = int(a["n_scenarios"])
+        v3 = np.empty((len(AUDIT_GROUPS), n), dtype=bool)
+        v4 = np.empty_like(v3)
+        for i, g in enumerate(AUDIT_GROUPS):
             p3, p4 = float(a["v3_pass_rate"][g]), float(a["v4_pass_rate"][g])
             b = float(a["churn"]) * (1 - max(0.0, p3 - p4) * 3)
             keep = 1 - (p3 - p4 + (1 - p3) * b) / p3
-            v3 = rng.random(n) < p3
-            v4 = np.where(v3, rng.random(n) < keep, rng.random(n) < b)
-            for s in range(n):
-                rows.append((f"S{s + 1:03d}", g, int(v3[s]), int(v4[s])))
-        frame = pd.DataFrame(rows, columns=["scenario_id", "group", "v3", "v4"])
-        rates = frame.groupby("group")[["v3", "v4"]].mean()
-        drop = rates["v3"] - rates["v4"]
-        p2f = int(((frame["v3"] == 1) & (frame["v4"] == 0)).sum())
-        f2p = int(((frame["v3"] == 0) & (frame["v4"] == 1)).sum())
-        if (drop.idxmax() == a["hurt_group"] and rates["v4"].idxmin() == a["low_group"]
-                and drop.sort_values().iloc[-1] - drop.sort_values().iloc[-2] > 0.02
+            v3[i] = rng.random(n) < p3
+            v4[i] = np.where(v3[i], rng.random(n) < keep, rng.random(n) < b)
+        # Per group (in sorted order, as a groupby gives them) the pass rates.
+        r3, r4 = v3.mean(axis=1)[_AUDIT_SORTED], v4.mean(axis=1)[_AUDIT_SORTED]
+        drop = r3 - r4
+        ranked = np.sort(drop)
+        p2f, f2p = int((v3 & ~v4).sum()), int((~v3 & v4).sum())
+        groups = [AUDIT_GROUPS[i] for i in _AUDIT_SORTED]
+        if (groups[int(np.argmax(drop))] == a["hurt_group"]
+                and groups[int(np.argmin(r4))] == a["low_group"]
+                and ranked[-1] - ranked[-2] > 0.02
                 and min(p2f, f2p) >= 100 and p2f != f2p
                 and not {p2f, f2p} & set(MIN_WEEK_N_CHOICES)):
             break
-    ids = rng.choice(90000, size=len(frame), replace=False) + 10000
-    frame.insert(0, "item_id", [f"AUD-{int(x)}" for x in ids])
-    v3_rows = frame.assign(model="v3", passed=frame["v3"]).sort_values("item_id")
-    v3_rows["run_at"] = [(frozen + dt.timedelta(seconds=int(9 * i))).strftime(
-        "%Y-%m-%dT%H:%M:%SZ") for i in range(len(v3_rows))]
-    # The v4 re-run came back in completion order, not in item order.
-    v4_rows = frame.assign(model="v4", passed=frame["v4"]).iloc[rng.permutation(len(frame))]
-    v4_rows["run_at"] = [(rerun + dt.timedelta(seconds=int(7 * i))).strftime(
-        "%Y-%m-%dT%H:%M:%SZ") for i in range(len(v4_rows))]
-    out = pd.concat([v3_rows, v4_rows], ignore_index=True)
-    return out[["item_id", "scenario_id", "group", "model", "run_at", "passed"]]
+    rows = len(AUDIT_GROUPS) * n
+    ids = rng.choice(90000, size=rows, replace=False) + 10000
+    item = _labels("AUD-", ids, 5, 10)
+    scenario = np.tile(_labels("S", np.arange(1, n + 1), 3, 10), len(AUDIT_GROUPS))
+    group = np.repeat(np.array(AUDIT_GROUPS, dtype=object), n)
+    # v3 listed by item id; the v4 re-run came back in completion order, not in item order.
+    first, second = np.argsort(ids, kind="stable"), rng.permutation(rows)
+    both = np.concatenate([first, second])
+    step = np.arange(rows, dtype=np.int64)
+    run_at = np.concatenate([frozen + (9 * step).astype("timedelta64[s]"),
+                             rerun + (7 * step).astype("timedelta64[s]")])
+    return pd.DataFrame({
+        "item_id": item[both],
+        "scenario_id": scenario[both],
+        "group": group[both],
+        "model": np.repeat(np.array(["v3", "v4"], dtype=object), rows),
+        "run_at": _stamps(run_at),
+        "passed": np.concatenate([v3.ravel()[first], v4.ravel()[second]]).astype(int),
+    })
 
 
 def generate(rng: np.random.Generator, params: dict[str, Any]) -> dict[str, pd.DataFrame]:
@@ -1104,21 +1449,23 @@ def generate(rng: np.random.Generator, params: dict[str, Any]) -> dict[str, pd.D
                 and max(abs(reweighted - pooled), abs(uncovered - pooled_uncovered)) >= 0.003):
             break
 
-    production = _production(rng, hidden, sk)
-    last_rows = np.flatnonzero(production["_week"].to_numpy() == WEEKS)
+    logs = _production(rng, hidden, sk)
+    last_rows = np.flatnonzero(logs["_week"] == WEEKS)
     n_lab = min(int(hidden["n_labelled"]), len(last_rows) - 50)
-    last_correct = production["_correct"].to_numpy()
+    last_correct = logs["_correct"]
     for _ in range(100):
         chosen = np.sort(rng.choice(last_rows, size=n_lab, replace=False))
         # The sample must show what the reweighted eval cannot (it does, in expectation).
         if last_correct[chosen].mean() <= reweighted - 0.025:
             break
-    labelled = production.iloc[chosen][["request_id", "language", "intent", "_correct"]]
-    labelled = labelled.rename(columns={"_correct": "correct"}).reset_index(drop=True)
-    production = production.drop(columns=["_correct", "_week"])
+    labelled = pd.DataFrame({"request_id": logs["request_id"][chosen],
+                             "language": logs["language"][chosen],
+                             "intent": logs["intent"][chosen],
+                             "correct": last_correct[chosen]})
     return {
         "eval_set.csv": _eval_frame(rng, hidden, ev, correct),
-        "production_logs.csv": production,
+        "production_logs.csv": pd.DataFrame(
+            {k: v for k, v in logs.items() if not k.startswith("_")}),
         "labelled_sample.csv": labelled,
         "audit_results.csv": _audit_frame(rng, hidden),
     }

@@ -63,7 +63,11 @@ def _gold(data: Frames) -> pd.DataFrame:
 
 
 def _is_missing(s: pd.Series) -> pd.Series:
-    return s.isna() | (s.astype("string").str.strip() == "")
+    """NaN, or text that is empty once stripped."""
+    na = s.isna().to_numpy(dtype=bool)
+    blank = [not gone and str(v).strip() == ""
+             for v, gone in zip(s.to_numpy(dtype=object).tolist(), na.tolist(), strict=True)]
+    return pd.Series(na | np.array(blank, dtype=bool), index=s.index)
 
 
 def agreement(a: pd.Series, b: pd.Series) -> tuple[float, float]:
@@ -96,12 +100,13 @@ def slice_table(frame: pd.DataFrame) -> pd.DataFrame:
 def worst_slice(frame: pd.DataFrame, min_n: int) -> tuple[str, float]:
     """Lowest accuracy among slices with n >= min_n; ties: larger n, then name."""
     table = slice_table(frame)
-    eligible = table[table["n"] >= min_n].sort_values(
-        ["accuracy", "n", "slice"], ascending=[True, False, True]
+    eligible = sorted(
+        (float(acc), -int(n), str(name))
+        for name, n, acc in zip(table["slice"], table["n"], table["accuracy"], strict=True)
+        if n >= min_n
     )
-    names: list[str] = eligible["slice"].astype(str).tolist()
-    accuracies: list[float] = eligible["accuracy"].astype(float).tolist()
-    return names[0], accuracies[0]
+    accuracy, _, name = eligible[0]
+    return name, accuracy
 
 
 def ece(confidence: pd.Series, correct: pd.Series, bins: int = ECE_BINS) -> float:
@@ -167,7 +172,7 @@ def injection_tickets(live: pd.DataFrame) -> list[str]:
     """Live tickets whose text carries instructions addressed to the router."""
     # One search per marker over all the text at once, not one per ticket: no marker
     # holds the separator, so every match lies inside a single ticket.
-    lowered = [text.lower() for text in live["text"].astype(str)]
+    lowered = [text.lower() for text in live["text"].astype(str).tolist()]
     starts = np.cumsum([0] + [len(text) + 1 for text in lowered[:-1]])
     joined = "\x00".join(lowered)
     rows: set[int] = set()
@@ -231,8 +236,8 @@ def reference(data: Frames, public: dict[str, Any]) -> Answers:
     live, gold = _live(data), _gold(data)
     min_n = int(public["min_slice_n"])
 
-    both = live[~_is_missing(live["annotator_a"]) & ~_is_missing(live["annotator_b"])]
-    raw, kappa = agreement(both["annotator_a"], both["annotator_b"])
+    both = ~_is_missing(live["annotator_a"]) & ~_is_missing(live["annotator_b"])
+    raw, kappa = agreement(live["annotator_a"][both], live["annotator_b"][both])
 
     worst, worst_acc = worst_slice(live, min_n)
 

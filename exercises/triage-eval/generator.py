@@ -1841,10 +1841,11 @@ def _judge_frames(
     items follow the live cohort's language mix and per-language accuracy.
     """
     j = hidden["judge"]
-    routed = ((tickets["cohort"] == "live") & (tickets["confidence"] >= PLANNED_THRESHOLD)
-              ).to_numpy(dtype=bool)
-    right = (tickets["predicted_queue"] == tickets["gold_label"]).to_numpy(dtype=bool)[routed]
-    routed_lang = tickets["language"].map(_LI).to_numpy(dtype=np.int64)[routed]
+    routed = ((tickets["cohort"].to_numpy(dtype=object) == "live")
+              & (tickets["confidence"].to_numpy(dtype=float) >= PLANNED_THRESHOLD))
+    right = (tickets["predicted_queue"].to_numpy(dtype=object)
+             == tickets["gold_label"].to_numpy(dtype=object))[routed]
+    routed_lang = pd.Index(LANGUAGES).get_indexer(pd.Index(tickets["language"]))[routed]
     lang_n = np.bincount(routed_lang, minlength=len(LANGUAGES))
     accuracy = np.divide(np.bincount(routed_lang, weights=right, minlength=len(LANGUAGES)),
                          lang_n, out=np.zeros(len(LANGUAGES)), where=lang_n > 0)

@@ -1769,7 +1769,7 @@ def _tickets_frame(rng: np.random.Generator, params: dict[str, Any]) -> pd.DataF
     and text."""
     hidden = params["hidden"]
     tickets = _draw_tickets(rng, params)
-    for _ in range(4):
+    for _ in range(19):
         if _plants_visible(tickets, hidden):
             break
         tickets = _draw_tickets(rng, params)

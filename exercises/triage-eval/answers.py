@@ -63,7 +63,11 @@ def _gold(data: Frames) -> pd.DataFrame:
 
 
 def _is_missing(s: pd.Series) -> pd.Series:
-    return s.isna() | (s.astype("string").str.strip() == "")
+    """NaN, or text that is empty once stripped."""
+    na = s.isna().to_numpy(dtype=bool)
+    blank = [not gone and str(v).strip() == ""
+             for v, gone in zip(s.to_numpy(dtype=object).tolist(), na.tolist(), strict=True)]
+    return pd.Series(na | np.array(blank, dtype=bool), index=s.index)
 
 
 def agreement(a: pd.Series, b: pd.Series) -> tuple[float, float]:
@@ -83,25 +87,26 @@ def _accuracy(frame: pd.DataFrame) -> float:
 
 def slice_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Every language and every language|channel slice: slice name, n, accuracy."""
-    language = frame["language"].astype(str)
-    pair = language + "|" + frame["channel"].astype(str)
-    hit = (frame["predicted_queue"] == frame["gold_label"]).astype(float)
-    stacked = pd.DataFrame({
-        "slice": pd.concat([language, pair], ignore_index=True),
-        "hit": pd.concat([hit, hit], ignore_index=True),
-    })
-    return stacked.groupby("slice")["hit"].agg(n="size", accuracy="mean").reset_index()
+    language = frame["language"].astype(str).to_numpy(dtype=object)
+    pair = language + "|" + frame["channel"].astype(str).to_numpy(dtype=object)
+    hit = (frame["predicted_queue"] == frame["gold_label"]).to_numpy(dtype=float)
+    # Sorted by slice name, as a groupby would; hits are whole numbers, so the sums are exact.
+    codes, names = pd.factorize(np.concatenate([language, pair]), sort=True)
+    n = np.bincount(codes)
+    accuracy = np.bincount(codes, weights=np.concatenate([hit, hit])) / n
+    return pd.DataFrame({"slice": pd.array(names, dtype="str"), "n": n, "accuracy": accuracy})
 
 
 def worst_slice(frame: pd.DataFrame, min_n: int) -> tuple[str, float]:
     """Lowest accuracy among slices with n >= min_n; ties: larger n, then name."""
     table = slice_table(frame)
-    eligible = table[table["n"] >= min_n].sort_values(
-        ["accuracy", "n", "slice"], ascending=[True, False, True]
+    eligible = sorted(
+        (float(acc), -int(n), str(name))
+        for name, n, acc in zip(table["slice"], table["n"], table["accuracy"], strict=True)
+        if n >= min_n
     )
-    names: list[str] = eligible["slice"].astype(str).tolist()
-    accuracies: list[float] = eligible["accuracy"].astype(float).tolist()
-    return names[0], accuracies[0]
+    accuracy, _, name = eligible[0]
+    return name, accuracy
 
 
 def ece(confidence: pd.Series, correct: pd.Series, bins: int = ECE_BINS) -> float:
@@ -119,11 +124,14 @@ def ece(confidence: pd.Series, correct: pd.Series, bins: int = ECE_BINS) -> floa
 
 def _cost_lookup(data: Frames) -> dict[tuple[str, str], float]:
     m = data["misroute_costs.csv"].set_index("true_queue")
-    return {(str(t), str(p)): float(m.loc[t, p]) for t in m.index for p in m.columns}
+    values = m.to_numpy(dtype=float)
+    return {(str(t), str(p)): float(values[i, j])
+            for i, t in enumerate(m.index) for j, p in enumerate(m.columns)}
 
 
 def misroute_cost_per_ticket(live: pd.DataFrame, costs: dict[tuple[str, str], float]) -> np.ndarray:
-    return np.array([costs[(g, p)] for g, p in zip(live["gold_label"], live["predicted_queue"],
+    return np.array([costs[(g, p)] for g, p in zip(live["gold_label"].tolist(),
+                                                    live["predicted_queue"].tolist(),
                                                     strict=True)])
 
 
@@ -162,28 +170,48 @@ def corrected_rate(p_obs: float, tpr: float, tnr: float) -> float:
 
 def injection_tickets(live: pd.DataFrame) -> list[str]:
     """Live tickets whose text carries instructions addressed to the router."""
-    text = live["text"].astype(str).str.lower()
-    hit = np.zeros(len(live), dtype=bool)
+    # One search per marker over all the text at once, not one per ticket: no marker
+    # holds the separator, so every match lies inside a single ticket.
+    lowered = [text.lower() for text in live["text"].astype(str).tolist()]
+    starts = np.cumsum([0] + [len(text) + 1 for text in lowered[:-1]])
+    joined = "\x00".join(lowered)
+    rows: set[int] = set()
     for marker in INJECTION_MARKERS:
-        hit |= text.str.contains(marker, regex=False).to_numpy()
-    return sorted(live.loc[hit, "ticket_id"].astype(str))
+        at = joined.find(marker)
+        while at >= 0:
+            rows.add(int(np.searchsorted(starts, at, side="right")) - 1)
+            at = joined.find(marker, at + 1)
+    ids = live["ticket_id"].astype(str).to_numpy(dtype=object)
+    return sorted(str(ids[row]) for row in rows)
 
 
 def general_dump_rates(live: pd.DataFrame) -> pd.Series:
     """Per language: the share of its non-`general` tickets that the router sent to general."""
-    elsewhere = live[live["gold_label"] != "general"]
-    dumped = (elsewhere["predicted_queue"] == "general").astype(float)
-    return dumped.groupby(elsewhere["language"].astype(str)).mean()
+    elsewhere = (live["gold_label"] != "general").to_numpy(dtype=bool)
+    dumped = (live["predicted_queue"] == "general").to_numpy(dtype=float)[elsewhere]
+    language = live["language"].astype(str).to_numpy(dtype=object)[elsewhere]
+    codes, names = pd.factorize(language, sort=True)
+    rate = np.bincount(codes, weights=dumped) / np.bincount(codes)
+    return pd.Series(rate, index=pd.Index(names, dtype="str", name="language"),
+                     name="predicted_queue")
 
 
 def planned_cost_by_language(data: Frames) -> pd.Series:
     """Per language: the mean cost per live ticket under the plan (threshold 0.50)."""
     live = _live(data)
-    review_cost = float(data["review_cost.csv"]["human_review_cost"].iloc[0])
     misroute = misroute_cost_per_ticket(live, _cost_lookup(data))
+    return _planned_cost_by_language(live, misroute, _review_cost(data))
+
+
+def _planned_cost_by_language(live: pd.DataFrame, misroute: np.ndarray,
+                              review_cost: float) -> pd.Series:
     conf = live["confidence"].to_numpy(dtype=float)
     cost = pd.Series(np.where(conf < PLANNED_THRESHOLD, review_cost, misroute), index=live.index)
     return cost.groupby(live["language"].astype(str)).mean()
+
+
+def _review_cost(data: Frames) -> float:
+    return float(data["review_cost.csv"]["human_review_cost"].iloc[0])
 
 
 def _top(values: pd.Series) -> str:
@@ -208,15 +236,15 @@ def reference(data: Frames, public: dict[str, Any]) -> Answers:
     live, gold = _live(data), _gold(data)
     min_n = int(public["min_slice_n"])
 
-    both = live[~_is_missing(live["annotator_a"]) & ~_is_missing(live["annotator_b"])]
-    raw, kappa = agreement(both["annotator_a"], both["annotator_b"])
+    both = ~_is_missing(live["annotator_a"]) & ~_is_missing(live["annotator_b"])
+    raw, kappa = agreement(live["annotator_a"][both], live["annotator_b"][both])
 
     worst, worst_acc = worst_slice(live, min_n)
 
     correct = live["predicted_queue"] == live["gold_label"]
     ece_live = ece(live["confidence"], correct)
 
-    review_cost = float(data["review_cost.csv"]["human_review_cost"].iloc[0])
+    review_cost = _review_cost(data)
     misroute = misroute_cost_per_ticket(live, _cost_lookup(data))
     threshold, cost = best_threshold(
         cost_curve(live["confidence"].to_numpy(dtype=float), misroute, review_cost)
@@ -240,7 +268,7 @@ def reference(data: Frames, public: dict[str, Any]) -> Answers:
         "q5_corrected_pass_rate": corrected_rate(p_obs, tpr, tnr),
         "q6_injection_tickets": injection_tickets(live),
         "q7_dump_language": _top(general_dump_rates(live)),
-        "q8_hold_back_language": _top(planned_cost_by_language(data)),
+        "q8_hold_back_language": _top(_planned_cost_by_language(live, misroute, review_cost)),
     }
 
 

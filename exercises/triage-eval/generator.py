@@ -21,6 +21,7 @@ What is planted (all of it drawn from the rng, see ``sample_parameters``):
 import datetime as dt
 import functools
 import math
+import string
 from dataclasses import dataclass
 from typing import Any
 
@@ -822,118 +823,303 @@ def sample_parameters(rng: np.random.Generator) -> dict[str, Any]:
     return {"public": {"min_slice_n": min_slice_n}, "hidden": hidden}
 
 
+_TRACKING_CHARS = "0123456789ABCDEFGHJKLMNPRSTUVWXY"
+
+
+EMAIL_DOMAINS = {
+    "en": ("gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "icloud.com", "aol.com"),
+    "es": ("gmail.com", "hotmail.com", "yahoo.es", "outlook.es", "telefonica.net"),
+    "de": ("web.de", "gmx.de", "gmail.com", "t-online.de", "posteo.de"),
+    "fr": ("orange.fr", "free.fr", "gmail.com", "laposte.net", "sfr.fr"),
+    "pt": ("gmail.com", "uol.com.br", "hotmail.com", "bol.com.br", "terra.com.br"),
+    "ja": ("yahoo.co.jp", "gmail.com", "docomo.ne.jp", "icloud.com"),
+}
+_ASCII = str.maketrans("áàâãäéèêëíìîïóòôõöúùûüçñ", "aaaaaeeeeiiiiooooouuuucn")
+
+# ---------------------------------------------------------------------------------------
+# Tables built once from the text bank. A ticket draws uniforms; each attribute and each
+# piece of text is an index into one of these tables, so whole columns are drawn at once.
+# ---------------------------------------------------------------------------------------
+
+KINDS = ("clear", "multi", "code_switched", "injection")
+_CLEAR, _MULTI, _SWITCHED, _INJECTION = range(len(KINDS))
+_QI = {q: i for i, q in enumerate(QUEUES)}
+_LI = {lang: i for i, lang in enumerate(LANGUAGES)}
+_CI = {ch: i for i, ch in enumerate(CHANNELS)}
+_FRAUD, _GENERAL, _ACCOUNT_ACCESS, _BILLING = (
+    _QI[q] for q in ("fraud", "general", "account_access", "billing"))
+_EN, _JA = _LI["en"], _LI["ja"]
+_EMAIL, _CHAT, _WEB_FORM, _APP = (_CI[ch] for ch in ("email", "chat", "web_form", "app"))
+_NQ = len(QUEUES)
+_WORDS = tuple(TARGET_QUEUE)
+_WORD_QUEUE = np.array([_QI[TARGET_QUEUE[w]] for w in _WORDS])
+_PRECEDENCE = np.array([INTENT_PRECEDENCE.index(q) for q in QUEUES])
+_MULTI_PAIR_CUM = np.cumsum(MULTI_PAIR_WEIGHTS) / MULTI_PAIR_WEIGHTS.sum()
+_MULTI_A = np.array([_QI[a] for a, _ in MULTI_PAIRS])
+_MULTI_B = np.array([_QI[b] for _, b in MULTI_PAIRS])
+
+
+def _cumulative(weights: np.ndarray) -> np.ndarray:
+    """Weights (along the last axis) as cumulative shares ending at 1."""
+    total = np.cumsum(np.asarray(weights, dtype=float), axis=-1)
+    return np.asarray(total / total[..., -1:])
+
+
+def _draw_from(u: np.ndarray, cumulative: np.ndarray) -> np.ndarray:
+    """Inverse-CDF draws: one index per uniform, from one distribution (k,) or one per
+    row (n, k). A category of weight 0 is never drawn."""
+    k = cumulative.shape[-1]
+    if cumulative.ndim == 1:
+        return np.minimum(np.searchsorted(cumulative, u, side="right"), k - 1)
+    return np.minimum((cumulative <= u[:, None]).sum(axis=1), k - 1)
+
+
+def _below(u: np.ndarray, n: np.ndarray | int) -> np.ndarray:
+    """Uniforms in [0, 1) as integers in [0, n)."""
+    return np.minimum((u * n).astype(np.int64), np.asarray(n) - 1)
+
+
+# Where ordinary misroutes land, per true queue; live ones rarely reach the catch-all.
+_CONFUSION_CUM = _cumulative(np.array(
+    [[CONFUSIONS[true].get(q, 0.0) for q in QUEUES] for true in QUEUES]))
+_NEAR_CUM = _cumulative(np.array(
+    [[CONFUSIONS[true].get(q, 0.0) * (0.3 if q == "general" else 1.0) for q in QUEUES]
+     for true in QUEUES]))
+
+
+@dataclass(frozen=True)
+class _Bank:
+    """Groups of strings (one per language, or per language and queue) in one flat array:
+    group g's k-th string is ``flat[start[g] + k]``."""
+
+    flat: np.ndarray
+    start: np.ndarray
+    count: np.ndarray
+
+    @classmethod
+    def of(cls, groups: list[tuple[str, ...]]) -> "_Bank":
+        count = np.array([len(g) for g in groups], dtype=np.int64)
+        start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+        flat = np.empty(int(count.sum()), dtype=object)
+        flat[:] = [s for g in groups for s in g]
+        return cls(flat, start, count)
+
+    def draw(self, u: np.ndarray, group: np.ndarray | int) -> np.ndarray:
+        """One index into ``flat`` per uniform, uniform within the row's group."""
+        return np.asarray(self.start[group] + _below(u, self.count[group]))
+
+    def pick(self, u: np.ndarray, group: np.ndarray | int) -> np.ndarray:
+        return np.asarray(self.flat[self.draw(u, group)])
+
+
+def _per_language(table: dict[str, tuple[str, ...]]) -> _Bank:
+    return _Bank.of([tuple(table[lang]) for lang in LANGUAGES])
+
+
+def _per_language_queue(table: dict[str, dict[str, tuple[str, ...]]]) -> _Bank:
+    """Grouped by language * len(QUEUES) + queue."""
+    return _Bank.of([tuple(table[lang][q]) for lang in LANGUAGES for q in QUEUES])
+
+
+def _strings(values: list[str] | tuple[str, ...]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
+_TEMPLATE_BANK = _per_language_queue(TEMPLATES)
+_CLAUSE_BANK = _per_language_queue(CLAUSES)
+_SWITCHED_BANK = _Bank.of([tuple(s for queue, s in CODE_SWITCHED.get(lang, ()) if queue == q)
+                           for lang in LANGUAGES for q in QUEUES])
+# The queues of each language's code-switched tickets, one entry per ticket text.
+_SWITCHED_QUEUES = _Bank.of([tuple(queue for queue, _ in CODE_SWITCHED.get(lang, ()))
+                             for lang in LANGUAGES])
+_SWITCHED_QUEUE_INDEX = np.array([_QI[str(q)] for q in _SWITCHED_QUEUES.flat], dtype=np.int64)
+_MULTI_FORM_BANK = _per_language(MULTI_FORMS)
+# Injection forms by language; English splits in two: group len(LANGUAGES) holds the
+# textbook forms, group _EN the others.
+_INJECTION_BANK = _Bank.of(
+    [tuple(INJECTIONS[lang][LITERAL_FORMS:] if lang == "en" else INJECTIONS[lang])
+     for lang in LANGUAGES] + [tuple(INJECTIONS["en"][:LITERAL_FORMS])])
+_LOOKALIKE_BANK = _per_language(INNOCENT_LOOKALIKES)
+_BEFORE_BANK = _per_language(CONTEXT_BEFORE)
+_AFTER_BANK = _per_language(CONTEXT_AFTER)
+_GREETING_BANK = _per_language(GREETINGS)
+_SIGNOFF_BANK = _per_language(SIGNOFFS)
+_OPENER_BANK = _per_language(CHAT_OPENERS)
+_CARRIER_BANK = _per_language(CARRIERS)
+_PLAN_BANK = _per_language(PLANS)
+_PRODUCT_BANK = _Bank.of([PRODUCTS_EN if lang == "en" else PRODUCT_MODELS
+                          for lang in LANGUAGES])
+_GADGET_BANK = _Bank.of([tuple((PRODUCTS_EN if lang == "en" else PRODUCT_MODELS)[i]
+                               for i in GADGETS) for lang in LANGUAGES])
+_DEVICES = _strings(DEVICES)
+_ERRORS = _strings(ERRORS)
+_LANGUAGE_NAMES = _strings(LANGUAGES)
+_CHANNEL_NAMES = _strings(CHANNELS)
+_QUEUE_NAMES = _strings(QUEUES)
+_KIND_NAMES = _strings(KINDS)
+_WORD_NAMES = _strings(_WORDS)
+# The text between the pieces of a ticket: Japanese runs sentences together.
+_SENTENCE_GAP = _strings(["" if lang == "ja" else " " for lang in LANGUAGES])
+_PARAGRAPH_GAP = _strings(["\n" if lang == "ja" else "\n\n" for lang in LANGUAGES])
+_FORM_NAME, _FORM_ORDER, _FORM_MESSAGE = (
+    _strings([f"{prefix}{FORM_LABELS[lang][k]}: " for lang in LANGUAGES])
+    for k, prefix in enumerate(("", "\n", "\n")))
+_APP_OS = ("iOS 17", "iOS 18", "Android 14", "Android 13", "Android 15")
+_APP_FOOTERS = _strings([f"\n\n-- sent from the Tidewell app v5.{minor}.{patch} ({os_name})"
+                         for minor in range(9, 15) for patch in range(6) for os_name in _APP_OS])
+_MAIL_FOOTERS = _strings(["\n\nSent from my iPhone", "\n\nSent from Outlook for Android",
+                          "\n\nGet Outlook for iOS"])
+_ORDER_LETTERS = _strings(["A", "B", "C", "K", "M"])
+_ORDER_DASH = _strings(["-", "-", ""])
+_FOUR_DIGITS = _strings([f"{i:04d}" for i in range(10000)])
+_NUMBERS = _strings([str(i) for i in range(100)])
+
+# Sender names: the display forms and the ASCII forms an e-mail address is made of.
+_FIRST_BANK = _per_language(FIRST_NAMES)
+_LAST_BANK = _per_language(LAST_NAMES)
+_FIRST_INITIAL = _strings([s[:1] for s in _FIRST_BANK.flat])
+_FIRST_ASCII = _strings([s.lower().translate(_ASCII).replace(" ", "") for s in _FIRST_BANK.flat])
+_FIRST_ASCII_INITIAL = _strings([s[:1] for s in _FIRST_ASCII])
+_LAST_INITIAL = _strings([s[:1] for s in _LAST_BANK.flat])
+_LAST_ASCII = _strings([s.lower().translate(_ASCII) for s in _LAST_BANK.flat])
+_LAST_ASCII_INITIAL = _strings([s[:1] for s in _LAST_ASCII])
+_LAST_ROMAJI = _strings([ROMAJI.get(s, "") for s in _LAST_BANK.flat])
+_ROMAJI_SUFFIXES = _strings(["", ".k", "_t", ".m", "0"])
+_DOMAIN_BANK = _per_language(EMAIL_DOMAINS)
+
+_AMOUNT_VALUES = (19.99, 24.5, 29.99, 39.0, 49.99, 64.9, 89.99, 129.0, 149.9, 219.0, 349.99)
+
+
+def _amount_forms(lang: str, value: float) -> tuple[str, str]:
+    """How a customer writes this price: the usual form, and the other one."""
+    if lang == "en":
+        return f"${value:,.2f}", f"£{value:,.2f}"
+    if lang == "ja":
+        yen = int(round(value * 150, -1))
+        return f"{yen:,}円", f"¥{yen:,}"
+    if lang == "pt":
+        reais = value * 5
+        brl = "R$ " + f"{reais:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+        return brl, brl
+    euros = f"{value:.2f}".replace(".", ",") + " €"
+    if lang == "es":
+        pesos = int(round(value * 18, -1))
+        return euros, f"${pesos:,}".replace(",", ".") + " MXN"
+    return euros, euros
+
+
+_AMOUNTS = np.empty((len(LANGUAGES), len(_AMOUNT_VALUES), 2), dtype=object)
+for _li, _lang in enumerate(LANGUAGES):
+    for _vi, _value in enumerate(_AMOUNT_VALUES):
+        _AMOUNTS[_li, _vi] = _amount_forms(_lang, _value)
+# How often the usual form is the one written (es: euros in Spain, pesos in Mexico).
+_AMOUNT_USUAL = np.array([{"en": 0.85, "ja": 0.6, "es": 0.7}.get(lang, 1.0)
+                          for lang in LANGUAGES])
+
+
+def _hour_cumulative(lang: str) -> np.ndarray:
+    """Hour-of-day shares in UTC: customers write during their own daytime."""
+    hours = np.arange(24)
+    peak = _HOUR_PEAK_UTC[lang]
+    dist = np.minimum(np.abs(hours - peak), 24 - np.abs(hours - peak))
+    return _cumulative(np.exp(-0.5 * (dist / 3.5) ** 2) + 0.04)
+
+
+_HOUR_CUM = np.array([_hour_cumulative(lang) for lang in LANGUAGES])
+
+
+@functools.cache
+def _template_parts(template: str) -> tuple[tuple[str, str | None], ...]:
+    """A template as (literal text, slot name or None) pieces, in order."""
+    parts = []
+    for literal, field, spec, conversion in string.Formatter().parse(template):
+        if spec or conversion:
+            raise ValueError(f"slots are plain names: {template!r}")
+        parts.append((literal, field))
+    return tuple(parts)
+
+
+def _fill(template_ids: np.ndarray, bank: np.ndarray, slots: dict[str, np.ndarray],
+          rows: np.ndarray) -> np.ndarray:
+    """Row ``rows[i]``'s template ``bank[template_ids[i]]`` with its slots (columns of
+    ``slots``, indexed by row) filled in: one pass per template, not per ticket."""
+    out = np.empty(len(rows), dtype=object)
+    if not len(rows):
+        return out
+    order = np.argsort(template_ids, kind="stable")
+    cuts = np.flatnonzero(np.diff(template_ids[order])) + 1
+    for group in np.split(order, cuts):
+        at = rows[group]
+        text: Any = ""
+        for literal, field in _template_parts(str(bank[template_ids[group[0]]])):
+            if literal:
+                text = text + literal
+            if field is not None:
+                text = text + slots[field][at]
+        out[group] = text
+    return out
+
+
 # ---------------------------------------------------------------------------------------
 # Tickets
 # ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Ticket:
-    """One ticket before its text is written."""
+class _Tickets:
+    """Every ticket before its text and time stamp: one array per attribute, codes
+    into LANGUAGES, CHANNELS, KINDS and QUEUES (-1: none)."""
 
-    cohort: str
-    language: str
-    channel: str
-    gold: str
-    kind: str  # clear | multi | code_switched | injection
-    second: str  # the other intent (multi) or the injection's target queue, else ""
-    target_word: str  # the team an injection asks for
-
-
-def _pick(rng: np.random.Generator, items: tuple[str, ...] | list[str]) -> str:
-    return str(items[int(rng.integers(len(items)))])
-
-
-def _weighted(rng: np.random.Generator, weights: dict[str, float]) -> str:
-    keys = list(weights)
-    cumulative = np.cumsum([weights[k] for k in keys], dtype=float)
-    i = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
-    return str(keys[min(i, len(keys) - 1)])
+    live: np.ndarray
+    language: np.ndarray
+    channel: np.ndarray
+    kind: np.ndarray
+    gold: np.ndarray  # the adjudicated label
+    second: np.ndarray  # the other intent (multi) or the queue an injection asks for
+    written_first: np.ndarray  # multi: the intent the customer wrote first
+    word: np.ndarray  # injection: the team it asks for, into _WORDS
+    broken: np.ndarray  # in a planted broken slice
+    predicted: np.ndarray
+    confidence: np.ndarray
+    annotator_a: np.ndarray  # -1: no label (gold tickets, or a missing one)
+    annotator_b: np.ndarray
 
 
 def _live_cell_counts(
     rng: np.random.Generator, hidden: dict[str, Any], min_slice_n: int
-) -> dict[tuple[str, str], int]:
+) -> np.ndarray:
     """Tickets per (language, channel) cell, with the planted sizes enforced."""
     n_live = int(hidden["n_live"])
     lang_p = np.array([hidden["language_share"][lang] for lang in LANGUAGES])
     lang_n = rng.multinomial(n_live, lang_p / lang_p.sum())
-    counts: dict[tuple[str, str], int] = {}
-    for lang, n in zip(LANGUAGES, lang_n, strict=True):
+    counts = np.zeros((len(LANGUAGES), len(CHANNELS)), dtype=np.int64)
+    for li, (lang, n) in enumerate(zip(LANGUAGES, lang_n, strict=True)):
         ch_p = np.array(hidden["channel_share"][lang])
-        for ch, k in zip(CHANNELS, rng.multinomial(int(n), ch_p / ch_p.sum()), strict=True):
-            counts[(lang, ch)] = int(k)
+        counts[li] = rng.multinomial(int(n), ch_p / ch_p.sum())
 
     def take_from_english(k: int) -> None:
         # Moving tickets to or from English keeps the total fixed and barely moves en slices.
-        for _ in range(abs(k)):
-            ch = _pick(rng, CHANNELS)
-            counts[("en", ch)] += -1 if k > 0 else 1
+        moved = np.bincount(rng.integers(0, len(CHANNELS), abs(k)), minlength=len(CHANNELS))
+        counts[_EN] += -moved if k > 0 else moved
 
     for b in hidden["broken_slices"]:
-        lang, ch = b["language"], b["channel"]
-        cells = [(lang, ch)] if ch is not None else [(lang, c) for c in CHANNELS]
+        li = _LI[b["language"]]
+        cells = [_CI[b["channel"]]] if b["channel"] is not None else list(range(len(CHANNELS)))
         need = min_slice_n + int(b["extra_n"])
-        have = sum(counts[c] for c in cells)
+        have = int(counts[li, cells].sum())
         if have < need:
             # Grow the slice's largest cell.
-            big = max(cells, key=lambda c: counts[c])
-            counts[big] += need - have
+            big = max(cells, key=lambda c: counts[li, c])
+            counts[li, big] += need - have
             take_from_english(need - have)
     decoy = hidden["decoy"]
-    cell = (decoy["language"], decoy["channel"])
-    diff = int(decoy["n"]) - counts[cell]
+    cell = (_LI[decoy["language"]], _CI[decoy["channel"]])
+    diff = int(decoy["n"]) - int(counts[cell])
     counts[cell] += diff
     take_from_english(diff)
     return counts
-
-
-def _in_broken(hidden: dict[str, Any], lang: str, ch: str) -> dict[str, Any] | None:
-    for b in hidden["broken_slices"]:
-        if b["language"] == lang and (b["channel"] is None or b["channel"] == ch):
-            return dict(b)
-    return None
-
-
-def _kind_of(rng: np.random.Generator, hidden: dict[str, Any], cohort: str, lang: str) -> str:
-    if cohort == "gold":
-        return "multi" if rng.random() < 0.02 else "clear"
-    u = rng.random()
-    multi = float(hidden["share_multi_intent"])
-    cs = float(hidden["share_code_switched"]) if lang in CODE_SWITCHED else 0.0
-    inj = float(hidden["share_injection"]) * (2.5 if lang == "en" else 1.0)
-    if u < multi:
-        return "multi"
-    if u < multi + cs * 2.5:  # code-switching only happens outside English, so boost it there
-        return "code_switched"
-    if u < multi + cs * 2.5 + inj:
-        return "injection"
-    return "clear"
-
-
-def _make_ticket(
-    rng: np.random.Generator, hidden: dict[str, Any], cohort: str, lang: str, ch: str,
-    queue_p: dict[str, float],
-) -> _Ticket:
-    kind = _kind_of(rng, hidden, cohort, lang)
-    if kind == "multi":
-        pair = int(rng.choice(len(MULTI_PAIRS), p=MULTI_PAIR_WEIGHTS / MULTI_PAIR_WEIGHTS.sum()))
-        a, b = MULTI_PAIRS[pair]
-        first, second = (a, b) if rng.random() < 0.5 else (b, a)
-        gold = min(first, second, key=INTENT_PRECEDENCE.index)
-        other = second if gold == first else first
-        # Remember the order the customer wrote them in via `target_word`.
-        return _Ticket(cohort, lang, ch, gold, kind, other, first)
-    if kind == "code_switched":
-        queue, _ = CODE_SWITCHED[lang][int(rng.integers(len(CODE_SWITCHED[lang])))]
-        return _Ticket(cohort, lang, ch, queue, kind, "", "")
-    gold = _weighted(rng, queue_p)
-    if kind == "injection":
-        word = _pick(rng, tuple(TARGET_QUEUE))
-        if TARGET_QUEUE[word] == gold:
-            word = "refunds" if gold != "billing" else "priority escalations"
-        return _Ticket(cohort, lang, ch, gold, kind, TARGET_QUEUE[word], word)
-    return _Ticket(cohort, lang, ch, gold, kind, "", "")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -942,6 +1128,203 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 def _logit(p: float) -> float:
     return math.log(p / (1 - p))
+
+
+def _queue_cumulative(shares: dict[str, float]) -> np.ndarray:
+    return _cumulative(np.array([float(shares.get(q, 0.0)) for q in QUEUES]))
+
+
+def _who_writes_in(
+    rng: np.random.Generator, hidden: dict[str, Any], min_n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cohort (live?), language and channel per ticket, and which queue mix each follows
+    (0: gold, 1: live, 2: the live fraud wave's market)."""
+    n_gold = int(hidden["n_gold"])
+    gold_langs = _cumulative(np.array([{"en": 0.86, "es": 0.06, "de": 0.05, "fr": 0.03}.get(
+        lang, 0.0) for lang in LANGUAGES]))
+    gold_channels = _cumulative(np.array([{"email": 0.55, "web_form": 0.35, "chat": 0.07,
+                                           "app": 0.03}[ch] for ch in CHANNELS]))
+    u = rng.random((2, n_gold))
+    counts = _live_cell_counts(rng, hidden, min_n)
+    cells = np.arange(counts.size)
+    live_cell = np.repeat(cells, np.maximum(counts.ravel(), 0))
+    language = np.concatenate([_draw_from(u[0], gold_langs), live_cell // len(CHANNELS)])
+    channel = np.concatenate([_draw_from(u[1], gold_channels), live_cell % len(CHANNELS)])
+    live = np.arange(len(language)) >= n_gold
+    mix = np.where(live, np.where(language == _LI[hidden["fraud_language"]], 2, 1), 0)
+    return live, language, channel, mix
+
+
+def _draw_tickets(rng: np.random.Generator, params: dict[str, Any]) -> _Tickets:
+    hidden = params["hidden"]
+    min_n = int(params["public"]["min_slice_n"])
+    queue_p = dict(hidden["queue_share"])
+
+    # --- who writes in: gold (curated, months ago) and live (the last three weeks) ---
+    live, langs, chans, mix = _who_writes_in(rng, hidden, min_n)
+    n = len(langs)
+    wave_n = int(((mix == 2)).sum())
+    # A wave is a few dozen tickets whatever the market's size.
+    wave = min(0.35, max(float(hidden["fraud_language_share"]), 30.0 / max(wave_n, 1)))
+    wave_p = {q: p * (1 - wave) / (1 - queue_p["fraud"]) for q, p in queue_p.items()}
+    wave_p["fraud"] = wave
+    mixes = np.array([_queue_cumulative(queue_p | {"fraud": 0.06}), _queue_cumulative(queue_p),
+                      _queue_cumulative(wave_p)])
+
+    # --- what kind of ticket, and about what ---
+    u = rng.random((7, n))
+    multi_share = float(hidden["share_multi_intent"])
+    switched = float(hidden["share_code_switched"]) * 2.5  # only outside English: boosted
+    switched_share = np.array([switched if lang in CODE_SWITCHED else 0.0 for lang in LANGUAGES])
+    inj_share = np.array([float(hidden["share_injection"]) * (2.5 if lang == "en" else 1.0)
+                          for lang in LANGUAGES])
+    cs_edge = multi_share + switched_share[langs]
+    kind = np.select(
+        [~live & (u[0] < 0.02), ~live, u[0] < multi_share, u[0] < cs_edge,
+         u[0] < cs_edge + inj_share[langs]],
+        [_MULTI, _CLEAR, _MULTI, _SWITCHED, _INJECTION], _CLEAR)
+    gold = _draw_from(u[1], mixes[mix])
+    second = np.full(n, -1)
+    written_first = np.full(n, -1)
+    word = np.full(n, -1)
+
+    multi = kind == _MULTI
+    pair = _draw_from(u[2][multi], _MULTI_PAIR_CUM)
+    swap = u[3][multi] < 0.5
+    first = np.where(swap, _MULTI_B[pair], _MULTI_A[pair])
+    later = np.where(swap, _MULTI_A[pair], _MULTI_B[pair])
+    first_wins = _PRECEDENCE[first] < _PRECEDENCE[later]
+    gold[multi] = np.where(first_wins, first, later)
+    second[multi] = np.where(first_wins, later, first)
+    written_first[multi] = first
+
+    sw = kind == _SWITCHED
+    gold[sw] = _SWITCHED_QUEUE_INDEX[_SWITCHED_QUEUES.draw(u[4][sw], langs[sw])]
+
+    inj = kind == _INJECTION
+    words = _below(u[5][inj], len(_WORDS))
+    asks_own = _WORD_QUEUE[words] == gold[inj]
+    words = np.where(asks_own, np.where(gold[inj] != _BILLING, _WORDS.index("refunds"),
+                                        _WORDS.index("priority escalations")), words)
+    word[inj] = words
+    second[inj] = _WORD_QUEUE[words]
+
+    # --- how likely the router is to be right (z) and how sure it says it is ---
+    shift = np.zeros(n)  # extra confidence the model has that its accuracy does not back
+    gold_base = np.where(gold == _FRAUD, float(hidden["fraud_accuracy_gold"]),
+                         float(hidden["base_accuracy_gold"]))
+    gold_base = np.where(multi, 0.6, gold_base)
+    live_base = np.where(langs == _LI[hidden["dump_language"]],
+                         float(hidden["base_accuracy_live"]) - float(hidden["dump_accuracy_drop"]),
+                         float(hidden["base_accuracy_live"]))
+    fraud_live = live & (gold == _FRAUD)
+    live_base = np.where(fraud_live & (mix == 2), float(hidden["fraud_language_accuracy"]),
+                         np.where(fraud_live, float(hidden["fraud_accuracy_live"]), live_base))
+    shift[fraud_live] = 0.4
+    broken_mask = np.zeros(n, dtype=bool)
+    for b in hidden["broken_slices"]:
+        in_slice = live & (langs == _LI[b["language"]]) & ~broken_mask
+        if b["channel"] is not None:
+            in_slice &= chans == _CI[b["channel"]]
+        live_base = np.where(in_slice, float(b["accuracy"]), live_base)
+        shift[in_slice] = 1.0
+        broken_mask |= in_slice
+    z = np.log(np.where(live, live_base, gold_base) / (1 - np.where(live, live_base, gold_base)))
+    z = np.where(live & multi, np.minimum(z, _logit(0.5)), z)
+    z = np.where(live & sw, z - 0.9, z)
+    shift = np.where(live & sw, shift + 0.4, shift)
+    z = np.where(live & inj, np.minimum(z, _logit(0.45)), z)
+    shift = np.where(live & inj, shift + 0.8, shift)
+    z = z + rng.normal(0.0, 0.9, n)
+    correct = rng.random(n) < _sigmoid(z)
+
+    # --- broken slices: noise must not lift one above its planted accuracy ---
+    for b in hidden["broken_slices"]:
+        in_slice = live & (langs == _LI[b["language"]])
+        if b["channel"] is not None:
+            in_slice &= chans == _CI[b["channel"]]
+        members = np.flatnonzero(in_slice)
+        excess = int(correct[members].sum()) - int(math.floor(len(members) * b["accuracy"]))
+        if excess > 0:
+            right = members[correct[members]]
+            correct[rng.choice(right, size=excess, replace=False)] = False
+
+    # --- the decoy: a tiny cell, worse than any slice that meets min_slice_n ---
+    decoy = hidden["decoy"]
+    idx = np.flatnonzero(live & (langs == _LI[decoy["language"]])
+                         & (chans == _CI[decoy["channel"]]))
+    correct[idx] = False
+    floor = _worst_qualifying_accuracy(langs[live], chans[live], correct[live], min_n)
+    n_right = int(math.floor(len(idx) * max(0.0, floor - float(decoy["gap"]))))
+    if n_right and len(idx):
+        correct[rng.choice(idx, size=n_right, replace=False)] = True
+
+    predicted = _misroutes(rng, hidden, live, langs, kind, gold, second, correct)
+    # A wrong label that happens to equal gold is not wrong: keep `correct` honest.
+    correct = predicted == gold
+
+    # --- confidence: calibrated on gold, overconfident on live ---
+    # Catch-all questions: the router spreads its probability (low top-label confidence)
+    # but is mostly right. This is where live is underconfident.
+    hesitant = live & (gold == _GENERAL) & (kind == _CLEAR) & (rng.random(n) < 0.75)
+    # Fraud misroutes: the router wavers between fraud and the look-alike queue.
+    fraud_miss = live & (gold == _FRAUD) & ~correct
+    confidence = _confidences(rng, hidden, live, z + shift, hesitant, fraud_miss, mix == 2,
+                              correct, gold, predicted)
+    annotator_a, annotator_b = _annotators(rng, hidden, live, kind, gold, second)
+    return _Tickets(live, langs, chans, kind, gold, second, written_first, word, broken_mask,
+                    predicted, confidence, annotator_a, annotator_b)
+
+
+def _misroutes(
+    rng: np.random.Generator, hidden: dict[str, Any], live: np.ndarray, langs: np.ndarray,
+    kind: np.ndarray, gold: np.ndarray, second: np.ndarray, correct: np.ndarray,
+) -> np.ndarray:
+    """Where each ticket went: its own queue when right, else the first rule that fits."""
+    n = len(gold)
+    u = rng.random((5, n))
+    dumps = live & (langs == _LI[hidden["dump_language"]]) & (gold != _GENERAL)
+    wave = langs == _LI[hidden["fraud_language"]]
+    # The other intent, or the queue the injected text asked for.
+    other_intent = (kind == _MULTI) | ((kind == _INJECTION) & (u[0] < 0.7))
+    fraud = ~other_intent & (gold == _FRAUD) & (live | (u[1] < 0.5))
+    # The router's fallback for text it cannot place: the catch-all queue.
+    dumped = ~other_intent & ~fraud & dumps & (u[2] < float(hidden["dump_to_general"]))
+    # Ordinary live misroutes go to a neighbour queue, rarely the catch-all.
+    near = ~other_intent & ~fraud & ~dumped & live & ~dumps & (gold != _GENERAL)
+    fraud_target = np.where(u[3] < 0.75, _QI[hidden["fraud_target"]],
+                            _draw_from(u[4], _CONFUSION_CUM[_FRAUD]))
+    # The wave's account takeovers read like account trouble.
+    fraud_target = np.where(wave, _ACCOUNT_ACCESS, fraud_target)
+    neighbour = np.where(near, _draw_from(u[4], _NEAR_CUM[gold]),
+                         _draw_from(u[4], _CONFUSION_CUM[gold]))
+    wrong = np.select([other_intent, fraud, dumped], [second, fraud_target, _GENERAL], neighbour)
+    return np.asarray(np.where(correct, gold, wrong))
+
+
+def _annotators(
+    rng: np.random.Generator, hidden: dict[str, Any], live: np.ndarray, kind: np.ndarray,
+    gold: np.ndarray, second: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two labels per live ticket: they agree on clear tickets and split on multi-intent
+    ones; now and then one side is missing, never both."""
+    n = len(gold)
+    agree = float(hidden["annotator_clear_agreement"]) - np.where(kind == _SWITCHED, 0.05, 0.0)
+    primary = float(hidden["annotator_multi_primary"])
+    labels = []
+    for _ in range(2):
+        u = rng.random((2, n))
+        other = np.where(kind == _MULTI, second, _draw_from(u[1], _CONFUSION_CUM[gold]))
+        keep = np.where(kind == _MULTI, u[0] < primary, u[0] < agree)
+        labels.append(np.where(live, np.where(keep, gold, other), -1))
+    live_idx = np.flatnonzero(live)
+    miss_a, miss_b = (float(x) for x in hidden["annotator_missing"])
+    gone_a = live_idx[rng.random(len(live_idx)) < miss_a]
+    gone_b = live_idx[rng.random(len(live_idx)) < miss_b]
+    gone_b = np.setdiff1d(gone_b, gone_a)  # one side missing, never both
+    labels[0][gone_a] = -1
+    labels[1][gone_b] = -1
+    return labels[0], labels[1]
 
 
 # ---------------------------------------------------------------------------------------
@@ -962,90 +1345,157 @@ def _format_date(lang: str, day: dt.date) -> str:
     return f"{day.month}月{day.day}日"
 
 
-def _format_amount(rng: np.random.Generator, lang: str) -> str:
-    value = float(rng.choice([19.99, 24.5, 29.99, 39.0, 49.99, 64.9, 89.99, 129.0, 149.9,
-                              219.0, 349.99]))
-    if lang == "en":
-        return f"${value:,.2f}" if rng.random() < 0.85 else f"£{value:,.2f}"
-    if lang == "ja":
-        yen = int(round(value * 150, -1))
-        return f"{yen:,}円" if rng.random() < 0.6 else f"¥{yen:,}"
-    if lang == "pt":
-        reais = value * 5
-        return "R$ " + f"{reais:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    if lang == "es" and rng.random() < 0.3:
-        pesos = int(round(value * 18, -1))
-        return f"${pesos:,}".replace(",", ".") + " MXN"
-    return f"{value:.2f}".replace(".", ",") + " €"
+def _format_dates(langs: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Each (language, day) written the customer's way; each distinct pair formatted once."""
+    key = days.astype("datetime64[D]").astype(np.int64) * len(LANGUAGES) + langs
+    uniques, inverse = np.unique(key, return_inverse=True)
+    epoch = dt.date(1970, 1, 1)
+    written = _strings([_format_date(LANGUAGES[int(k % len(LANGUAGES))],
+                                     epoch + dt.timedelta(days=int(k // len(LANGUAGES))))
+                        for k in uniques])
+    return np.asarray(written[inverse.ravel()])
 
 
-_TRACKING_CHARS = "0123456789ABCDEFGHJKLMNPRSTUVWXY"
+_SLANG_DRAWS = tuple(f"slang_{k}" for k in range(max(len(v) for v in SLANG.values())))
+# One uniform per decision about a ticket's text, drawn for every ticket at once.
+_TEXT_DRAWS = (
+    "last", "first", "display", "year", "number", "user", "domain", "suffix", "ja_number",
+    "letter", "digits", "order_style", "amount", "amount_form", "product", "gadget", "past",
+    "last4", "carrier", "device", "error", "plan", "days",
+    "template", "clause_1", "clause_2", "form", "before", "before_which", "after",
+    "after_which", "lookalike", "lookalike_side", "lookalike_which",
+    "typo_1", "typo_1_word", "typo_1_at", "typo_1_op",
+    "typo_2", "typo_2_word", "typo_2_at", "typo_2_op", "casual", "accents",
+    *_SLANG_DRAWS,
+    "injection", "opener", "opener_which", "app_footer", "greeting", "signoff", "mail_footer",
+    "mail_footer_which",
+)
+_TYPO_P = np.array([{"chat": 0.5, "app": 0.4, "email": 0.12, "web_form": 0.2}[ch]
+                    for ch in CHANNELS])
+_CASUAL_P = np.array([{"chat": 1.0, "app": 0.7, "email": 0.0, "web_form": 0.0}[ch]
+                      for ch in CHANNELS])
 
 
-EMAIL_DOMAINS = {
-    "en": ("gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "icloud.com", "aol.com"),
-    "es": ("gmail.com", "hotmail.com", "yahoo.es", "outlook.es", "telefonica.net"),
-    "de": ("web.de", "gmx.de", "gmail.com", "t-online.de", "posteo.de"),
-    "fr": ("orange.fr", "free.fr", "gmail.com", "laposte.net", "sfr.fr"),
-    "pt": ("gmail.com", "uol.com.br", "hotmail.com", "bol.com.br", "terra.com.br"),
-    "ja": ("yahoo.co.jp", "gmail.com", "docomo.ne.jp", "icloud.com"),
-}
-_ASCII = str.maketrans("áàâãäéèêëíìîïóòôõöúùûüçñ", "aaaaaeeeeiiiiooooouuuucn")
+def _senders(u: dict[str, np.ndarray], lang: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A display name and an e-mail address that belongs to it, per ticket."""
+    first = _FIRST_BANK.draw(u["first"], lang)
+    last = _LAST_BANK.draw(u["last"], lang)
+    f_name, l_name = _FIRST_BANK.flat[first], _LAST_BANK.flat[last]
+    fa, la = _FIRST_ASCII[first], _LAST_ASCII[last]
+    ja = lang == _JA
+    style = np.where(ja, -1, _below(u["display"], 4))
+    display = f_name.copy()
+    at = style == 1
+    display[at] = f_name[at] + " " + l_name[at]
+    at = style == 2
+    display[at] = f_name[at] + " " + _LAST_INITIAL[last[at]] + "."
+    at = style == 3
+    display[at] = _FIRST_INITIAL[first[at]] + ". " + l_name[at]
+    display[ja] = l_name[ja]
+    style = np.where(ja, -1, _below(u["user"], 5))
+    user = np.empty(len(lang), dtype=object)
+    at = style == 0
+    user[at] = fa[at] + "." + la[at]
+    at = style == 1
+    user[at] = fa[at] + _LAST_ASCII_INITIAL[last[at]]
+    at = style == 2
+    user[at] = _FIRST_ASCII_INITIAL[first[at]] + la[at]
+    at = style == 3
+    user[at] = fa[at] + "_" + _NUMBERS[70 + _below(u["year"][at], 30)]
+    at = style == 4
+    user[at] = fa[at] + "." + la[at] + _NUMBERS[1 + _below(u["number"][at], 29)]
+    user[ja] = (_LAST_ROMAJI[last[ja]] + _ROMAJI_SUFFIXES[_below(u["suffix"][ja], 5)]
+                + _NUMBERS[1 + _below(u["ja_number"][ja], 98)])
+    return display, user + "@" + _DOMAIN_BANK.pick(u["domain"], lang)
 
 
-def _sender(rng: np.random.Generator, lang: str) -> tuple[str, str]:
-    """A display name and an e-mail address that belongs to it."""
-    last = _pick(rng, LAST_NAMES[lang])
-    if lang == "ja":
-        user = ROMAJI[last] + _pick(rng, ("", ".k", "_t", ".m", "0")) + str(
-            int(rng.integers(1, 99)))
-        return last, f"{user}@{_pick(rng, EMAIL_DOMAINS[lang])}"
-    first = _pick(rng, FIRST_NAMES[lang])
-    style = int(rng.integers(4))
-    display = (first, f"{first} {last}", f"{first} {last[0]}.", f"{first[0]}. {last}")[style]
-    f_ascii = first.lower().translate(_ASCII).replace(" ", "")
-    l_ascii = last.lower().translate(_ASCII)
-    year, n = int(rng.integers(70, 100)), int(rng.integers(1, 30))
-    user = (f"{f_ascii}.{l_ascii}", f"{f_ascii}{l_ascii[0]}", f"{f_ascii[0]}{l_ascii}",
-            f"{f_ascii}_{year}", f"{f_ascii}.{l_ascii}{n}")[int(rng.integers(5))]
-    return display, f"{user}@{_pick(rng, EMAIL_DOMAINS[lang])}"
-
-
-def _slots(rng: np.random.Generator, lang: str, created: dt.datetime, email: str
-           ) -> dict[str, str]:
-    letter = _pick(rng, ("A", "B", "C", "K", "M"))
-    digits = int(rng.integers(10000, 99999))
-    order_style = int(rng.integers(3))
-    order = (f"#{letter}-{digits}", f"{letter}-{digits}", f"{letter}{digits}")[order_style]
-    past = created.date() - dt.timedelta(days=int(rng.integers(2, 20)))
-    tracking = "1Z" + "".join(_TRACKING_CHARS[i] for i in rng.integers(0, 32, size=16))
+def _slot_columns(rng: np.random.Generator, u: dict[str, np.ndarray], lang: np.ndarray,
+                  created: np.ndarray, email: np.ndarray) -> dict[str, np.ndarray]:
+    """Every slot a template may name, one column each."""
+    m = len(lang)
+    letter = _ORDER_LETTERS[_below(u["letter"], 5)]
+    digits = (10000 + _below(u["digits"], 89999)).astype(str).astype(object)
+    # Written as #A-12345, A-12345 or A12345.
+    style = _below(u["order_style"], 3)
+    order = letter + _ORDER_DASH[style] + digits
+    order[style == 0] = "#" + order[style == 0]
+    past = created - _below(u["past"], 18).astype("timedelta64[D]") - np.timedelta64(2, "D")
+    tracking_codes = np.frombuffer(_TRACKING_CHARS.encode(), dtype=np.uint8)[
+        rng.integers(0, 32, size=(m, 16))]
+    tracking = "1Z" + tracking_codes.view("S16").ravel().astype(str).astype(object)
+    other_form = u["amount_form"] >= _AMOUNT_USUAL[lang]
     return {
-        "order": order,
-        "amount": _format_amount(rng, lang),
-        "product": _pick(rng, PRODUCTS_EN if lang == "en" else PRODUCT_MODELS),
-        "gadget": _pick(rng, [(PRODUCTS_EN if lang == "en" else PRODUCT_MODELS)[i]
-                              for i in GADGETS]),
-        "date": _format_date(lang, past),
-        "last4": f"{int(rng.integers(0, 10000)):04d}",
-        "carrier": _pick(rng, CARRIERS[lang]),
+        "order": np.asarray(order, dtype=object),
+        "amount": _AMOUNTS[lang, _below(u["amount"], len(_AMOUNT_VALUES)), other_form.astype(int)],
+        "product": _PRODUCT_BANK.pick(u["product"], lang),
+        "gadget": _GADGET_BANK.pick(u["gadget"], lang),
+        "date": _format_dates(lang, past),
+        "last4": _FOUR_DIGITS[_below(u["last4"], 10000)],
+        "carrier": _CARRIER_BANK.pick(u["carrier"], lang),
         "tracking": tracking,
-        "device": _pick(rng, DEVICES),
-        "error": _pick(rng, ERRORS),
-        "plan": _pick(rng, PLANS[lang]),
-        "days": str(int(rng.integers(3, 15))),
+        "device": _DEVICES[_below(u["device"], len(_DEVICES))],
+        "error": _ERRORS[_below(u["error"], len(_ERRORS))],
+        "plan": _PLAN_BANK.pick(u["plan"], lang),
+        "days": _NUMBERS[3 + _below(u["days"], 12)],
         "email": email,
     }
 
 
-def _typo(rng: np.random.Generator, text: str) -> str:
+def _bodies(u: dict[str, np.ndarray], t: _Tickets, rows: np.ndarray,
+            slots: dict[str, np.ndarray]) -> np.ndarray:
+    """What each customer wrote about their problem (an injection is added later)."""
+    lang, kind, gold = t.language[rows], t.kind[rows], t.gold[rows]
+    local = np.arange(len(rows))
+    body = np.empty(len(rows), dtype=object)
+    multi = kind == _MULTI
+    switched = kind == _SWITCHED
+    plain = ~multi & ~switched
+    at = local[plain]
+    key = lang[at] * _NQ + gold[at]
+    body[at] = _fill(_TEMPLATE_BANK.draw(u["template"][at], key), _TEMPLATE_BANK.flat,
+                     slots, at)
+    at = local[switched]
+    key = lang[at] * _NQ + gold[at]
+    body[at] = _fill(_SWITCHED_BANK.draw(u["template"][at], key), _SWITCHED_BANK.flat,
+                     slots, at)
+    at = local[multi]
+    if len(at):
+        first = t.written_first[rows][at]
+        then = np.where(first == gold[at], t.second[rows][at], gold[at])
+        clauses = {
+            "c1": _fill(_CLAUSE_BANK.draw(u["clause_1"][at], lang[at] * _NQ + first),
+                        _CLAUSE_BANK.flat, slots, at),
+            "c2": _fill(_CLAUSE_BANK.draw(u["clause_2"][at], lang[at] * _NQ + then),
+                        _CLAUSE_BANK.flat, slots, at),
+        }
+        text = _fill(_MULTI_FORM_BANK.draw(u["form"][at], lang[at]), _MULTI_FORM_BANK.flat,
+                     clauses, np.arange(len(at)))
+        body[at] = [s[0].upper() + s[1:] for s in text]
+    gap = _SENTENCE_GAP[lang]
+    at = local[u["before"] < 0.3]
+    body[at] = _BEFORE_BANK.pick(u["before_which"][at], lang[at]) + gap[at] + body[at]
+    at = local[u["after"] < 0.25]
+    body[at] = body[at] + gap[at] + _AFTER_BANK.pick(u["after_which"][at], lang[at])
+    lookalike = u["lookalike"] < 0.05
+    front = lookalike & (u["lookalike_side"] < 0.5)
+    at = local[front]
+    body[at] = _LOOKALIKE_BANK.pick(u["lookalike_which"][at], lang[at]) + gap[at] + body[at]
+    at = local[lookalike & ~front]
+    body[at] = body[at] + gap[at] + _LOOKALIKE_BANK.pick(u["lookalike_which"][at], lang[at])
+    return body
+
+
+def _typo(text: str, u_word: float, u_at: float, u_op: float) -> str:
+    """One slip of the finger in one longer word: two letters swapped, one dropped or
+    one doubled."""
     words = text.split(" ")
     candidates = [i for i, w in enumerate(words) if len(w) > 4 and w.isalpha()]
     if not candidates:
         return text
-    i = candidates[int(rng.integers(len(candidates)))]
+    i = candidates[min(int(u_word * len(candidates)), len(candidates) - 1)]
     w = words[i]
-    j = int(rng.integers(1, len(w) - 2))
-    op = int(rng.integers(3))
+    j = 1 + min(int(u_at * (len(w) - 3)), len(w) - 4)
+    op = min(int(u_op * 3), 2)
     if op == 0:
         w = w[:j] + w[j + 1] + w[j] + w[j + 2:]
     elif op == 1:
@@ -1056,93 +1506,93 @@ def _typo(rng: np.random.Generator, text: str) -> str:
     return " ".join(words)
 
 
-def _informal(rng: np.random.Generator, lang: str, text: str) -> str:
-    for formal, slang in SLANG[lang]:
-        if formal in text and rng.random() < 0.7:
+def _informal(lang: str, text: str, u_slang: list[float], u_accents: float) -> str:
+    for (formal, slang), p in zip(SLANG[lang], u_slang, strict=False):
+        if formal in text and p < 0.7:
             text = text.replace(formal, slang)
-    if lang != "en" and rng.random() < 0.5:
+    if lang != "ja" and u_accents < 0.5:
         text = text.translate(ACCENTS)
     if lang != "ja":
         text = text.lower().rstrip(".")
     return text
 
 
-def _body(rng: np.random.Generator, t: _Ticket, slots: dict[str, str]) -> str:
-    """What the customer wrote about their problem (an injection is added later)."""
-    lang = t.language
-    if t.kind == "multi":
-        # target_word holds the intent the customer wrote first.
-        first = t.target_word
-        second = t.second if first == t.gold else t.gold
-        c1 = _pick(rng, CLAUSES[lang][first]).format(**slots)
-        c2 = _pick(rng, CLAUSES[lang][second]).format(**slots)
-        text = _pick(rng, MULTI_FORMS[lang]).format(c1=c1, c2=c2)
-        body = text[0].upper() + text[1:]
-    elif t.kind == "code_switched":
-        options = [s for q, s in CODE_SWITCHED[lang] if q == t.gold]
-        body = _pick(rng, options).format(**slots)
-    else:
-        body = _pick(rng, TEMPLATES[lang][t.gold]).format(**slots)
-    sep = "" if lang == "ja" else " "
-    if rng.random() < 0.3:
-        body = _pick(rng, CONTEXT_BEFORE[lang]) + sep + body
-    if rng.random() < 0.25:
-        body = body + sep + _pick(rng, CONTEXT_AFTER[lang])
-    if rng.random() < 0.05:
-        body = (_pick(rng, INNOCENT_LOOKALIKES[lang]) + sep + body if rng.random() < 0.5
-                else body + sep + _pick(rng, INNOCENT_LOOKALIKES[lang]))
-    return body
+def _write_texts(rng: np.random.Generator, t: _Tickets, rows: np.ndarray,
+                 created: np.ndarray, literal: np.ndarray) -> np.ndarray:
+    """The tickets ``rows`` as the customers sent them. Gold tickets are real tickets too:
+    the same typos and informal spelling per channel as live ones (only their labels are
+    curated). An injection is pasted text, so it keeps its exact wording."""
+    m = len(rows)
+    u = dict(zip(_TEXT_DRAWS, rng.random((len(_TEXT_DRAWS), m)), strict=True))
+    lang, channel = t.language[rows], t.channel[rows]
+    broken = t.broken[rows]
+    name, email = _senders(u, lang)
+    slots = _slot_columns(rng, u, lang, created[rows], email)
+    body = _bodies(u, t, rows, slots)
+
+    # Typos (not in Japanese), more of them in chat and app, twice the chance in broken
+    # slices; and informal spelling where people type fast.
+    typo_p = np.where(lang == _JA, 0.0, _TYPO_P[channel])
+    for attempt, hit in (("typo_1", u["typo_1"] < typo_p),
+                         ("typo_2", broken & (u["typo_2"] < typo_p))):
+        at = np.flatnonzero(hit)
+        body[at] = _strings([_typo(*args) for args in zip(
+            body[at].tolist(), *(u[f"{attempt}_{d}"][at].tolist() for d in ("word", "at", "op")),
+            strict=True)])
+    casual = u["casual"] < np.where(broken, 0.9, 0.35) * _CASUAL_P[channel]
+    for li, language in enumerate(LANGUAGES):
+        at = np.flatnonzero(casual & (lang == li))
+        slang_u = np.array([u[k][at] for k in _SLANG_DRAWS]).T.tolist()
+        body[at] = _strings([_informal(language, *args) for args in zip(
+            body[at].tolist(), slang_u, u["accents"][at].tolist(), strict=True)])
+
+    at = np.flatnonzero(t.kind[rows] == _INJECTION)
+    if len(at):
+        group = np.where(literal[rows][at] & (lang[at] == _EN), len(LANGUAGES), lang[at])
+        parts = {"body": body, "target": _WORD_NAMES[np.maximum(t.word[rows], 0)]}
+        body[at] = _fill(_INJECTION_BANK.draw(u["injection"][at], group), _INJECTION_BANK.flat,
+                         parts, at)
+    return _wrap(u, lang, channel, body, slots["order"], name)
 
 
-def _wrap(rng: np.random.Generator, t: _Ticket, body: str, slots: dict[str, str],
-          name: str) -> str:
-    """Dress the body the way the channel delivers it."""
-    lang = t.language
-    if t.channel == "chat":
-        if rng.random() < 0.5:
-            body = _pick(rng, CHAT_OPENERS[lang]) + "\n" + body
-        return body
-    if t.channel == "app":
-        version = f"5.{int(rng.integers(9, 15))}.{int(rng.integers(0, 6))}"
-        os_name = _pick(rng, ("iOS 17", "iOS 18", "Android 14", "Android 13", "Android 15"))
-        return f"{body}\n\n-- sent from the Tidewell app v{version} ({os_name})"
-    if t.channel == "web_form":
-        label_name, label_order, label_msg = FORM_LABELS[lang]
-        order = slots["order"] if slots["order"] in body else "-"
-        return f"{label_name}: {name}\n{label_order}: {order}\n{label_msg}: {body}"
-    greeting = _pick(rng, GREETINGS[lang])
-    signoff = _pick(rng, SIGNOFFS[lang])
-    sep = "\n" if lang == "ja" else "\n\n"
-    text = f"{greeting}{sep}{body}{sep}{signoff}\n{name}"
-    if rng.random() < 0.08:
-        text += "\n\n" + _pick(rng, ("Sent from my iPhone", "Sent from Outlook for Android",
-                                      "Get Outlook for iOS"))
-    return text
+def _wrap(u: dict[str, np.ndarray], lang: np.ndarray, channel: np.ndarray, body: np.ndarray,
+          order: np.ndarray, name: np.ndarray) -> np.ndarray:
+    """Dress each body the way its channel delivers it."""
+    out = body.copy()
+    chat = (channel == _CHAT) & (u["opener"] < 0.5)
+    out[chat] = _OPENER_BANK.pick(u["opener_which"][chat], lang[chat]) + "\n" + body[chat]
+    app = channel == _APP
+    out[app] = body[app] + _APP_FOOTERS[_below(u["app_footer"][app], len(_APP_FOOTERS))]
+    form = channel == _WEB_FORM
+    quoted = np.array([o if o in b else "-" for o, b in zip(order[form], body[form],
+                                                             strict=True)], dtype=object)
+    fl = lang[form]
+    out[form] = (_FORM_NAME[fl] + name[form] + _FORM_ORDER[fl] + quoted + _FORM_MESSAGE[fl]
+                 + body[form])
+    mail = channel == _EMAIL
+    ml = lang[mail]
+    gap = _PARAGRAPH_GAP[ml]
+    text = (_GREETING_BANK.pick(u["greeting"][mail], ml) + gap + body[mail] + gap
+            + _SIGNOFF_BANK.pick(u["signoff"][mail], ml) + "\n" + name[mail])
+    footer = u["mail_footer"][mail] < 0.08
+    text[footer] = text[footer] + _MAIL_FOOTERS[
+        _below(u["mail_footer_which"][mail][footer], len(_MAIL_FOOTERS))]
+    out[mail] = text
+    return out
 
 
-def _write_text(rng: np.random.Generator, t: _Ticket, created: dt.datetime,
-                broken: bool, literal_form: bool) -> str:
-    """The ticket as the customer sent it. Gold tickets are real tickets too: the same
-    typos and informal spelling per channel as live ones (only their labels are curated).
-    An injection is pasted text, so it keeps its exact wording."""
-    name, email = _sender(rng, t.language)
-    slots = _slots(rng, t.language, created, email)
-    body = _body(rng, t, slots)
-    if t.language != "ja":
-        typo_p = {"chat": 0.5, "app": 0.4, "email": 0.12, "web_form": 0.2}[t.channel]
-        for _ in range(2 if broken else 1):
-            if rng.random() < typo_p:
-                body = _typo(rng, body)
-    casual = 0.9 if broken else 0.35
-    casual *= {"chat": 1.0, "app": 0.7, "email": 0.0, "web_form": 0.0}[t.channel]
-    if rng.random() < casual:
-        body = _informal(rng, t.language, body)
-    if t.kind == "injection":
-        forms = INJECTIONS[t.language]
-        if t.language == "en":
-            forms = forms[:LITERAL_FORMS] if literal_form else forms[LITERAL_FORMS:]
-        body = _pick(rng, forms).format(body=body, target=t.target_word)
-    return _wrap(rng, t, body, slots, name)
+def _unique_texts(rng: np.random.Generator, t: _Tickets, created: np.ndarray,
+                  literal: np.ndarray) -> np.ndarray:
+    """Every ticket's text. Real tickets repeat only by coincidence: a ticket whose text
+    repeats an earlier one's is written again (a bounded number of times)."""
+    rows = np.arange(len(t.language))
+    texts = _write_texts(rng, t, rows, created, literal)
+    for _ in range(20):
+        again = np.flatnonzero(pd.Series(texts).duplicated().to_numpy())
+        if not len(again):
+            break
+        texts[again] = _write_texts(rng, t, again, created, literal)
+    return texts
 
 
 # ---------------------------------------------------------------------------------------
@@ -1150,29 +1600,22 @@ def _write_text(rng: np.random.Generator, t: _Ticket, created: dt.datetime,
 # ---------------------------------------------------------------------------------------
 
 
-@functools.cache
-def _hour_weights(lang: str) -> np.ndarray:
-    hours = np.arange(24)
-    dist = np.minimum(np.abs(hours - _HOUR_PEAK_UTC[lang]), 24 - np.abs(hours - _HOUR_PEAK_UTC[
-        lang]))
-    w = np.exp(-0.5 * (dist / 3.5) ** 2) + 0.04
-    return np.asarray(w / w.sum())
-
-
-def _timestamps(rng: np.random.Generator, langs: list[str], start: dt.datetime, days: int,
-                ramp: np.ndarray) -> list[dt.datetime]:
-    """One time stamp per ticket: fewer on weekends, each language in its own daytime."""
+def _timestamps(rng: np.random.Generator, langs: np.ndarray, start: dt.datetime, days: int,
+                ramp: np.ndarray) -> np.ndarray:
+    """One time stamp per ticket (datetime64[s]): fewer on weekends, each language in its
+    own daytime; a ramp of 1 grows over the period (a market that just opened)."""
+    n = len(langs)
     day_w = np.array([0.55 if (start + dt.timedelta(days=d)).weekday() >= 5 else 1.0
                       for d in range(days)])
     slope = np.linspace(-0.8, 0.8, days)
-    out = []
-    for lang, r in zip(langs, ramp, strict=True):
-        w = day_w * (1.0 + r * slope)
-        d = int(rng.choice(days, p=w / w.sum()))
-        h = int(rng.choice(24, p=_hour_weights(lang)))
-        s = int(rng.integers(0, 3600))
-        out.append(start + dt.timedelta(days=d, hours=h, seconds=s))
-    return out
+    u = rng.random((2, n))
+    day = np.zeros(n, dtype=np.int64)
+    for r in np.unique(ramp):
+        m = ramp == r
+        day[m] = _draw_from(u[0][m], _cumulative(day_w * (1.0 + r * slope)))
+    hour = _draw_from(u[1], _HOUR_CUM[langs])
+    seconds = day * 86400 + hour * 3600 + rng.integers(0, 3600, n)
+    return np.datetime64(start, "s") + seconds.astype("timedelta64[s]")
 
 
 # ---------------------------------------------------------------------------------------
@@ -1195,32 +1638,46 @@ def _confidence_clean(values: np.ndarray) -> np.ndarray:
 def _worst_qualifying_accuracy(
     langs: np.ndarray, chans: np.ndarray, correct: np.ndarray, min_n: int
 ) -> float:
-    worst = 1.0
-    for lang in LANGUAGES:
-        m = langs == lang
-        if m.sum() >= min_n:
-            worst = min(worst, float(correct[m].mean()))
-        for ch in CHANNELS:
-            mc = m & (chans == ch)
-            if mc.sum() >= min_n:
-                worst = min(worst, float(correct[mc].mean()))
-    return worst
+    cell = langs * len(CHANNELS) + chans
+    cell_n = np.bincount(cell, minlength=len(LANGUAGES) * len(CHANNELS))
+    cell_right = np.bincount(cell, weights=correct, minlength=len(cell_n))
+    lang_n = cell_n.reshape(len(LANGUAGES), -1).sum(axis=1)
+    lang_right = cell_right.reshape(len(LANGUAGES), -1).sum(axis=1)
+    n = np.concatenate([lang_n, cell_n])
+    right = np.concatenate([lang_right, cell_right])
+    ok = (n >= min_n) & (n > 0)
+    return float(min(1.0, (right[ok] / n[ok]).min(initial=1.0)))
 
 
 def _calibration_gap(conf: np.ndarray, correct: np.ndarray, bins: int) -> float:
-    idx = np.minimum(np.floor(conf * bins).astype(int), bins - 1)
-    total = 0.0
-    for b in range(bins):
-        m = idx == b
-        if m.any():
-            total += m.mean() * abs(correct[m].mean() - conf[m].mean())
-    return float(total)
+    idx = np.minimum(np.floor(conf * bins).astype(np.int64), bins - 1)
+    hits = np.bincount(idx, weights=correct, minlength=bins)
+    sure = np.bincount(idx, weights=conf, minlength=bins)
+    return float(np.abs(hits - sure).sum() / len(conf))
 
 
-def _best_grid_threshold(conf: np.ndarray, misroute: np.ndarray, review_cost: float) -> float:
-    grid = [round(i * 0.05, 2) for i in range(20)]
-    costs = [float(np.where(conf < t, review_cost, misroute).mean()) for t in grid]
-    return grid[int(np.argmin(costs))]
+_GRID = np.array([round(i * 0.05, 2) for i in range(20)])
+
+
+def _best_grid_thresholds(conf: np.ndarray, misroutes: np.ndarray, review_cost: float
+                          ) -> np.ndarray:
+    """Per row of ``misroutes`` (one misroute cost per ticket), the grid threshold with
+    the lowest cost per ticket: review below it, the misroute cost at or above it. Ties go
+    to the lowest threshold."""
+    # Tickets by the grid step they fall in: t_k <= confidence < t_k+1.
+    step = np.searchsorted(_GRID, conf, side="right") - 1
+    below = np.concatenate([[0], np.cumsum(np.bincount(step, minlength=len(_GRID)))[:-1]])
+    best = []
+    for misroute in misroutes:
+        at_step = np.bincount(step, weights=misroute, minlength=len(_GRID))
+        kept = np.cumsum(at_step[::-1])[::-1]  # misroute cost of tickets at or above t_k
+        best.append(_GRID[int(np.argmin((review_cost * below + kept) / len(conf)))])
+    return np.array(best)
+
+
+def _cost_table(hidden: dict[str, Any]) -> np.ndarray:
+    costs = hidden["misroute_costs"]
+    return np.array([[float(costs[g][p]) for p in QUEUES] for g in QUEUES])
 
 
 def _confidences(
@@ -1238,277 +1695,139 @@ def _confidences(
     slope = float(hidden["overconfidence_slope"])
     fraud_center = _logit(float(hidden["fraud_confidence_center"]))
     hesitant_center = float(hidden["hesitant_center"])
-    costs = hidden["misroute_costs"]
-    misroute = np.array([costs[g][p] for g, p in zip(gold, predicted, strict=True)])
-    flat = float(np.mean([costs[a][b] for a in QUEUES for b in QUEUES if a != b]))
+    table = _cost_table(hidden)
+    misroute = table[gold, predicted]
+    flat = float(table[~np.eye(len(QUEUES), dtype=bool)].mean())
     review = float(hidden["human_review_cost"])
+    ok = correct[live].astype(float)
+    # The true misroute costs, and every misroute priced the same.
+    misroutes = np.array([misroute[live], np.where(ok > 0, 0.0, flat)])
+    ok_gold = correct[~live].astype(float)
+    seen = np.where(live, slope * z_seen + float(hidden["overconfidence_shift"]), z_seen)
+    wavering = fraud_miss & ~wave
+    taken_over = fraud_miss & wave
     confidence = np.zeros(n)
     for _ in range(100):
-        zc = np.where(live, slope * z_seen + float(hidden["overconfidence_shift"]), z_seen)
-        zc = zc + rng.normal(0.0, 0.35, n)
-        confidence = _sigmoid(zc)
+        confidence = _sigmoid(seen + rng.normal(0.0, 0.35, n))
         # Catch-all tickets: a spread-out softmax, top label around 0.62-0.65.
-        confidence = np.where(hesitant, rng.normal(hesitant_center, 0.025, n), confidence)
+        confidence[hesitant] = rng.normal(hesitant_center, 0.025, int(hesitant.sum()))
         # Fraud misroutes: spread over a wide band, so no single threshold is a cliff.
-        confidence = np.where(fraud_miss, _sigmoid(rng.normal(fraud_center, 0.55, n)),
-                              confidence)
+        confidence[wavering] = _sigmoid(rng.normal(fraud_center, 0.55, int(wavering.sum())))
         # The wave's takeovers read like plain account trouble: confidently wrong.
-        confidence = np.where(fraud_miss & wave, _sigmoid(rng.normal(1.4, 0.4, n)), confidence)
+        confidence[taken_over] = _sigmoid(rng.normal(1.4, 0.4, int(taken_over.sum())))
         confidence = _confidence_clean(confidence)
         # A confident softmax rounds to exactly 1.0 now and then.
         saturated = live & (confidence > 0.998) & (rng.random(n) < 0.3)
         confidence[saturated] = 1.0
-        c, ok = confidence[live], correct[live].astype(float)
-        t_true = _best_grid_threshold(c, misroute[live], review)
-        t_flat = _best_grid_threshold(c, np.where(ok > 0, 0.0, flat), review)
-        ece_gap = abs(_calibration_gap(c, ok, 10) - _calibration_gap(c, ok, 15))
-        on_gold = _calibration_gap(confidence[~live], correct[~live].astype(float), 10)
-        sharper = _calibration_gap(c, ok, 10) - on_gold > 0.04
-        if t_true > 0.0 and abs(t_true - t_flat) > 0.01 and ece_gap > 0.004 and sharper:
+        c = confidence[live]
+        t_true, t_flat = _best_grid_thresholds(c, misroutes, review)
+        if t_true == 0.0 or abs(t_true - t_flat) <= 0.01:
+            continue
+        ece_live = _calibration_gap(c, ok, 10)
+        if abs(ece_live - _calibration_gap(c, ok, 15)) <= 0.004:
+            continue
+        if ece_live - _calibration_gap(confidence[~live], ok_gold, 10) > 0.04:
             break
     return confidence
 
 
-def _plants_visible(frame: pd.DataFrame, hidden: dict[str, Any]) -> bool:
+def _by_language(values: np.ndarray, langs: np.ndarray) -> np.ndarray:
+    """Mean per language code (NaN where a language has no rows), sorted high to low as
+    (language code, mean) pairs."""
+    n = np.bincount(langs, minlength=len(LANGUAGES))
+    total = np.bincount(langs, weights=values, minlength=len(LANGUAGES))
+    mean = np.divide(total, n, out=np.full(len(n), np.nan), where=n > 0)
+    present = np.flatnonzero(n > 0)
+    ranked = present[np.argsort(-mean[present], kind="stable")]
+    return np.array([ranked, mean[ranked]])
+
+
+def _plants_visible(t: _Tickets, hidden: dict[str, Any]) -> bool:
     """Do the judgement plants stand out without doubt? The fraud wave's language costs
     the most per ticket under the plan, by a clear margin; the dump language's rate of
     misroutes into `general` is at least twice any other language's."""
-    live = frame[frame["cohort"] == "live"]
-    costs = hidden["misroute_costs"]
-    misroute = np.array([costs[g][p] for g, p in zip(live["gold_label"], live["predicted_queue"],
-                                                     strict=True)])
-    planned = np.where(live["confidence"].to_numpy() < PLANNED_THRESHOLD,
+    live = t.live
+    misroute = _cost_table(hidden)[t.gold[live], t.predicted[live]]
+    planned = np.where(t.confidence[live] < PLANNED_THRESHOLD,
                        float(hidden["human_review_cost"]), misroute)
-    by_language = pd.Series(planned, index=live.index).groupby(live["language"]).mean()
-    by_language = by_language.sort_values(ascending=False)
-    elsewhere = live[live["gold_label"] != "general"]
-    dumped = (elsewhere["predicted_queue"] == "general").groupby(elsewhere["language"]).mean()
-    dumped = dumped.sort_values(ascending=False)
+    by_language = _by_language(planned, t.language[live])
+    elsewhere = live & (t.gold != _GENERAL)
+    dumped = _by_language((t.predicted[elsewhere] == _GENERAL).astype(float),
+                          t.language[elsewhere])
     return bool(
-        by_language.index[0] == hidden["fraud_language"]
-        and by_language.iloc[0] >= 1.3 * by_language.iloc[1]
-        and dumped.index[0] == hidden["dump_language"]
-        and dumped.iloc[0] >= 2.0 * dumped.iloc[1]
+        by_language.shape[1] > 1 and dumped.shape[1] > 1
+        and int(by_language[0, 0]) == _LI[hidden["fraud_language"]]
+        and by_language[1, 0] >= 1.3 * by_language[1, 1]
+        and int(dumped[0, 0]) == _LI[hidden["dump_language"]]
+        and dumped[1, 0] >= 2.0 * dumped[1, 1]
     )
 
 
 def _tickets_frame(rng: np.random.Generator, params: dict[str, Any]) -> pd.DataFrame:
     """All tickets, re-drawn (deterministically, a bounded number of times) until the
-    judgement plants stand out; almost always the first draw."""
-    frame = _draw_tickets(rng, params)
-    for _ in range(4):
-        if _plants_visible(frame, params["hidden"]):
-            break
-        frame = _draw_tickets(rng, params)
-    return frame
-
-
-def _draw_tickets(rng: np.random.Generator, params: dict[str, Any]) -> pd.DataFrame:
+    judgement plants stand out; almost always the first draw. Then their time stamps
+    and text."""
     hidden = params["hidden"]
-    min_n = int(params["public"]["min_slice_n"])
-    queue_p = dict(hidden["queue_share"])
+    tickets = _draw_tickets(rng, params)
+    for _ in range(19):
+        if _plants_visible(tickets, hidden):
+            break
+        tickets = _draw_tickets(rng, params)
+    return _written_tickets(rng, hidden, tickets)
 
-    # --- who writes in: gold (curated, months ago) and live (the last three weeks) ---
-    tickets: list[_Ticket] = []
-    gold_langs = {"en": 0.86, "es": 0.06, "de": 0.05, "fr": 0.03}
-    gold_channels = {"email": 0.55, "web_form": 0.35, "chat": 0.07, "app": 0.03}
-    gold_queue_p = dict(queue_p) | {"fraud": 0.06}
-    for _ in range(int(hidden["n_gold"])):
-        lang, ch = _weighted(rng, gold_langs), _weighted(rng, gold_channels)
-        tickets.append(_make_ticket(rng, hidden, "gold", lang, ch, gold_queue_p))
-    counts = _live_cell_counts(rng, hidden, min_n)
-    wave_n = sum(k for (lang, _), k in counts.items() if lang == hidden["fraud_language"])
-    # A wave is a few dozen tickets whatever the market's size.
-    wave = min(0.35, max(float(hidden["fraud_language_share"]), 30.0 / max(wave_n, 1)))
-    wave_p = {q: p * (1 - wave) / (1 - queue_p["fraud"]) for q, p in queue_p.items()}
-    wave_p["fraud"] = wave
-    for (lang, ch), k in counts.items():
-        lang_p = wave_p if lang == hidden["fraud_language"] else queue_p
-        for _ in range(k):
-            tickets.append(_make_ticket(rng, hidden, "live", lang, ch, lang_p))
-    n = len(tickets)
-    cohort = np.array([t.cohort for t in tickets])
-    langs = np.array([t.language for t in tickets])
-    chans = np.array([t.channel for t in tickets])
-    live = cohort == "live"
 
-    # --- how likely the router is to be right (z) and how sure it says it is (zc) ---
-    z = np.empty(n)
-    shift = np.zeros(n)  # extra confidence the model has that its accuracy does not back
-    broken_mask = np.zeros(n, dtype=bool)
-    for i, t in enumerate(tickets):
-        if t.cohort == "gold":
-            base = hidden["fraud_accuracy_gold"] if t.gold == "fraud" else hidden[
-                "base_accuracy_gold"]
-            if t.kind == "multi":
-                base = 0.6
-            z[i] = _logit(base)
-            continue
-        b = _in_broken(hidden, t.language, t.channel)
-        if b is not None:
-            broken_mask[i] = True
-            z[i] = _logit(b["accuracy"])
-            shift[i] = 1.0
-        elif t.gold == "fraud":
-            wave = t.language == hidden["fraud_language"]
-            z[i] = _logit(hidden["fraud_language_accuracy" if wave else "fraud_accuracy_live"])
-            shift[i] = 0.4
-        elif t.language == hidden["dump_language"]:
-            z[i] = _logit(float(hidden["base_accuracy_live"]) - float(
-                hidden["dump_accuracy_drop"]))
-        else:
-            z[i] = _logit(hidden["base_accuracy_live"])
-        if t.kind == "multi":
-            z[i] = min(z[i], _logit(0.5))
-        elif t.kind == "code_switched":
-            z[i] -= 0.9
-            shift[i] += 0.4
-        elif t.kind == "injection":
-            z[i] = min(z[i], _logit(0.45))
-            shift[i] += 0.8
-    z = z + rng.normal(0.0, 0.9, n)
-    correct = rng.random(n) < _sigmoid(z)
-
-    # --- broken slices: noise must not lift one above its planted accuracy ---
-    for b in hidden["broken_slices"]:
-        in_slice = live & (langs == b["language"])
-        if b["channel"] is not None:
-            in_slice &= chans == b["channel"]
-        members = np.flatnonzero(in_slice)
-        excess = int(correct[members].sum()) - int(math.floor(len(members) * b["accuracy"]))
-        if excess > 0:
-            right = members[correct[members]]
-            correct[rng.choice(right, size=excess, replace=False)] = False
-
-    # --- the decoy: a tiny cell, worse than any slice that meets min_slice_n ---
-    decoy = hidden["decoy"]
-    dmask = live & (langs == decoy["language"]) & (chans == decoy["channel"])
-    idx = np.flatnonzero(dmask)
-    correct[idx] = False
-    floor = _worst_qualifying_accuracy(langs[live], chans[live], correct[live], min_n)
-    n_right = int(math.floor(len(idx) * max(0.0, floor - float(decoy["gap"]))))
-    if n_right and len(idx):
-        correct[rng.choice(idx, size=n_right, replace=False)] = True
-
-    # --- where the wrong ones go ---
-    predicted = []
-    dump_language = hidden["dump_language"]
-    dump_p = float(hidden["dump_to_general"])
-    for i, t in enumerate(tickets):
-        dumps = t.cohort == "live" and t.language == dump_language and t.gold != "general"
-        if correct[i]:
-            predicted.append(t.gold)
-        elif t.kind == "multi" or (t.kind == "injection" and rng.random() < 0.7):
-            # The other intent, or the queue the injected text asked for.
-            predicted.append(t.second)
-        elif t.gold == "fraud" and (t.cohort == "live" or rng.random() < 0.5):
-            if t.language == hidden["fraud_language"]:
-                # The wave's account takeovers read like account trouble.
-                predicted.append("account_access")
-            elif rng.random() < 0.75:
-                predicted.append(hidden["fraud_target"])
-            else:
-                predicted.append(_weighted(rng, CONFUSIONS["fraud"]))
-        elif dumps and rng.random() < dump_p:
-            # The router's fallback for text it cannot place: the catch-all queue.
-            predicted.append("general")
-        elif t.cohort == "live" and not dumps and t.gold != "general":
-            # Ordinary live misroutes go to a neighbour queue, rarely the catch-all.
-            near = {q: w * (0.3 if q == "general" else 1.0)
-                    for q, w in CONFUSIONS[t.gold].items()}
-            predicted.append(_weighted(rng, near))
-        else:
-            predicted.append(_weighted(rng, CONFUSIONS[t.gold]))
-    predicted_arr = np.array(predicted)
-    # A wrong label that happens to equal gold is not wrong: keep `correct` honest.
-    correct = predicted_arr == np.array([t.gold for t in tickets])
-
-    # --- confidence: calibrated on gold, overconfident on live ---
-    gold_arr = np.array([t.gold for t in tickets])
-    # Catch-all questions: the router spreads its probability (low top-label confidence)
-    # but is mostly right. This is where live is underconfident.
-    hesitant = live & (gold_arr == "general") & np.array([t.kind == "clear" for t in tickets])
-    hesitant &= rng.random(n) < 0.75
-    # Fraud misroutes: the router wavers between fraud and the look-alike queue.
-    fraud_miss = live & (gold_arr == "fraud") & ~correct
-    wave = langs == hidden["fraud_language"]
-    confidence = _confidences(rng, hidden, live, z + shift, hesitant, fraud_miss, wave,
-                              correct, gold_arr, predicted_arr)
-
-    # --- annotators (live only): agree on clear tickets, split on multi-intent ones ---
-    ann: list[list[str | None]] = [[], []]
-    agree = float(hidden["annotator_clear_agreement"])
-    primary = float(hidden["annotator_multi_primary"])
-    for t in tickets:
-        for k in range(2):
-            if t.cohort == "gold":
-                ann[k].append(None)
-            elif t.kind == "multi":
-                ann[k].append(t.gold if rng.random() < primary else t.second)
-            else:
-                p = agree - (0.05 if t.kind == "code_switched" else 0.0)
-                ann[k].append(t.gold if rng.random() < p else _weighted(rng, CONFUSIONS[t.gold]))
-    live_idx = np.flatnonzero(live)
-    miss_a, miss_b = (float(x) for x in hidden["annotator_missing"])
-    gone_a = live_idx[rng.random(len(live_idx)) < miss_a]
-    gone_b = live_idx[rng.random(len(live_idx)) < miss_b]
-    gone_b = np.setdiff1d(gone_b, gone_a)  # one side missing, never both
-    for i in gone_a:
-        ann[0][i] = None
-    for i in gone_b:
-        ann[1][i] = None
-
-    # --- when, and what they wrote ---
+def _written_tickets(rng: np.random.Generator, hidden: dict[str, Any], t: _Tickets
+                     ) -> pd.DataFrame:
+    """The tickets as the export has them: when, and what they wrote, in time order."""
+    live = t.live
+    n = len(live)
     end = dt.datetime.fromisoformat(hidden["live_end_date"])
     live_start = end - dt.timedelta(days=21)
     gold_start = end - dt.timedelta(days=30 * int(hidden["gold_months_back"]) + 42)
-    lang_list = [str(x) for x in langs]
-    ramp = np.where(broken_mask, 1.0, 0.0)  # broken slices grow: a market that just opened
-    stamps_gold = _timestamps(rng, [lang_list[i] for i in np.flatnonzero(~live)], gold_start,
-                              42, np.zeros(int((~live).sum())))
-    stamps_live = _timestamps(rng, [lang_list[i] for i in live_idx], live_start, 21,
-                              ramp[live_idx])
-    stamps: list[dt.datetime] = [live_start] * n
-    for row, s in zip(np.flatnonzero(~live).tolist(), stamps_gold, strict=True):
-        stamps[row] = s
-    for row, s in zip(live_idx.tolist(), stamps_live, strict=True):
-        stamps[row] = s
+    stamps = np.empty(n, dtype="datetime64[s]")
+    stamps[~live] = _timestamps(rng, t.language[~live], gold_start, 42,
+                                np.zeros(int((~live).sum())))
+    # Broken slices grow: a market that just opened.
+    stamps[live] = _timestamps(rng, t.language[live], live_start, 21,
+                               t.broken[live].astype(float))
     # Only a few injections carry the textbook phrase: at most one in eight.
-    attempts = [i for i, t in enumerate(tickets) if t.kind == "injection" and t.language == "en"]
+    attempts = np.flatnonzero((t.kind == _INJECTION) & (t.language == _EN))
     n_literal = min(int(rng.binomial(len(attempts), 0.1)), max(1, len(attempts) // 8))
     n_literal = max(n_literal, 1) if len(attempts) >= 8 else n_literal
-    literal_rows = set(rng.choice(attempts, size=n_literal, replace=False).tolist()) if (
-        n_literal) else set()
-    texts: list[str] = []
-    seen: set[str] = set()
-    for i, t in enumerate(tickets):
-        # Real tickets repeat only by coincidence: redraw an exact repeat of an earlier one.
-        for _ in range(20):
-            text = _write_text(rng, t, stamps[i], bool(broken_mask[i]), i in literal_rows)
-            if text not in seen:
-                break
-        seen.add(text)
-        texts.append(text)
+    literal = np.zeros(n, dtype=bool)
+    if n_literal:
+        literal[rng.choice(attempts, size=n_literal, replace=False)] = True
+    texts = _unique_texts(rng, t, stamps.astype("datetime64[D]"), literal)
 
-    frame = pd.DataFrame({
-        "created_at": stamps,
-        "cohort": cohort,
-        "language": langs,
-        "channel": chans,
-        "text": texts,
-        "annotator_a": pd.Series(ann[0], dtype=object),
-        "annotator_b": pd.Series(ann[1], dtype=object),
-        "gold_label": [t.gold for t in tickets],
-        "predicted_queue": predicted_arr,
-        "confidence": confidence,
-        KIND_COLUMN: [t.kind for t in tickets],
+    order = np.argsort(stamps, kind="stable")
+    ids = 300000 + np.cumsum(rng.integers(1, 40, n))
+
+    def labels(codes: np.ndarray) -> np.ndarray:
+        out = np.where(codes >= 0, _QUEUE_NAMES[np.maximum(codes, 0)], None)
+        return np.asarray(out, dtype=object)
+
+    return pd.DataFrame({
+        "ticket_id": _strings([f"TCK-{number}" for number in ids.tolist()]),
+        "created_at": np.char.add(np.datetime_as_string(stamps[order], unit="s"),
+                                  "Z").astype(object),
+        "cohort": np.where(live, "live", "gold").astype(object)[order],
+        "language": _LANGUAGE_NAMES[t.language[order]],
+        "channel": _CHANNEL_NAMES[t.channel[order]],
+        "text": texts[order],
+        "annotator_a": labels(t.annotator_a[order]),
+        "annotator_b": labels(t.annotator_b[order]),
+        "gold_label": _QUEUE_NAMES[t.gold[order]],
+        "predicted_queue": _QUEUE_NAMES[t.predicted[order]],
+        "confidence": t.confidence[order],
+        KIND_COLUMN: _KIND_NAMES[t.kind[order]],
     })
-    frame = frame.sort_values("created_at", kind="stable").reset_index(drop=True)
-    gaps = rng.integers(1, 40, len(frame))
-    ids = 300000 + np.cumsum(gaps)
-    frame.insert(0, "ticket_id", [f"TCK-{number}" for number in ids])
-    frame["created_at"] = [s.strftime("%Y-%m-%dT%H:%M:%SZ") for s in frame["created_at"]]
-    return frame
+
+
+def _item_ids(prefix: str, n: int, width: int) -> np.ndarray:
+    """prefix-0001 ... prefix-n, zero-padded to ``width`` digits."""
+    if n < len(_FOUR_DIGITS) and width >= 4:
+        return np.asarray(prefix + "0" * (width - 4) + _FOUR_DIGITS[1:n + 1])
+    return _strings([f"{prefix}{i:0{width}d}" for i in range(1, n + 1)])
 
 
 def _judge_frames(
@@ -1522,27 +1841,30 @@ def _judge_frames(
     items follow the live cohort's language mix and per-language accuracy.
     """
     j = hidden["judge"]
-    live = tickets[tickets["cohort"] == "live"]
-    routed = live[live["confidence"] >= PLANNED_THRESHOLD]
-    right = (routed["predicted_queue"] == routed["gold_label"]).to_numpy()
-    routed_lang = routed["language"].astype(str).to_numpy()
-    accuracy = {lang: float(right[routed_lang == lang].mean()) for lang in LANGUAGES}
-    lang_p = {lang: float((routed_lang == lang).mean()) for lang in LANGUAGES}
+    routed = ((tickets["cohort"].to_numpy(dtype=object) == "live")
+              & (tickets["confidence"].to_numpy(dtype=float) >= PLANNED_THRESHOLD))
+    right = (tickets["predicted_queue"].to_numpy(dtype=object)
+             == tickets["gold_label"].to_numpy(dtype=object))[routed]
+    routed_lang = pd.Index(LANGUAGES).get_indexer(pd.Index(tickets["language"]))[routed]
+    lang_n = np.bincount(routed_lang, minlength=len(LANGUAGES))
+    accuracy = np.divide(np.bincount(routed_lang, weights=right, minlength=len(LANGUAGES)),
+                         lang_n, out=np.zeros(len(LANGUAGES)), where=lang_n > 0)
+    lang_cum = _cumulative(lang_n.astype(float))
+    tnr_by_lang = np.array([float(j["tnr"]) - (float(j["weak_tnr_drop"]) if lang == j[
+        "weak_language"] else 0.0) for lang in LANGUAGES])
 
-    def judge_says(langs: list[str], human: np.ndarray) -> np.ndarray:
-        tnr = np.array([float(j["tnr"]) - (float(j["weak_tnr_drop"]) if lang == j[
-            "weak_language"] else 0.0) for lang in langs])
-        n = len(langs)
-        return np.where(human, rng.random(n) < float(j["tpr"]), rng.random(n) >= tnr)
+    def judge_says(langs: np.ndarray, human: np.ndarray) -> np.ndarray:
+        u = rng.random(len(langs))
+        return np.where(human, u < float(j["tpr"]), u >= tnr_by_lang[langs])
 
+    n_val, n_only = int(j["n_validation"]), int(j["n_judge_only"])
     for _ in range(50):
-        n_val, n_only = int(j["n_validation"]), int(j["n_judge_only"])
-        pick = rng.choice(len(routed), size=min(n_val, len(routed)), replace=False)
-        v_lang = [str(routed_lang[i]) for i in pick]
+        pick = rng.choice(len(routed_lang), size=min(n_val, len(routed_lang)), replace=False)
+        v_lang = routed_lang[pick]
         v_human = right[pick]
         v_judge = judge_says(v_lang, v_human)
-        o_lang = [_weighted(rng, lang_p) for _ in range(n_only)]
-        o_human = rng.random(n_only) < np.array([accuracy[lang] for lang in o_lang])
+        o_lang = _draw_from(rng.random(n_only), lang_cum)
+        o_human = rng.random(n_only) < accuracy[o_lang]
         o_judge = judge_says(o_lang, o_human)
         tpr = v_judge[v_human].mean()
         tnr = (~v_judge[~v_human]).mean()
@@ -1556,16 +1878,17 @@ def _judge_frames(
         typical &= abs(corrected - float(right.mean())) < 0.05
         if tpr - tnr > 0.15 and p_obs - corrected > 0.01 and typical:
             break
+    verdict = _strings(["fail", "pass"])
     validation = pd.DataFrame({
-        "item_id": [f"JV-{i:04d}" for i in range(1, len(v_lang) + 1)],
-        "language": v_lang,
-        "human_verdict": ["pass" if v else "fail" for v in v_human],
-        "judge_verdict": ["pass" if v else "fail" for v in v_judge],
+        "item_id": _item_ids("JV-", len(v_lang), 4),
+        "language": _LANGUAGE_NAMES[v_lang],
+        "human_verdict": verdict[v_human.astype(int)],
+        "judge_verdict": verdict[v_judge.astype(int)],
     })
     judge_only = pd.DataFrame({
-        "item_id": [f"JO-{i:05d}" for i in range(1, n_only + 1)],
-        "language": o_lang,
-        "judge_verdict": ["pass" if v else "fail" for v in o_judge],
+        "item_id": _item_ids("JO-", n_only, 5),
+        "language": _LANGUAGE_NAMES[o_lang],
+        "judge_verdict": verdict[o_judge.astype(int)],
     })
     return validation, judge_only
 

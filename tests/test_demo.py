@@ -127,32 +127,38 @@ def test_demo_refuses_to_clear_a_real_course(tmp_path):
 KEPT = ("source", "release", "autograded")
 
 
+def _folder_readme(name: str) -> str:
+    from importlib import resources
+
+    return (resources.files("evalround") / "templates" / f"folder_{name}.md").read_text()
+
+
 def test_a_demo_reset_keeps_the_folders_readmes(tmp_path):
     """Does a reset clear what a demo wrote in source/, release/ and autograded/, and
-    keep the README.md each has in the repository?"""
-    import shutil
-
+    keep the README.md `evalround init` wrote into each?"""
     init_course(tmp_path, demo=True)
     for name in KEPT:
-        shutil.copy(REPO / name / "README.md", tmp_path / name / "README.md")
         (tmp_path / name / "triage-eval").mkdir()
         (tmp_path / name / "triage-eval" / "triage-eval.ipynb").write_text("{}")
         (tmp_path / name / "stray.txt").write_text("made by a run")
     reset_demo_course(tmp_path)
     for name in KEPT:
         assert sorted(p.name for p in (tmp_path / name).iterdir()) == ["README.md"]
-        assert (tmp_path / name / "README.md").read_text() == (
-            REPO / name / "README.md").read_text()
+        assert (tmp_path / name / "README.md").read_text() == _folder_readme(name)
 
 
 @pytest.mark.parametrize("name", KEPT)
-def test_the_repository_keeps_the_folder_and_ignores_what_fills_it(name):
-    """Is source/ (release/, autograded/) in a fresh clone with its README, saying that
-    `make demo` fills it, while what the demo writes there stays out of git?"""
+def test_every_course_gets_the_folders_readme_and_git_ignores_the_course_output(
+        name, tmp_path):
+    """Does `evalround init` write source/ (release/, autograded/) with a README saying
+    what nbgrader keeps there and that `make demo` fills it here, while everything in the
+    folder, the README included, stays out of git?"""
     import subprocess
 
-    readme = (REPO / name / "README.md").read_text()
-    assert readme.startswith(f"# {name}/") and "`make demo` fills it" in readme
+    init_course(tmp_path)
+    readme = (tmp_path / name / "README.md").read_text()
+    assert readme == _folder_readme(name)
+    assert readme.startswith(f"# {name}/") and "`make demo`\nfills the folder" in readme
 
     def ignored(path: str) -> bool:
         proc = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=REPO,
@@ -160,9 +166,8 @@ def test_the_repository_keeps_the_folder_and_ignores_what_fills_it(name):
         assert proc.returncode in (0, 1), proc
         return proc.returncode == 0
 
-    assert not ignored(f"{name}/README.md")
-    for generated in (f"{name}/triage-eval/triage-eval.ipynb", f"{name}/dana/drift",
-                      f"{name}/notes.txt"):
+    for generated in (f"{name}/README.md", f"{name}/triage-eval/triage-eval.ipynb",
+                      f"{name}/dana/drift", f"{name}/notes.txt"):
         assert ignored(generated), generated
 
 

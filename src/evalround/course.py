@@ -32,6 +32,7 @@ import re
 import secrets
 import tempfile
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,8 @@ from evalround.variant import AnswerKey, Variant
 RECORDS = ".evalround"
 CANDIDATE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 GRADING_FILE = "grading.json"
+# nbgrader folders that get a README saying what nbgrader keeps there (templates/folder_*.md)
+FOLDER_READMES = ("source", "release", "autograded")
 
 NBGRADER_CONFIG = '''\
 # nbgrader configuration for an evalround course. Stock nbgrader commands and the
@@ -413,6 +416,11 @@ def init_course(root: Path, secret: bytes | None = None, course_id: str | None =
         )
     for name in ("source", "release", "submitted", "autograded", "feedback"):
         (root / name).mkdir(exist_ok=True)
+    for name in FOLDER_READMES:
+        readme = root / name / "README.md"
+        if not readme.exists():
+            readme.write_bytes((resources.files("evalround") / "templates" /
+                                f"folder_{name}.md").read_bytes())
     return Course(root)
 
 

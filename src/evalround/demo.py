@@ -14,7 +14,7 @@ import numpy as np
 
 from evalround.assignment import assign
 from evalround.calibration import Calibration, calibrate
-from evalround.course import GRADING_FILE, RECORDS, CourseError, init_course
+from evalround.course import FOLDER_READMES, GRADING_FILE, RECORDS, CourseError, init_course
 from evalround.execution import NotebookRunner, default_runner
 from evalround.exercise import Exercise
 from evalround.grading import GradeRecord, grade
@@ -27,9 +27,6 @@ DEMO_SECRET = bytes.fromhex("e7a1" * 16)
 DEMO_GRADER_SEED = 20261123
 COURSE_OUTPUT = ("source", "release", "submitted", "autograded", "feedback", "bundles",
                  "inbox", "reports", RECORDS, "gradebook.db")
-# The repository keeps these folders, each with a README saying what nbgrader keeps
-# there (the design's top level): a reset clears everything in them but that.
-KEPT_README = ("source", "release", "autograded")
 
 
 @dataclass(frozen=True)
@@ -65,7 +62,7 @@ def reset_demo_course(root: Path) -> None:
         path = root / name
         if path.is_dir():
             for child in path.iterdir():
-                if name in KEPT_README and child.name == "README.md" and child.is_file():
+                if name in FOLDER_READMES and child.name == "README.md" and child.is_file():
                     continue
                 if child.is_dir() and not child.is_symlink():
                     shutil.rmtree(child)

@@ -80,10 +80,12 @@ def _in_environment(name: str) -> bool:
     return ENVIRONMENT_DIR in PurePosixPath(name.replace("\\", "/")).parts
 
 
+_LEAVE_OUT_ENVIRONMENT = f"zip the folder without {ENVIRONMENT_DIR}, as the bundle's README says"
+
+
 def _environment_hint(entries: int) -> str:
     return (f"; {entries} of its entries are in {ENVIRONMENT_DIR}, the Python environment: "
-            f"zip the folder without {ENVIRONMENT_DIR}, as the bundle's README says"
-            if entries else "")
+            f"{_LEAVE_OUT_ENVIRONMENT}" if entries else "")
 
 
 def _read_zip(path: Path) -> dict[str, bytes]:
@@ -96,8 +98,8 @@ def _read_zip(path: Path) -> dict[str, bytes]:
     if size > MAX_ARCHIVE_BYTES:  # not opened: its directory alone could be huge
         raise SubmissionError(
             f"the archive is {size} bytes, over {MAX_ARCHIVE_BYTES}: a submission is the "
-            f"notebooks and data, so if it holds {ENVIRONMENT_DIR} (the Python environment), "
-            f"zip the folder without it, as the bundle's README says")
+            f"notebooks and data (if it holds {ENVIRONMENT_DIR}, the Python environment, "
+            f"{_LEAVE_OUT_ENVIRONMENT})")
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
@@ -117,7 +119,7 @@ def _read_zip(path: Path) -> dict[str, bytes]:
                 raise SubmissionError(f"entry {name!r} names no file")
             if pure.is_absolute() or ".." in pure.parts or ":" in pure.parts[0]:
                 raise SubmissionError(f"entry {name!r} points outside the folder (zip slip)")
-            if ENVIRONMENT_DIR in pure.parts:
+            if _in_environment(name):
                 continue
             if stat.S_ISLNK(info.external_attr >> 16):
                 raise SubmissionError(f"entry {name!r} is a symbolic link")
